@@ -1,0 +1,109 @@
+"""``Variable``: a mutable, named Tensor that tapes watch automatically when trainable."""
+import numpy as np
+
+from .. import backend
+from ..backend.dtypes import as_dtype
+from .tensor import Tensor, _to_array, _wrap
+
+__all__ = ["Variable"]
+
+
+class Variable(Tensor):
+    """A mutable tensor with a name (``tf.Variable``).
+
+    Ops read a variable like any tensor. While a :class:`GradientTape` with
+    ``watch_accessed_variables=True`` is active, reading a trainable variable watches it.
+    ``assign*`` write in place, so the variable keeps its buffer (optimizers and CUDA
+    graphs rely on that).
+
+    Args:
+        initial_value: a value, Tensor, or a zero-argument callable returning one.
+        trainable: whether tapes watch it and ``trainable_variables()`` lists it.
+        name: the variable's name (``'Variable'`` by default).
+        dtype: optional dtype to cast the initial value to.
+        shape: optional expected shape, checked against the initial value.
+
+    Example:
+        >>> v = Variable([1.0, 2.0], name="w")
+        >>> v.assign_add([1.0, 1.0]).numpy().tolist()
+        [2.0, 3.0]
+    """
+
+    __slots__ = ("_name", "_trainable", "__weakref__")
+
+    def __init__(self, initial_value, trainable=True, name=None, dtype=None, shape=None,
+                 validate_shape=True):
+        if callable(initial_value):
+            initial_value = initial_value()
+        a = _to_array(initial_value, dtype)
+        if isinstance(initial_value, (Tensor, np.ndarray)) or backend.is_array(initial_value):
+            a = a.copy()  # never alias the source buffer
+        if shape is not None and validate_shape:
+            shape = tuple(shape)
+            if tuple(a.shape) != shape:
+                raise ValueError(f"Variable {name or 'Variable'}: initial value has shape "
+                                 f"{tuple(a.shape)}, expected {shape}")
+        self._data = a
+        self._name = name or "Variable"
+        self._trainable = bool(trainable)
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    def value(self):
+        """The current value as a Tensor sharing this variable's buffer."""
+        return _wrap(self._data)
+
+    def read_value(self):
+        """A snapshot of the current value (a copy, unaffected by later assigns)."""
+        return _wrap(self._data.copy())
+
+    def _value_array(self, value, what):
+        a = value._data if isinstance(value, Tensor) else _to_array(value, self._data.dtype)
+        if backend.array_module(a) is not backend.array_module(self._data):
+            raise ValueError(f"{what} {self._name}: value lives on another device than the "
+                             "variable")
+        if a.shape != self._data.shape and not (a.ndim == 0 or
+                                               np.broadcast_shapes(a.shape, self._data.shape)
+                                               == self._data.shape):
+            raise ValueError(f"{what} {self._name}: value of shape {tuple(a.shape)} does not "
+                             f"match the variable's shape {tuple(self._data.shape)}")
+        return a
+
+    def assign(self, value, read_value=True):
+        """Writes ``value`` into the variable (in place); returns the variable."""
+        self._data[...] = self._value_array(value, "assign")
+        return self if read_value else None
+
+    def assign_add(self, delta, read_value=True):
+        """Adds ``delta`` in place; returns the variable."""
+        self._data += self._value_array(delta, "assign_add")
+        return self if read_value else None
+
+    def assign_sub(self, delta, read_value=True):
+        """Subtracts ``delta`` in place; returns the variable."""
+        self._data -= self._value_array(delta, "assign_sub")
+        return self if read_value else None
+
+    def _set_array(self, a):
+        """Replaces the buffer (restores, device moves). Shape and dtype must stay."""
+        if a.shape != self._data.shape or a.dtype != self._data.dtype:
+            raise ValueError(f"variable {self._name}: new buffer {a.shape} {a.dtype} does "
+                             f"not match {self._data.shape} {self._data.dtype}")
+        self._data = a
+
+    def __repr__(self):
+        return (f"<ef.Variable '{self._name}' shape={self._data.shape} "
+                f"dtype={self._data.dtype}, numpy={np.array2string(self.numpy(), separator=', ', threshold=30)}>")
+
+    def __deepcopy__(self, memo):
+        return Variable(self._data.copy(), trainable=self._trainable, name=self._name)
+
+    @property
+    def initial_dtype(self):
+        return as_dtype(self._data.dtype)

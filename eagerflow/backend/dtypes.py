@@ -1,0 +1,87 @@
+"""Dtype objects and the default dtype policy.
+
+eagerflow's dtypes are NumPy dtype objects (CuPy uses the same ones), exported with
+TensorFlow's names so that ``dtype=ef.float32`` reads as it does in TF. Strings are host-only
+object arrays of ``bytes``/``str`` (``ef.string``).
+"""
+import numpy as np
+
+float16 = np.dtype("float16")
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+int8 = np.dtype("int8")
+int16 = np.dtype("int16")
+int32 = np.dtype("int32")
+int64 = np.dtype("int64")
+uint8 = np.dtype("uint8")
+uint16 = np.dtype("uint16")
+uint32 = np.dtype("uint32")
+uint64 = np.dtype("uint64")
+bool_ = np.dtype("bool")
+complex64 = np.dtype("complex64")
+complex128 = np.dtype("complex128")
+string = np.dtype("O")
+
+half = float16
+double = float64
+
+FLOATX = float32
+INTX = int64
+
+_ALIASES = {
+    "float": float32, "float16": float16, "float32": float32, "float64": float64,
+    "double": float64, "half": float16, "int": int64, "int8": int8, "int16": int16,
+    "int32": int32, "int64": int64, "uint8": uint8, "uint16": uint16, "uint32": uint32,
+    "uint64": uint64, "bool": bool_, "complex64": complex64, "complex128": complex128,
+    "string": string, "str": string, "object": string,
+}
+
+
+def as_dtype(dtype):
+    """Returns the ``numpy.dtype`` for ``dtype`` (a dtype, a type, or a TF-style name).
+
+    Raises:
+        TypeError: if ``dtype`` names no dtype eagerflow knows.
+    """
+    if isinstance(dtype, np.dtype):
+        return dtype
+    if isinstance(dtype, str) and dtype in _ALIASES:
+        return _ALIASES[dtype]
+    if dtype is bool:
+        return bool_
+    if dtype is float:
+        return FLOATX
+    if dtype is int:
+        return INTX
+    if dtype is str or dtype is bytes:
+        return string
+    name = getattr(dtype, "name", None)  # e.g. a torch or tf dtype
+    if isinstance(name, str) and name in _ALIASES:
+        return _ALIASES[name]
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(
+            f"dtype {dtype!r} is not understood; use one of "
+            f"{', '.join(sorted(_ALIASES))} or a numpy dtype") from None
+
+
+def is_floating(dtype):
+    return dtype.kind == "f" or dtype.kind == "c"
+
+
+def is_integer(dtype):
+    return dtype.kind in "iu"
+
+
+def default_dtype_for(value):
+    """The dtype a Python value converts to: float32 for floats, int64 for ints."""
+    if isinstance(value, bool):
+        return bool_
+    if isinstance(value, int):
+        return INTX
+    if isinstance(value, float):
+        return FLOATX
+    if isinstance(value, complex):
+        return complex64
+    return None

@@ -1,0 +1,130 @@
+"""Scans and orderings: cumsum, cumprod, sort, argsort, unique."""
+import numpy as np
+
+from ..autograd.registry import defvjp, register
+from ..autograd.tensor import Tensor, _to_array, _wrap
+from ..backend import array_module
+from .reduce import normalize_axis
+
+__all__ = ["cumsum", "cumprod", "sort", "argsort", "unique", "unique_with_counts"]
+
+
+def _scan_fwd(kind):
+    def fwd(xp, a, axis, exclusive, reverse):
+        if reverse:
+            a = xp.flip(a, axis=axis)
+        out = (xp.cumsum if kind == "sum" else xp.cumprod)(a, axis=axis, dtype=a.dtype)
+        if exclusive:
+            ident = 0 if kind == "sum" else 1
+            pad = [(0, 0)] * a.ndim
+            pad[axis] = (1, 0)
+            out = xp.pad(out, pad, constant_values=ident)
+            out = xp.take(out, xp.arange(a.shape[axis]), axis=axis)
+        if reverse:
+            out = xp.flip(out, axis=axis)
+        return out
+    return fwd
+
+
+_cumsum = register("cumsum", _scan_fwd("sum"))
+defvjp(_cumsum, lambda g, ans, x, axis, exclusive, reverse:
+       _cumsum(g, axis=axis, exclusive=exclusive, reverse=not reverse))
+
+
+def _cumprod_vjp(g, ans, x, axis, exclusive, reverse):
+    # TF's formula (exact for non-zero x)
+    from .math import divide, multiply
+    out = _cumsum(multiply(ans, g), axis=axis, exclusive=exclusive, reverse=not reverse)
+    return divide(out, x)
+
+
+_cumprod = register("cumprod", _scan_fwd("prod"))
+defvjp(_cumprod, _cumprod_vjp)
+
+
+def _scan_public(op, name):
+    def fn(x, axis=0, exclusive=False, reverse=False, name=None):
+        nd = x.ndim if isinstance(x, Tensor) else np.ndim(x)
+        if nd == 0:
+            raise ValueError(f"{name_}: needs a tensor of rank >= 1")
+        ax = normalize_axis(axis, nd, name_)[0]
+        return op(x, axis=ax, exclusive=bool(exclusive), reverse=bool(reverse))
+    name_ = name
+    fn.__name__ = name
+    fn.__doc__ = (f"Cumulative {name[3:]} along ``axis`` (``tf.math.{name}``), optionally "
+                  "exclusive and/or reversed.")
+    return fn
+
+
+cumsum = _scan_public(_cumsum, "cumsum")
+cumprod = _scan_public(_cumprod, "cumprod")
+
+
+def _check_direction(direction):
+    d = str(direction).upper()
+    if d not in ("ASCENDING", "DESCENDING"):
+        raise ValueError(f"direction must be 'ASCENDING' or 'DESCENDING', got {direction!r}")
+    return d
+
+
+def _argsort_fwd(xp, a, axis, descending, stable):
+    if descending:
+        # stable descending order: sort the negated keys (works for ints and floats)
+        if a.dtype.kind in "iuf":
+            return xp.argsort(-a if a.dtype.kind != "u" else a.max() - a,
+                              axis=axis, kind="stable").astype(np.int32)
+        idx = xp.flip(xp.argsort(xp.flip(a, axis=axis), axis=axis, kind="stable"), axis=axis)
+        return (a.shape[axis] - 1 - idx).astype(np.int32)
+    return xp.argsort(a, axis=axis, kind="stable").astype(np.int32)
+
+
+_argsort = register("argsort", _argsort_fwd)
+
+
+def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None):
+    """Indices that sort ``values`` along ``axis`` (``tf.argsort``; int32 like TF)."""
+    v = values if isinstance(values, Tensor) else _wrap(_to_array(values))
+    d = _check_direction(direction)
+    ax = normalize_axis(axis, v.ndim, "argsort")[0]
+    return _argsort(v, axis=ax, descending=d == "DESCENDING", stable=bool(stable))
+
+
+def sort(values, axis=-1, direction="ASCENDING", name=None):
+    """Sorts ``values`` along ``axis`` (``tf.sort``); differentiable w.r.t. values."""
+    from .indexing import take_along_axis
+    v = values if isinstance(values, Tensor) else _wrap(_to_array(values))
+    idx = argsort(v, axis=axis, direction=direction)
+    return take_along_axis(v, idx, axis=axis)
+
+
+def _unique_fwd(xp, a, out_idx, counts):
+    if a.ndim != 1:
+        raise ValueError(f"unique: x must be 1-D, got shape {tuple(a.shape)}")
+    # TF keeps the order of first occurrence, numpy sorts: reorder by first index
+    vals, first, inv, cnt = xp.unique(a, return_index=True, return_inverse=True,
+                                      return_counts=True)
+    order = xp.argsort(first, kind="stable")
+    rank = xp.empty_like(order)
+    rank[order] = xp.arange(order.size)
+    y = vals[order]
+    idx = rank[inv.reshape(-1)].astype(out_idx)
+    if counts:
+        return y, idx, cnt[order].astype(out_idx)
+    return y, idx
+
+
+_unique = register("unique", _unique_fwd, multi=True)
+
+
+def unique(x, out_idx=np.int32, name=None):
+    """Unique elements of 1-D ``x`` in order of first occurrence, and each element's index
+    into them (``tf.unique``): returns ``(y, idx)`` with ``x == y[idx]``."""
+    return _unique(x, out_idx=np.dtype(out_idx), counts=False)
+
+
+def unique_with_counts(x, out_idx=np.int32, name=None):
+    """``(y, idx, count)``: :func:`unique` plus how often each unique value occurs."""
+    return _unique(x, out_idx=np.dtype(out_idx), counts=True)
+
+
+del array_module
