@@ -162,11 +162,12 @@ class GradientTape:
             if len(flat_og) != len(flat_targets):
                 raise ValueError("gradient: output_gradients must match target's structure")
         with suspended(keep=lambda r: r is not self):
-            grads = backprop(self._nodes, flat_targets, flat_og, flat_sources)
+            grads = backprop(self._nodes, flat_targets, flat_og, flat_sources, self._watched)
         if not self._persistent:
             self._used = True
             self._nodes = []
-            self._watched = {}
+            # free intermediate results; keep variables for watched_variables()
+            self._watched = {k: v for k, v in self._watched.items() if isinstance(v, Variable)}
         if unconnected_gradients == UnconnectedGradients.ZERO:
             zeros_like = get("zeros_like")
             grads = [zeros_like(s) if g is None else g for s, g in zip(flat_sources, grads)]
@@ -178,7 +179,7 @@ class GradientTape:
         n = target._data.size
         rows = [[] for _ in flat_sources]
         reshape = get("reshape")
-        stack = get("stack")
+        concat = get("concat")
         zeros_like = get("zeros_like")
         xp = backend.array_module(target._data)
         with suspended(keep=lambda r: r is not self):
@@ -186,17 +187,19 @@ class GradientTape:
                 onehot = xp.zeros(n, dtype=target._data.dtype)
                 onehot[i] = 1
                 og = _wrap(onehot.reshape(target._data.shape))
-                gs = backprop(self._nodes, [target], [og], flat_sources)
+                gs = backprop(self._nodes, [target], [og], flat_sources, self._watched)
                 for r, s, g in zip(rows, flat_sources, gs):
                     if isinstance(g, IndexedSlices):
                         g = g.to_dense()
-                    r.append(zeros_like(s) if g is None else g)
+                    g = zeros_like(s) if g is None else g
+                    r.append(reshape(g, shape=(1,) + tuple(s.shape)))
         if not self._persistent:
             self._used = True
             self._nodes = []
         out = []
         for r, s in zip(rows, flat_sources):
-            out.append(reshape(stack(r, axis=0), shape=tuple(target.shape) + tuple(s.shape)))
+            stacked = concat(*r, axis=0) if len(r) > 1 else r[0]
+            out.append(reshape(stacked, shape=tuple(target.shape) + tuple(s.shape)))
         return nest.pack_sequence_as(sources, out)
 
 
@@ -217,9 +220,12 @@ def _accumulate(grads, key, g):
     grads[key] = get("add")(prev, g)
 
 
-def backprop(nodes, targets, output_grads, sources):
-    """Reverse-mode pass over recorded ``nodes``; returns one gradient per source."""
-    source_ids = {id(s) for s in sources}
+def backprop(nodes, targets, output_grads, sources, watched):
+    """Reverse-mode pass over recorded ``nodes``; returns one gradient per source.
+
+    Sources the tape never watched get None, as in TF.
+    """
+    source_ids = {id(s) for s in sources if id(s) in watched}
     reach = set(source_ids)
     useful = []
     for node in nodes:
@@ -267,7 +273,7 @@ def backprop(nodes, targets, output_grads, sources):
         for x, need, gx in zip(node.inputs, needs, in_grads):
             if need and gx is not None:
                 _accumulate(grads, id(x), gx)
-    return [grads.get(id(s)) for s in sources]
+    return [grads.get(id(s)) if id(s) in source_ids else None for s in sources]
 
 
 def _dense(g):

@@ -8,6 +8,13 @@ from .tensor import Tensor, _to_array, _wrap
 __all__ = ["Variable"]
 
 
+def _broadcasts_to(src, dst):
+    try:
+        return np.broadcast_shapes(src, dst) == tuple(dst)
+    except ValueError:
+        return False
+
+
 class Variable(Tensor):
     """A mutable tensor with a name (``tf.Variable``).
 
@@ -68,9 +75,7 @@ class Variable(Tensor):
         if backend.array_module(a) is not backend.array_module(self._data):
             raise ValueError(f"{what} {self._name}: value lives on another device than the "
                              "variable")
-        if a.shape != self._data.shape and not (a.ndim == 0 or
-                                               np.broadcast_shapes(a.shape, self._data.shape)
-                                               == self._data.shape):
+        if a.shape != self._data.shape and not _broadcasts_to(a.shape, self._data.shape):
             raise ValueError(f"{what} {self._name}: value of shape {tuple(a.shape)} does not "
                              f"match the variable's shape {tuple(self._data.shape)}")
         return a

@@ -7,14 +7,14 @@ way: ops build on autograd, never the reverse.
 from ..autograd.registry import get as _get
 from ..autograd.tensor import Tensor as _Tensor
 from ..autograd.tensor import _wrap
-from . import creation, indexing, math, matmul, random, reduce, scan, segment, shape
+from . import array, creation, indexing, math, products, random, reduce, scan, segment
 from .creation import eye, fill, linspace, ones, range, zeros
 from .indexing import (batch_gather, boolean_mask, gather, gather_nd, getitem, one_hot,
                        scatter_nd, take_along_axis)
 from .math import *  # noqa: F401,F403
 from .math import __all__ as _math_all
 from .math import _run_binary, _run_unary
-from .matmul import einsum, matmul, matvec, tensordot
+from .products import einsum, matmul, matvec, tensordot
 from .reduce import (argmax, argmin, count_nonzero, reduce_all, reduce_any, reduce_logsumexp,
                      reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std, reduce_sum,
                      reduce_variance)
@@ -22,7 +22,7 @@ from .scan import argsort, cumprod, cumsum, sort, unique, unique_with_counts
 from .segment import (bincount, segment_max, segment_mean, segment_min, segment_sqrt_n,
                       segment_sum, unsorted_segment_max, unsorted_segment_mean,
                       unsorted_segment_min, unsorted_segment_sqrt_n, unsorted_segment_sum)
-from .shape import (broadcast_to, concat, expand_dims, matrix_transpose, pad, rank, reshape,
+from .array import (broadcast_to, concat, expand_dims, matrix_transpose, pad, rank, reshape,
                     reverse, shape, size, slice, split, squeeze, stack, tile, transpose,
                     unstack)
 
@@ -37,7 +37,7 @@ __all__ = list(_math_all) + [
     "unsorted_segment_mean", "unsorted_segment_min", "unsorted_segment_sqrt_n",
     "unsorted_segment_sum", "broadcast_to", "concat", "expand_dims", "matrix_transpose",
     "pad", "rank", "reshape", "reverse", "shape", "size", "slice", "split", "squeeze",
-    "stack", "tile", "transpose", "unstack", "creation", "indexing", "math", "matmul",
+    "stack", "tile", "transpose", "unstack", "array", "creation", "indexing", "math", "products",
     "random", "reduce", "scan", "segment",
 ]
 

@@ -10,7 +10,7 @@ from ..backend.dtypes import as_dtype, default_dtype_for
 from ..kernels.index_add import index_add
 from .reduce import normalize_axis
 from .segment import unsorted_segment_sum
-from .shape import _shape, reshape, transpose
+from .array import _shape, reshape, transpose
 
 __all__ = ["getitem", "gather", "gather_nd", "scatter_nd", "boolean_mask", "one_hot",
            "take_along_axis", "batch_gather"]

@@ -39,7 +39,7 @@ def _keep_shape(shape, axis):
 
 
 def _grad_broadcast(g, x, axis, keepdims):
-    from .shape import broadcast_to, reshape
+    from .array import broadcast_to, reshape
     if not keepdims:
         g = reshape(g, _keep_shape(tuple(x.shape), axis))
     return broadcast_to(g, tuple(x.shape))
@@ -107,7 +107,7 @@ defvjp(_min, _minmax_vjp)
 def _prod_vjp(g, ans, x, axis=None, keepdims=False):
     # the product of all *other* elements, via exclusive cumprods from both ends (zero-safe)
     from .scan import cumprod
-    from .shape import reshape, transpose
+    from .array import reshape, transpose
     nd = x.ndim
     red = tuple(range(nd)) if axis is None else axis
     keep = tuple(i for i in range(nd) if i not in red)

@@ -4,7 +4,7 @@ import numpy as np
 from ..autograd.registry import defvjp_all, register
 from ..autograd.tensor import Tensor, _to_array, _wrap
 from .broadcast import unbroadcast
-from .shape import matrix_transpose, reshape, transpose
+from .array import matrix_transpose, reshape, transpose
 
 __all__ = ["matmul", "tensordot", "einsum", "matvec"]
 
@@ -71,7 +71,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
 
 def matvec(a, b, transpose_a=False, adjoint_a=False, name=None):
     """Matrix-vector product ``a @ b`` over the last dims (``tf.linalg.matvec``)."""
-    from .shape import expand_dims, squeeze
+    from .array import expand_dims, squeeze
     return squeeze(matmul(a, expand_dims(b, -1), transpose_a=transpose_a,
                           adjoint_a=adjoint_a), axis=-1)
 
@@ -145,7 +145,7 @@ def _einsum_vjp(g, ans, inputs, attrs, needs):
         gi = einsum(",".join([out] + others) + "->" + kept, g,
                     *[inputs[j] for j in range(len(ins)) if j != i])
         if kept != target:  # letters summed away inside operand i alone: broadcast back
-            from .shape import broadcast_to
+            from .array import broadcast_to
             shape = [inputs[i].shape[k] if c in avail else 1 for k, c in enumerate(target)]
             gi = broadcast_to(reshape(gi, shape), tuple(inputs[i].shape))
         grads.append(gi)

@@ -1,0 +1,103 @@
+"""Shape ops: NumPy references, gradients, errors."""
+import numpy as np
+import pytest
+
+import eagerflow as ef
+from tests.gradcheck import GradCase, run_case, tensor, to_numpy
+
+R = np.random.default_rng(2)
+
+
+def rand(*shape):
+    return R.uniform(-2, 2, size=shape)
+
+
+GRAD_CASES = [
+    GradCase("reshape", lambda x: ef.reshape(x, (4, -1)) * 2.0, rand(2, 6), order=2),
+    GradCase("transpose", lambda x: ef.transpose(x, (2, 0, 1)), rand(2, 3, 4)),
+    GradCase("concat", lambda x, y: ef.concat([x, y, x], axis=1), rand(2, 3), rand(2, 1),
+             order=2),
+    GradCase("split", lambda x: ef.split(x, [1, 3], axis=1)[1] * ef.split(x, 2, axis=0)[0][:, :3],
+             rand(2, 4)),
+    GradCase(["tile"], lambda x: ef.tile(x, (2, 3)), rand(2, 2)),
+    GradCase("pad", lambda x: ef.pad(x, [[1, 2], [0, 1]]), rand(2, 3)),
+    GradCase("pad", lambda x: ef.pad(x, [[2, 1], [1, 2]], mode="REFLECT"), rand(3, 4),
+             id="pad-reflect"),
+    GradCase("pad", lambda x: ef.pad(x, [[2, 1], [0, 0]], mode="SYMMETRIC"), rand(3, 2),
+             id="pad-symmetric"),
+    GradCase("broadcast_to", lambda x: ef.broadcast_to(x, (3, 2, 4)), rand(2, 1)),
+    GradCase("reverse", lambda x: ef.reverse(x, [0, 1]) * x, rand(2, 3)),
+    GradCase(["reshape", "concat"], lambda x: ef.stack([x, x * x], axis=1), rand(3, 2)),
+    GradCase(["split"], lambda x: ef.unstack(x, axis=1)[2], rand(3, 4), id="unstack"),
+    GradCase("conj", lambda x: ef.ops.array._conj(x) * x, rand(3)),
+]
+
+
+@pytest.mark.parametrize("case", GRAD_CASES, ids=repr)
+def test_grad(case):
+    run_case(case)
+
+
+def test_forward_matches_numpy():
+    a = rand(2, 3, 4)
+    x = tensor(a)
+    checks = [
+        (ef.reshape(x, (6, -1)), a.reshape(6, -1)),
+        (ef.transpose(x), a.transpose()),
+        (ef.transpose(x, [1, 0, 2]), a.transpose(1, 0, 2)),
+        (ef.expand_dims(x, -1), a[..., None]),
+        (ef.expand_dims(x, 0), a[None]),
+        (ef.squeeze(ef.expand_dims(x, 1), axis=1), a),
+        (ef.concat([x, x], axis=-1), np.concatenate([a, a], -1)),
+        (ef.stack([x, x], axis=1), np.stack([a, a], 1)),
+        (ef.tile(x, [1, 2, 1]), np.tile(a, [1, 2, 1])),
+        (ef.pad(x, [[0, 0], [1, 1], [2, 0]], constant_values=3.0),
+         np.pad(a, [(0, 0), (1, 1), (2, 0)], constant_values=3.0)),
+        (ef.slice(x, [0, 1, 1], [2, -1, 2]), a[0:2, 1:, 1:3]),
+        (ef.broadcast_to(ef.constant(a[0, 0]), (3, 4)), np.broadcast_to(a[0, 0], (3, 4))),
+        (ef.reverse(x, [1]), a[:, ::-1]),
+        (ef.matrix_transpose(x), a.swapaxes(-1, -2)),
+    ]
+    for got, want in checks:
+        np.testing.assert_array_equal(to_numpy(got), want)
+    parts = ef.split(x, [1, -1], axis=2)
+    assert [p.shape for p in parts] == [(2, 3, 1), (2, 3, 3)]
+    assert len(ef.unstack(x, axis=1)) == 3
+    assert to_numpy(ef.shape(x)).tolist() == [2, 3, 4]
+    assert int(ef.rank(x)) == 3 and int(ef.size(x)) == 24
+    assert x.shape.as_list() == [2, 3, 4] and x.shape.num_elements() == 24
+
+
+def test_errors_name_the_problem():
+    x = tensor(rand(2, 3))
+    with pytest.raises(ValueError, match=r"cannot reshape a tensor of shape \(2, 3\)"):
+        ef.reshape(x, (4, 2))
+    with pytest.raises(ValueError, match="at most one dimension may be -1"):
+        ef.reshape(x, (-1, -1))
+    with pytest.raises(ValueError, match="not a permutation"):
+        ef.transpose(x, (0, 0))
+    with pytest.raises(ValueError, match="cannot squeeze axis 1 of size 3"):
+        ef.squeeze(x, axis=1)
+    with pytest.raises(ValueError, match="differ outside axis"):
+        ef.concat([x, tensor(rand(3, 3))], axis=1)
+    with pytest.raises(ValueError, match="same rank"):
+        ef.concat([x, tensor(rand(3))], axis=0)
+    with pytest.raises(ValueError, match="cannot be split into 4 equal parts"):
+        ef.split(x, 4, axis=1)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        ef.pad(x, [[1, 1], [1, 1]], mode="WRAP")
+    with pytest.raises(ValueError, match="cannot broadcast"):
+        ef.broadcast_to(x, (3, 3))
+    with pytest.raises(ValueError, match="out of bounds"):
+        ef.slice(x, [1, 0], [2, 1])
+    with pytest.raises(ValueError, match="multiples has 1 entries"):
+        ef.tile(x, [2])
+    with pytest.raises(TypeError, match="same dtype"):
+        ef.concat([x, tensor(np.ones((2, 3), np.float32))], axis=0)
+
+
+def test_empty_tensors():
+    e = tensor(np.zeros((0, 4)))
+    assert ef.reshape(e, (0, 2, 2)).shape == (0, 2, 2)
+    assert ef.concat([e, e], axis=0).shape == (0, 4)
+    assert ef.unstack(e) == []
