@@ -80,10 +80,10 @@ def _host_default(xp, v):
 
 def _coerce(name, v, like):
     """Converts the non-tensor operand ``v`` to go with the array ``like``."""
+    if isinstance(v, np.generic):  # before the float check: np.float64 subclasses float
+        return v.astype(like.dtype) if v.dtype.kind == like.dtype.kind else v
     if isinstance(v, (int, float, bool)):
         return v  # a weak Python scalar: NumPy/CuPy keep like's dtype
-    if isinstance(v, np.generic):
-        return v.astype(like.dtype) if v.dtype.kind == like.dtype.kind else v
     xp = _xp(like)
     if isinstance(v, (list, tuple)):
         return xp.asarray(v, dtype=like.dtype)

@@ -240,3 +240,10 @@ def test_pow_gradient_at_zero_base_is_finite():
 
 def test_second_order_through_nested_tapes():
     check_grads(lambda x: ef.reduce_sum(ef.sin(x) * ef.exp(x)), rand(3), order=2)
+
+
+def test_numpy_scalars_take_the_tensor_dtype_on_either_side():
+    x = tensor(np.ones(2, np.float32))
+    assert (np.float64(2.0) * x).dtype == np.float32
+    assert (x * np.float64(2.0)).dtype == np.float32
+    assert (x + np.float32(1.0)).dtype == np.float32
