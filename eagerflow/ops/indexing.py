@@ -329,4 +329,6 @@ def take_along_axis(arr, indices, axis):
     """``numpy.take_along_axis`` with a gradient (the basis of sort and top_k gradients)."""
     a = arr if isinstance(arr, Tensor) else _wrap(_to_array(arr))
     ax = normalize_axis(axis, a.ndim, "take_along_axis")[0]
+    if not isinstance(indices, Tensor):  # host index constants move to the tensor's device
+        indices = _wrap(_to_array_on(indices, array_module(a._data)))
     return _take_along(a, indices, axis=ax)
