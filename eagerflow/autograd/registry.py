@@ -128,8 +128,7 @@ def array_module_of(arrays, opname):
         elif m is not xp:
             raise DeviceMismatchError(
                 f"{opname}: inputs live on different devices (a NumPy array and a CuPy "
-                "array); move one with ef.identity(x) after ef.set_backend(...) or "
-                "x.cpu()/x.gpu() first")
+                "array); move one first with x.cpu() or x.gpu()")
     return xp if xp is not None else backend.state.xp
 
 

@@ -76,6 +76,8 @@ def _install_operators():
     _Tensor.__getitem__ = getitem
     _Tensor.T = property(lambda self: transpose(self))
     _Tensor.astype = lambda self, dtype: math.cast(self, dtype)
+    _Tensor.cpu = lambda self: array.to_device(self, "numpy")
+    _Tensor.gpu = lambda self: array.to_device(self, "cupy")
     _Tensor.__hash__ = _Tensor.__dict__["__hash__"]  # == is elementwise; keep unhashable
 
 

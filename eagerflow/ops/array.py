@@ -12,7 +12,7 @@ from .reduce import normalize_axis, reduce_sum
 
 __all__ = ["reshape", "transpose", "expand_dims", "squeeze", "concat", "stack", "unstack",
            "split", "tile", "pad", "slice", "broadcast_to", "reverse", "shape", "rank",
-           "size", "matrix_transpose", "flatten_outer"]
+           "size", "matrix_transpose", "flatten_outer", "to_device"]
 
 
 def _ndim(x):
@@ -354,6 +354,24 @@ def reverse(tensor, axis, name=None):
     """Reverses ``tensor`` along the axes in ``axis`` (``tf.reverse``)."""
     ax = normalize_axis(axis, _ndim(tensor), "reverse")
     return _reverse(tensor, axis=ax)
+
+
+# --- device moves ----------------------------------------------------------------------
+def _device_copy_fwd(xp, a, target):
+    from .. import backend
+    return backend.to_device(a, target)
+
+
+_device_copy = register("device_copy", _device_copy_fwd)
+defvjp(_device_copy, lambda g, ans, x, target: _device_copy(
+    g, target="numpy" if array_module(x._data) is np else "cupy"))
+
+
+def to_device(x, backend_name):
+    """Copies ``x`` to backend ``'numpy'`` (host) or ``'cupy'`` (GPU); differentiable."""
+    if backend_name not in ("numpy", "cupy"):
+        raise ValueError(f"to_device: backend must be 'numpy' or 'cupy', got {backend_name!r}")
+    return _device_copy(x, target=backend_name)
 
 
 # --- queries ---------------------------------------------------------------------------

@@ -44,7 +44,7 @@ def _operands(name, x, y):
             if type(a) is not type(b) and not (isinstance(a, _np_ndarray) and isinstance(b, _np_ndarray)):
                 raise DeviceMismatchError(
                     f"{name}: inputs live on different devices ({type(a).__module__} and "
-                    f"{type(b).__module__} arrays)")
+                    f"{type(b).__module__} arrays); move one first with x.cpu() or x.gpu()")
             if a.dtype != b.dtype:
                 raise TypeError(f"{name}: x has dtype {a.dtype} but y has dtype {b.dtype}; "
                                 "cast one of them with ef.cast")

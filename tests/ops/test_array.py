@@ -101,3 +101,18 @@ def test_empty_tensors():
     assert ef.reshape(e, (0, 2, 2)).shape == (0, 2, 2)
     assert ef.concat([e, e], axis=0).shape == (0, 4)
     assert ef.unstack(e) == []
+
+
+def test_device_copy_roundtrip_and_gradient():
+    from tests.gradcheck import check_grads
+    x = tensor(rand(3))
+    h = x.cpu()
+    assert h.backend == "numpy"
+    np.testing.assert_array_equal(to_numpy(h), to_numpy(x))
+    with pytest.raises(ValueError, match="backend must be"):
+        ef.ops.array.to_device(x, "tpu")
+    check_grads(lambda t: t.cpu() * 2.0, rand(3), expect_ops=("device_copy",))
+
+
+GRAD_CASES.append(GradCase("device_copy", lambda x: ef.ops.array.to_device(x, "numpy") * x.cpu(),
+                           rand(3)))

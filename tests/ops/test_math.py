@@ -252,3 +252,39 @@ def test_numpy_scalars_take_the_tensor_dtype_on_either_side():
     assert (np.float64(2.0) * x).dtype == np.float32
     assert (x * np.float64(2.0)).dtype == np.float32
     assert (x + np.float32(1.0)).dtype == np.float32
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=4, max_side=4),
+       st.sampled_from(["add", "subtract", "multiply", "maximum", "squared_difference"]))
+def test_broadcasting_matches_numpy_and_gradients_unbroadcast(shapes, name):
+    (sa, sb), out_shape = shapes.input_shapes, shapes.result_shape
+    rng = np.random.default_rng(len(sa) * 7 + len(sb))
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    x, y = tensor(a), tensor(b)
+    ref = dict(BINARY_REFS)[name]
+    with ef.GradientTape() as t:
+        t.watch([x, y])
+        z = getattr(ef, name)(x, y)
+        s = ef.reduce_sum(z)
+    assert tuple(z.shape) == tuple(out_shape)
+    np.testing.assert_allclose(to_numpy(z), ref(a, b), rtol=1e-12)
+    gx, gy = t.gradient(s, [x, y])
+    assert tuple(gx.shape) == tuple(sa) and tuple(gy.shape) == tuple(sb)
+    if name == "add":  # d/dx sum(x + y): how often each element of x was broadcast
+        np.testing.assert_allclose(to_numpy(gx), _np_unbroadcast(np.ones(out_shape), sa))
+        np.testing.assert_allclose(to_numpy(gy), _np_unbroadcast(np.ones(out_shape), sb))
+
+
+def _np_unbroadcast(g, shape):
+    g = g.sum(axis=tuple(range(g.ndim - len(shape))))
+    axes = tuple(i for i, d in enumerate(shape) if d == 1 and g.shape[i] != 1)
+    return g.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+BINARY_REFS = [(n, r) for n, r, _, _ in BINARY]
