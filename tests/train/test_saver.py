@@ -1,0 +1,99 @@
+"""Saver checkpoints: names, state file, retention, atomicity, restore errors."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import eagerflow as ef
+from eagerflow.train.checkpoint_state import (get_checkpoint_state, latest_checkpoint,
+                                              update_checkpoint_state)
+from eagerflow.train.saver import (NotFoundError, Saver, checkpoint_exists, list_variables,
+                                   load_checkpoint, load_variable)
+from tests.gradcheck import to_numpy
+
+
+def _vars():
+    return [ef.Variable(np.arange(6.0, dtype=np.float32).reshape(2, 3), name="dnn/kernel"),
+            ef.Variable(np.array(7, dtype=np.int64), name="global_step")]
+
+
+def test_save_writes_tf_layout_and_state_file(tmp_path):
+    vs = _vars()
+    s = Saver(vs)
+    prefix = s.save(None, str(tmp_path / "model.ckpt"), global_step=200)
+    assert prefix == str(tmp_path / "model.ckpt-200")
+    assert checkpoint_exists(prefix)
+    state = (tmp_path / "checkpoint").read_text().splitlines()
+    assert state[0] == 'model_checkpoint_path: "model.ckpt-200"'
+    assert state[1] == 'all_model_checkpoint_paths: "model.ckpt-200"'
+    assert latest_checkpoint(str(tmp_path)) == prefix
+    assert list_variables(str(tmp_path)) == [("dnn/kernel", [2, 3]), ("global_step", [])]
+    np.testing.assert_array_equal(load_variable(prefix, "dnn/kernel"), to_numpy(vs[0]))
+    idx = json.loads((tmp_path / "model.ckpt-200.index").read_text())
+    assert idx["global_step"] == 200 and idx["tensors"]["global_step"]["dtype"] == "<i8"
+    assert load_checkpoint(prefix).global_step == 200
+
+
+def test_restore_roundtrip_and_failed_restore_changes_nothing(tmp_path):
+    vs = _vars()
+    s = Saver(vs)
+    prefix = s.save(str(tmp_path / "m"), global_step=1)
+    vs[0].assign(np.zeros((2, 3), np.float32))
+    assert s.restore(None, prefix) == prefix
+    np.testing.assert_array_equal(to_numpy(vs[0]), np.arange(6.0).reshape(2, 3))
+    other = ef.Variable(np.ones(3, np.float32), name="missing")
+    before = to_numpy(vs[0]).copy()
+    with pytest.raises(NotFoundError, match="key missing not found"):
+        Saver(vs + [other]).restore(prefix)
+    bad = ef.Variable(np.ones((3, 3), np.float32), name="dnn/kernel")
+    with pytest.raises(ValueError, match=r"has shape \(3, 3\) but the checkpoint holds shape \(2, 3\)"):
+        Saver([bad]).restore(prefix)
+    np.testing.assert_array_equal(to_numpy(vs[0]), before)
+    with pytest.raises(NotFoundError, match="does not exist"):
+        Saver(vs).restore(str(tmp_path / "nope"))
+
+
+def test_retention_keeps_newest_and_deletes_older_files(tmp_path):
+    vs = _vars()
+    s = Saver(vs, max_to_keep=2)
+    for step in (1, 2, 3):
+        s.save(str(tmp_path / "model.ckpt"), global_step=step)
+    assert not checkpoint_exists(str(tmp_path / "model.ckpt-1"))
+    assert not (tmp_path / "model.ckpt-1.safetensors").exists()
+    state = get_checkpoint_state(str(tmp_path))
+    assert [os.path.basename(p) for p in state.all_model_checkpoint_paths] == \
+        ["model.ckpt-2", "model.ckpt-3"]
+    assert len(state.all_model_checkpoint_timestamps) == 2
+    keep_all = Saver(vs, max_to_keep=0)
+    for step in (10, 11, 12):
+        keep_all.save(str(tmp_path / "all" / "m"), global_step=step)
+    assert all(checkpoint_exists(str(tmp_path / "all" / f"m-{s}")) for s in (10, 11, 12))
+
+
+def test_state_file_roundtrip_and_errors(tmp_path):
+    update_checkpoint_state(str(tmp_path), str(tmp_path / 'we"ird'), [str(tmp_path / "a")])
+    st = get_checkpoint_state(str(tmp_path))
+    assert st.model_checkpoint_path == str(tmp_path / 'we"ird')
+    assert st.all_model_checkpoint_paths[0] == str(tmp_path / "a")
+    assert latest_checkpoint(str(tmp_path)) is None  # listed but not on disk
+    (tmp_path / "checkpoint").write_text("garbage line\n")
+    with pytest.raises(ValueError, match="not a CheckpointState line"):
+        get_checkpoint_state(str(tmp_path))
+    assert get_checkpoint_state(str(tmp_path / "empty")) is None
+
+
+def test_save_errors(tmp_path):
+    with pytest.raises(ValueError, match="no variables"):
+        Saver([]).save(str(tmp_path / "x"))
+    with pytest.raises(TypeError, match="is not a Variable"):
+        Saver({"a": np.ones(2)}).save(str(tmp_path / "x"))
+    with pytest.raises(ValueError, match="save_path is required"):
+        Saver(_vars()).save()
+
+
+def test_save_does_not_leave_partial_files_on_failure(tmp_path):
+    vs = _vars() + [ef.Variable(np.array(["s"], dtype=object), name="strings")]
+    with pytest.raises(TypeError, match="holds strings"):
+        Saver(vs).save(str(tmp_path / "m"), global_step=1)
+    assert list(tmp_path.iterdir()) == []
