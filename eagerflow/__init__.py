@@ -18,6 +18,7 @@ from .backend.dtypes import (as_dtype, bool_, complex64, complex128, double, flo
                              float64, half, int8, int16, int32, int64, string, uint8, uint16,
                              uint32, uint64)
 from . import ops
+from . import linalg
 from .ops import *  # noqa: F401,F403
 from .ops import __all__ as _ops_all
 from .ops import random
@@ -33,5 +34,5 @@ __all__ = [
     "value_and_grad", "get_backend", "gpu_available", "memory_stats", "set_backend",
     "as_dtype", "bool", "complex64", "complex128", "double", "float16", "float32", "float64",
     "half", "int8", "int16", "int32", "int64", "string", "uint8", "uint16", "uint32",
-    "uint64", "random", "math", "ops",
+    "uint64", "random", "math", "ops", "linalg",
 ] + [n for n in _ops_all if n not in ("math", "random")]

@@ -10,7 +10,7 @@ Example:
     >>> import numpy as np
     >>> from eagerflow.autograd import registry
     >>> square = registry.register("my_square", lambda xp, x: x * x)
-    >>> registry.defvjp(square, lambda g, ans, x: g * 2.0 * x)
+    >>> _ = registry.defvjp(square, lambda g, ans, x: g * 2.0 * x)
 """
 import numpy as np
 

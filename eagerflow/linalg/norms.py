@@ -1,0 +1,118 @@
+"""Vector and matrix norms (``tf.linalg.norm``), as compositions of core ops (and of the
+singular values for the matrix 2-norm), so the tape differentiates them."""
+import numbers
+
+import numpy as np
+
+from ..ops.math import abs as _abs
+from ..ops.math import multiply, pow, sqrt
+from ..ops.reduce import reduce_max, reduce_sum
+from ..ops.array import expand_dims, transpose
+from .decompositions import _singular_values
+from .validation import as_tensor, check_float
+
+__all__ = ["norm"]
+
+_MATRIX_ORDS = ("euclidean", "fro", 1, 2, np.inf)
+
+
+def _is_inf(o):
+    return isinstance(o, numbers.Real) and not isinstance(o, bool) and o == np.inf
+
+
+def _check_axis(axis, nd):
+    if axis is None:
+        return None
+    if isinstance(axis, (list, tuple)):
+        if len(axis) != 2 or not all(isinstance(a, (int, np.integer)) for a in axis):
+            raise ValueError("norm: 'axis' must be None, an integer, or a tuple of 2 unique "
+                             f"integers, got {axis}")
+        ax = tuple(int(a) for a in axis)
+        if not all(-nd <= a < nd for a in ax):
+            raise ValueError(f"norm: axis {list(ax)} is out of range for rank {nd}")
+        ax = tuple(a % nd for a in ax)
+        if ax[0] == ax[1]:
+            raise ValueError("norm: 'axis' must be None, an integer, or a tuple of 2 unique "
+                             f"integers, got {axis}")
+        return ax
+    if not isinstance(axis, (int, np.integer)):
+        raise ValueError("norm: 'axis' must be None, an integer, or a tuple of 2 unique "
+                         f"integers, got {axis!r}")
+    if not -nd <= int(axis) < max(nd, 1):
+        raise ValueError(f"norm: axis {axis} is out of range for rank {nd}")
+    return int(axis) % max(nd, 1)
+
+
+def _keep(result, nd, axes, keepdims):
+    if not keepdims:
+        return result
+    for a in sorted(axes):
+        result = expand_dims(result, a)
+    return result
+
+
+def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):
+    """Vector or matrix norm (``tf.linalg.norm``).
+
+    Args:
+        tensor: a float tensor.
+        ord: ``'euclidean'`` (default), ``'fro'`` (matrices only), ``1``, ``2``,
+            ``np.inf``, or for vectors any real ``p > 0``.
+        axis: None (the whole tensor as one vector), an int (a batch of vectors) or a pair
+            of ints (a batch of matrices: the first names rows, the second columns).
+        keepdims: keep the reduced axes with size 1.
+
+    Returns:
+        The norms; for matrices ``ord=1`` is the largest absolute column sum, ``np.inf``
+        the largest absolute row sum and ``2`` the largest singular value.
+
+    Raises:
+        ValueError: an unsupported ``ord`` or a bad ``axis``.
+
+    Example:
+        >>> import eagerflow as ef
+        >>> float(ef.linalg.norm(ef.constant([3.0, 4.0])).numpy())
+        5.0
+    """
+    x = as_tensor(tensor)
+    check_float(x, "norm", "tensor")
+    nd = x.ndim
+    ax = _check_axis(axis, nd)
+    keepdims = bool(keepdims)
+    is_str = isinstance(ord, str)
+    if isinstance(ax, tuple):
+        valid = ord in ("euclidean", "fro") if is_str else (
+            not isinstance(ord, bool) and (ord in (1, 2) or _is_inf(ord)))
+        if not valid:
+            raise ValueError(f"norm: 'ord' must be a supported matrix norm in "
+                             f"{list(_MATRIX_ORDS)}, got {ord!r}")
+        rows, cols = ax
+        if ord in ("euclidean", "fro"):
+            return sqrt(reduce_sum(multiply(x, x), axis=ax, keepdims=keepdims))
+        if ord == 1:
+            out = reduce_max(reduce_sum(_abs(x), axis=rows, keepdims=True), axis=cols,
+                             keepdims=True)
+        elif _is_inf(ord):
+            out = reduce_max(reduce_sum(_abs(x), axis=cols, keepdims=True), axis=rows,
+                             keepdims=True)
+        else:  # 2: the largest singular value
+            perm = [i for i in range(nd) if i not in ax] + [rows, cols]
+            s = _singular_values(transpose(x, perm))
+            return _keep(reduce_max(s, axis=-1), nd, ax, keepdims)
+        return out if keepdims else reduce_sum(out, axis=ax)  # drop the two size-1 axes
+    if is_str and ord != "euclidean":
+        raise ValueError(f"norm: 'ord' must be a supported vector norm ('euclidean', 1, 2, "
+                         f"np.inf or a real > 0), got {ord!r}")
+    if not is_str and (isinstance(ord, bool) or not isinstance(ord, numbers.Real)
+                       or not ord > 0):
+        raise ValueError(f"norm: 'ord' must be a supported vector norm ('euclidean', 1, 2, "
+                         f"np.inf or a real > 0), got {ord!r}")
+    red = ax
+    if ord in ("euclidean", 2):
+        return sqrt(reduce_sum(multiply(x, x), axis=red, keepdims=keepdims))
+    if ord == 1:
+        return reduce_sum(_abs(x), axis=red, keepdims=keepdims)
+    if _is_inf(ord):
+        return reduce_max(_abs(x), axis=red, keepdims=keepdims)
+    p = float(ord)
+    return pow(reduce_sum(pow(_abs(x), p), axis=red, keepdims=keepdims), 1.0 / p)
