@@ -210,8 +210,8 @@ def _accumulate(grads, key, g):
         return
     if isinstance(prev, IndexedSlices) and isinstance(g, IndexedSlices):
         concat = get("concat")
-        grads[key] = IndexedSlices(concat([prev.values, g.values], axis=0),
-                                   concat([prev.indices, g.indices], axis=0), prev.dense_shape)
+        grads[key] = IndexedSlices(concat(prev.values, g.values, axis=0),
+                                   concat(prev.indices, g.indices, axis=0), prev.dense_shape)
         return
     if isinstance(prev, IndexedSlices):
         prev = prev.to_dense()

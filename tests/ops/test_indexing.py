@@ -131,3 +131,13 @@ def test_getitem_with_duplicates_accumulates_gradient():
         t.watch(x)
         y = ef.reduce_sum(x[[0, 0, 2]])
     np.testing.assert_array_equal(to_numpy(t.gradient(y, x)), [2.0, 0.0, 1.0])
+
+
+def test_two_gathers_accumulate_as_indexed_slices():
+    p = ef.Variable(rand(4, 2))
+    with ef.GradientTape() as t:
+        y = ef.reduce_sum(ef.gather(p, [0, 1])) + ef.reduce_sum(ef.gather(p, [1, 3]) * 3.0)
+    g = t.gradient(y, p)
+    assert isinstance(g, ef.IndexedSlices)
+    assert to_numpy(g.indices).tolist() == [1, 3, 0, 1] or to_numpy(g.indices).tolist() == [0, 1, 1, 3]
+    np.testing.assert_allclose(to_numpy(g.to_dense()), [[1, 1], [4, 4], [0, 0], [3, 3]])
