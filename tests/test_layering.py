@@ -6,9 +6,9 @@ import pathlib
 PKG = pathlib.Path(__file__).resolve().parents[1] / "eagerflow"
 
 # a package may import only from packages before it in this list (DESIGN.md's module map)
-ORDER = ["backend", "kernels", "autograd", "ops", "nn", "losses", "linalg", "variables",
-         "layers", "train", "metrics", "io", "data", "datasets", "feature_column", "estimator",
-         "saved_model", "serving", "distribute", "cli"]
+ORDER = ["backend", "kernels", "autograd", "ops", "lookup", "nn", "losses", "linalg",
+         "variables", "layers", "train", "metrics", "io", "data", "datasets", "summary",
+         "feature_column", "estimator", "saved_model", "serving", "distribute", "cli"]
 
 
 def _modules():

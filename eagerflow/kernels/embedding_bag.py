@@ -162,16 +162,34 @@ def _check_common(ids, offsets, weights, combiner, dtype, xp):
     if ids.dtype.kind not in "iu" or offsets.dtype.kind not in "iu":
         raise TypeError(f"embedding_bag: ids and offsets must be integers, got {ids.dtype} "
                         f"and {offsets.dtype}")
-    ids = xp.ascontiguousarray(ids if ids.dtype in (np.int32, np.int64) else ids.astype(np.int64))
+    if ids is not _NO_IDS:
+        ids = xp.ascontiguousarray(ids if ids.dtype in (np.int32, np.int64)
+                                   else ids.astype(np.int64))
     offsets = xp.ascontiguousarray(offsets.astype(np.int64, copy=False))
     if weights is None:
-        w = xp.zeros(1, dtype=dtype)
+        w = _no_weights(xp, dtype)
     else:
         if tuple(weights.shape) != tuple(ids.shape):
             raise ValueError(f"embedding_bag: weights has shape {tuple(weights.shape)}, "
                              f"expected the shape of ids {tuple(ids.shape)}")
         w = xp.ascontiguousarray(weights.astype(dtype, copy=False))
     return ids, offsets, w
+
+
+_dummies = {}
+_NO_IDS = np.empty(0, dtype=np.int64)  # only its shape and dtype are checked
+
+
+def _no_weights(xp, dtype):
+    """A one-element placeholder for the weights argument (never read); cached so the GPU
+    path does not launch a fill for it on every call."""
+    if xp is np:
+        return np.zeros(1, dtype=dtype)
+    key = (xp.cuda.Device().id, np.dtype(dtype))
+    w = _dummies.get(key)
+    if w is None:
+        w = _dummies[key] = xp.zeros(1, dtype=dtype)
+    return w
 
 
 def _compute_dtype(dtype):
@@ -188,7 +206,8 @@ def _raise_out_of_range(ids, pos, num_rows):
 
 def bag_offsets_cpu(segment_ids, num_bags):
     """CPU twin of :func:`bag_offsets`."""
-    segs = np.ascontiguousarray(segment_ids.reshape(-1))
+    # a strided column of SparseTensor indices is read in place (numba takes any layout)
+    segs = segment_ids if segment_ids.ndim == 1 else segment_ids.reshape(-1)
     if segs.dtype not in (np.int32, np.int64):
         segs = segs.astype(np.int64)
     offsets = np.zeros(int(num_bags) + 1, dtype=np.int64)
@@ -230,8 +249,12 @@ def embedding_bag_grad_cpu(grad, offsets, weights=None, combiner="mean"):
         raise ValueError(f"embedding_bag_grad: offsets has {offsets.shape[0]} entries, "
                          f"expected num_bags + 1 = {num_bags + 1}")
     nnz = int(offsets[-1])
-    ids_like = np.empty(nnz, dtype=np.int64)
-    _, offsets, w = _check_common(ids_like, offsets, weights, combiner, cdtype, np)
+    _, offsets, w = _check_common(_NO_IDS, offsets, None, combiner, cdtype, np)
+    if weights is not None:
+        if tuple(weights.shape) != (nnz,):
+            raise ValueError(f"embedding_bag_grad: weights has shape {tuple(weights.shape)}, "
+                             f"expected ({nnz},)")
+        w = np.ascontiguousarray(weights.astype(cdtype, copy=False))
     trailing = tuple(grad.shape[1:])
     d = math.prod(trailing)
     g = np.ascontiguousarray(grad.reshape(num_bags, d).astype(cdtype, copy=False))
@@ -328,6 +351,27 @@ extern "C" __global__ void $NAME(const $I* __restrict__ segs, long long* __restr
 """
 
 
+_gpu_kernels = {}
+
+
+def _kernel(kind, dtype, idx_dtype):
+    """The RawKernel for (kind, value dtype, index dtype), memoized here so the per-call
+    cost is one dict lookup (formatting names and substituting templates is not free)."""
+    key = (kind, dtype, idx_dtype)
+    kern = _gpu_kernels.get(key)
+    if kern is None:
+        subs = {}
+        if dtype is not None:
+            subs["T"] = _cuda.ctype(dtype)
+        if idx_dtype is not None:
+            subs["I"] = _cuda.ctype(idx_dtype, _cuda.INDEX_CTYPES, "index dtype")
+        tags = "_".join(np.dtype(d).name for d in (dtype, idx_dtype) if d is not None)
+        src = {"offsets": _GPU_OFFSETS, "fwd": _GPU_FWD, "grad": _GPU_GRAD}[kind]
+        kern = _cuda.get_kernel(src, NAME=f"ef_embedding_bag_{kind}_{tags}", **subs)
+        _gpu_kernels[key] = kern
+    return kern
+
+
 def bag_offsets_gpu(segment_ids, num_bags):
     """GPU twin of :func:`bag_offsets`; bad segment ids go to the device error flag."""
     cp = _cupy.load()
@@ -335,10 +379,10 @@ def bag_offsets_gpu(segment_ids, num_bags):
     if segs.dtype not in (np.int32, np.int64):
         segs = segs.astype(np.int64)
     n = segs.shape[0]
+    # zeroed: with bad segment ids some entries stay unwritten, and every entry must stay
+    # in [0, n] so that the bag kernels never read outside ids
     offsets = cp.zeros(int(num_bags) + 1, dtype=np.int64)
-    name = f"ef_bag_offsets_{segs.dtype.name}"
-    kern = _cuda.get_kernel(_GPU_OFFSETS, NAME=name,
-                            I=_cuda.ctype(segs.dtype, _cuda.INDEX_CTYPES, "index dtype"))
+    kern = _kernel("offsets", None, segs.dtype)
     _cuda.launch(kern, n + 1, (segs, offsets, np.int64(n), np.int64(num_bags),
                                device_errors.error_flag()))
     return offsets
@@ -355,9 +399,7 @@ def embedding_bag_gpu(params, ids, offsets, weights=None, combiner="mean"):
     num_bags = offsets.shape[0] - 1
     table = cp.ascontiguousarray(params.reshape(num_rows, d).astype(cdtype, copy=False))
     out = cp.empty((num_bags, d), dtype=cdtype)
-    name = f"ef_embedding_bag_{cdtype.name}_{ids.dtype.name}"
-    kern = _cuda.get_kernel(_GPU_FWD, NAME=name, T=_cuda.ctype(cdtype),
-                            I=_cuda.ctype(ids.dtype, _cuda.INDEX_CTYPES, "index dtype"))
+    kern = _kernel("fwd", cdtype, ids.dtype)
     _cuda.launch(kern, num_bags * d, (table, ids, offsets, w, out, np.int64(num_bags),
                                       np.int64(d), np.int64(num_rows),
                                       np.int32(weights is not None),
@@ -376,8 +418,7 @@ def embedding_bag_grad_gpu(grad, offsets, weights=None, combiner="mean", nnz=Non
     num_bags = grad.shape[0]
     if nnz is None:
         nnz = int(offsets[-1])  # a host read: pass nnz when it is known
-    ids_like = cp.empty(0, dtype=np.int64)
-    _, offsets, w = _check_common(ids_like, offsets, None, combiner, cdtype, cp)
+    _, offsets, w = _check_common(_NO_IDS, offsets, None, combiner, cdtype, cp)
     if weights is not None:
         if tuple(weights.shape) != (nnz,):
             raise ValueError(f"embedding_bag_grad: weights has shape {tuple(weights.shape)}, "
@@ -387,8 +428,7 @@ def embedding_bag_grad_gpu(grad, offsets, weights=None, combiner="mean", nnz=Non
     d = math.prod(trailing)
     g = cp.ascontiguousarray(grad.reshape(num_bags, d).astype(cdtype, copy=False))
     values = cp.empty((nnz, d), dtype=cdtype)
-    name = f"ef_embedding_bag_grad_{cdtype.name}"
-    kern = _cuda.get_kernel(_GPU_GRAD, NAME=name, T=_cuda.ctype(cdtype))
+    kern = _kernel("grad", cdtype, None)
     _cuda.launch(kern, num_bags * d, (g, offsets, w, values, np.int64(num_bags), np.int64(d),
                                       np.int32(weights is not None),
                                       np.int32(_COMBINER_CODE[combiner])))

@@ -1,0 +1,291 @@
+"""``Dataset``: an immutable, lazy recipe of elements, with TensorFlow's tf.data semantics.
+
+Every transformation returns a new Dataset; ``iter(ds)`` starts a fresh pass (an epoch).
+Iterators can save their position as a JSON-able dict and resume from it. The operations
+live in :mod:`.sources`, :mod:`.transforms`, :mod:`.batching`, :mod:`.shuffle`,
+:mod:`.cache` and :mod:`.parallel`; this module holds the public methods.
+
+Example:
+    >>> ds = Dataset.range(5).map(lambda x: x * 2).batch(2)
+    >>> [b.tolist() for b in ds]
+    [[0, 2], [4, 6], [8]]
+"""
+import os
+
+from .structure import flatten_raw, pack_like, spec_of
+
+__all__ = ["Dataset", "AUTOTUNE", "INFINITE", "UNKNOWN"]
+
+AUTOTUNE = -1
+INFINITE = -1
+UNKNOWN = -2
+
+
+def resolve_parallelism(n, arg="num_parallel_calls"):
+    """None -> None (serial); AUTOTUNE -> CPU count; k >= 1 -> k."""
+    if n is None:
+        return None
+    n = int(n)
+    if n == AUTOTUNE:
+        return max(os.cpu_count() or 1, 1)
+    if n < 1:
+        raise ValueError(f"{arg} must be >= 1 or AUTOTUNE (-1), got {n}")
+    return n
+
+
+class Dataset:
+    """Base class of all datasets. Build one with a static constructor, e.g.
+    :meth:`from_tensor_slices`, :meth:`range` or ``TFRecordDataset``."""
+
+    _spec = None
+
+    # -- the iterator contract ------------------------------------------------------
+    def _make(self, peek=False):
+        """A fresh internal iterator (``__next__``, ``save``, ``restore``, ``close``).
+
+        ``peek`` is True for internal look-ahead passes (shape inference), which must not
+        advance per-epoch counters such as shuffle's.
+        """
+        raise NotImplementedError
+
+    def _inputs(self):
+        return []
+
+    def _infer_spec(self):
+        it = self._make(peek=True)
+        try:
+            elem = next(it)
+        except StopIteration:
+            return None
+        finally:
+            it.close()
+        return spec_of(elem)
+
+    @property
+    def element_spec(self):
+        """The nested structure of :class:`TensorSpec` of one element."""
+        if self._spec is None:
+            self._spec = self._infer_spec()
+        return self._spec
+
+    @property
+    def output_types(self):
+        """TF1: the dtype structure of an element."""
+        return pack_like(self.element_spec, [s.dtype for s in flatten_raw(self.element_spec)])
+
+    @property
+    def output_shapes(self):
+        """TF1: the shape structure of an element."""
+        return pack_like(self.element_spec, [s.shape for s in flatten_raw(self.element_spec)])
+
+    def __iter__(self):
+        from .iterator import Iterator
+        return Iterator(self)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} element_spec={self._spec!r}>"
+
+    # -- sources ----------------------------------------------------------------------
+    @staticmethod
+    def from_tensors(tensors):
+        """A dataset of exactly one element, ``tensors``."""
+        from .sources import TensorsDataset
+        return TensorsDataset(tensors)
+
+    @staticmethod
+    def from_tensor_slices(tensors):
+        """Slices every component of ``tensors`` along dim 0 (dim-0 sizes must agree).
+
+        Example:
+            >>> [x.tolist() for x in Dataset.from_tensor_slices([[1, 2], [3, 4]])]
+            [[1, 2], [3, 4]]
+        """
+        from .sources import TensorSlicesDataset
+        return TensorSlicesDataset(tensors)
+
+    @staticmethod
+    def range(*args, **kwargs):
+        """``range(stop)`` or ``range(start, stop[, step])`` of int64 scalars."""
+        from .sources import RangeDataset
+        return RangeDataset(*args, **kwargs)
+
+    @staticmethod
+    def from_generator(generator, output_types=None, output_shapes=None, args=None,
+                       output_signature=None):
+        """Elements yielded by ``generator(*args)``, called anew for each epoch."""
+        from .sources import GeneratorDataset
+        return GeneratorDataset(generator, output_types, output_shapes, args, output_signature)
+
+    @staticmethod
+    def list_files(file_pattern, shuffle=None, seed=None):
+        """The sorted file names matching ``file_pattern`` (a glob or list of globs),
+        reshuffled each epoch unless ``shuffle=False``."""
+        from .sources import list_files
+        return list_files(file_pattern, shuffle, seed)
+
+    @staticmethod
+    def zip(*datasets):
+        """Tuples (or the given nesting) of elements of ``datasets``; stops at the shortest."""
+        from .transforms import ZipDataset
+        if len(datasets) == 1 and not isinstance(datasets[0], Dataset):
+            datasets = datasets[0]
+        return ZipDataset(datasets)
+
+    # -- element-wise -----------------------------------------------------------------
+    def map(self, map_func, num_parallel_calls=None, deterministic=None):
+        """Applies ``map_func`` to each element (a tuple element is unpacked into args).
+
+        With ``num_parallel_calls=N`` it runs N worker threads and keeps the input order
+        unless ``deterministic=False``.
+        """
+        n = resolve_parallelism(num_parallel_calls)
+        if n is None:
+            from .transforms import MapDataset
+            return MapDataset(self, map_func)
+        from .parallel import ParallelMapDataset
+        return ParallelMapDataset(self, map_func, n, deterministic)
+
+    def filter(self, predicate):
+        """Keeps the elements for which ``predicate`` returns a scalar True."""
+        from .transforms import FilterDataset
+        return FilterDataset(self, predicate)
+
+    def flat_map(self, map_func):
+        """Concatenates the datasets ``map_func`` returns for each element."""
+        from .transforms import InterleaveDataset
+        return InterleaveDataset(self, map_func, 1, 1, None)
+
+    def interleave(self, map_func, cycle_length=None, block_length=None,
+                   num_parallel_calls=None, deterministic=None):
+        """Interleaves the datasets ``map_func`` returns, ``block_length`` at a time over
+        ``cycle_length`` slots (TF's exact order; parallel slots keep it)."""
+        from .transforms import InterleaveDataset
+        cycle = resolve_parallelism(AUTOTUNE if cycle_length is None else cycle_length,
+                                    "cycle_length")
+        block = 1 if block_length is None else int(block_length)
+        if block < 1:
+            raise ValueError(f"block_length must be >= 1, got {block_length}")
+        return InterleaveDataset(self, map_func, cycle, block,
+                                 resolve_parallelism(num_parallel_calls), deterministic)
+
+    def enumerate(self, start=0):
+        """``(int64 index, element)`` pairs, counting from ``start``."""
+        return Dataset.zip((Dataset.range(start, 2 ** 62), self))
+
+    def apply(self, transformation_func):
+        """``transformation_func(self)``."""
+        return transformation_func(self)
+
+    def concatenate(self, dataset):
+        """The elements of ``self`` then those of ``dataset`` (compatible structures)."""
+        from .transforms import ConcatenateDataset
+        return ConcatenateDataset(self, dataset)
+
+    def take(self, count):
+        """The first ``count`` elements (-1: all)."""
+        from .transforms import TakeDataset
+        return TakeDataset(self, count)
+
+    def skip(self, count):
+        """All but the first ``count`` elements (-1: skip all)."""
+        from .transforms import SkipDataset
+        return SkipDataset(self, count)
+
+    def shard(self, num_shards, index):
+        """The elements whose position p has ``p % num_shards == index``."""
+        from .transforms import ShardDataset
+        return ShardDataset(self, num_shards, index)
+
+    def repeat(self, count=None):
+        """Repeats the dataset ``count`` times (None or -1: forever), re-running upstream."""
+        from .transforms import RepeatDataset
+        return RepeatDataset(self, count)
+
+    def unbatch(self):
+        """Splits each element along dim 0 into elements."""
+        from .transforms import UnbatchDataset
+        return UnbatchDataset(self)
+
+    def window(self, size, shift=None, stride=1, drop_remainder=False):
+        """Windows of ``size`` elements (each a dataset), moving by ``shift``."""
+        from .batching import WindowDataset
+        return WindowDataset(self, size, shift, stride, drop_remainder)
+
+    # -- grouping, order, buffering ---------------------------------------------------
+    def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None,
+              deterministic=None):
+        """Stacks ``batch_size`` consecutive elements along a new dim 0."""
+        from .batching import BatchDataset
+        del num_parallel_calls, deterministic
+        return BatchDataset(self, batch_size, drop_remainder)
+
+    def padded_batch(self, batch_size, padded_shapes=None, padding_values=None,
+                     drop_remainder=False):
+        """Batches elements of different shapes, padding each dim at its high end.
+
+        Example:
+            >>> ds = Dataset.from_generator(lambda: iter([[1], [2, 2], [3, 3, 3]]), "int64")
+            >>> [b.tolist() for b in ds.padded_batch(2, padded_shapes=[None])]
+            [[[1, 0], [2, 2]], [[3, 3, 3]]]
+        """
+        from .batching import PaddedBatchDataset
+        return PaddedBatchDataset(self, batch_size, padded_shapes, padding_values,
+                                  drop_remainder)
+
+    def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=None):
+        """Shuffles with a ``buffer_size`` buffer (TF's algorithm)."""
+        from .shuffle import ShuffleDataset
+        return ShuffleDataset(self, buffer_size, seed, reshuffle_each_iteration)
+
+    def cache(self, filename=""):
+        """Records the first complete pass (in memory, or on disk when ``filename``)."""
+        from .cache import CacheDataset
+        return CacheDataset(self, filename)
+
+    def prefetch(self, buffer_size):
+        """Works ahead on a background thread; values and order are unchanged."""
+        from .parallel import PrefetchDataset
+        return PrefetchDataset(self, buffer_size)
+
+    # -- consumption --------------------------------------------------------------------
+    def reduce(self, initial_state, reduce_func):
+        """Folds the elements: ``state = reduce_func(state, element)``."""
+        state = initial_state
+        for elem in self:
+            state = reduce_func(state, elem)
+        return state
+
+    def as_numpy_iterator(self):
+        """An iterator of NumPy elements (elements already are NumPy)."""
+        return iter(self)
+
+    def make_one_shot_iterator(self):
+        """TF1: an iterator with ``get_next()`` raising OutOfRangeError at the end."""
+        from .iterator import Iterator
+        return Iterator(self)
+
+    def make_initializable_iterator(self, shared_name=None):
+        """TF1: an iterator that (re)starts when ``initializer`` is called."""
+        del shared_name
+        from .iterator import InitializableIterator
+        return InitializableIterator(self)
+
+    def cardinality(self):
+        """The element count when cheap to know, else UNKNOWN (-2) or INFINITE (-1)."""
+        return UNKNOWN
+
+
+class DatasetIterator:
+    """Base of the internal iterators: ``__next__``, ``save``, ``restore``, ``close``."""
+
+    def __iter__(self):
+        return self
+
+    def save(self):
+        raise NotImplementedError(f"{type(self).__name__} cannot save its state")
+
+    def restore(self, state):
+        raise NotImplementedError(f"{type(self).__name__} cannot restore a state")
+
+    def close(self):
+        pass

@@ -1,0 +1,186 @@
+"""``tf.data.experimental`` and TF1 helpers: CSV datasets, fused-name aliases, device
+prefetch.
+
+Example:
+    >>> from eagerflow.data import Dataset
+    >>> ds = Dataset.range(4).apply(map_and_batch(lambda x: x + 1, 2))
+    >>> [b.tolist() for b in ds]
+    [[1, 2], [3, 4]]
+"""
+import csv
+import glob
+import io as _io
+
+import numpy as np
+
+from eagerflow.backend import transfer as _transfer
+from eagerflow.io.csv import decode_csv
+from eagerflow.io.errors import InvalidArgumentError
+from eagerflow.io.tfrecord import _compression_name, _open_stream
+
+from .dataset import AUTOTUNE, Dataset
+from .readers import TextLineDataset, _names
+from .structure import flatten, pack_like
+from .transforms import MapDataset
+
+__all__ = ["AUTOTUNE", "make_csv_dataset", "shuffle_and_repeat", "map_and_batch",
+           "parallel_interleave", "prefetch_to_device", "copy_to_device"]
+
+
+def shuffle_and_repeat(buffer_size, count=None, seed=None):
+    """``shuffle(buffer_size, seed).repeat(count)`` as a transformation for ``apply``."""
+    return lambda ds: ds.shuffle(buffer_size, seed).repeat(count)
+
+
+def map_and_batch(map_func, batch_size, num_parallel_batches=None, drop_remainder=False,
+                  num_parallel_calls=None):
+    """``map(map_func).batch(batch_size)`` as a transformation for ``apply``."""
+    n = num_parallel_calls or num_parallel_batches
+    return lambda ds: ds.map(map_func, num_parallel_calls=n).batch(batch_size, drop_remainder)
+
+
+def parallel_interleave(map_func, cycle_length, block_length=1, sloppy=False,
+                        buffer_output_elements=None, prefetch_input_elements=None):
+    """TF1's parallel_interleave: ``interleave`` reading ``cycle_length`` inputs at once."""
+    return lambda ds: ds.interleave(map_func, cycle_length, block_length,
+                                    num_parallel_calls=cycle_length,
+                                    deterministic=not sloppy)
+
+
+def prefetch_to_device(device=None, buffer_size=None):
+    """Copies elements to the GPU on a background thread, ahead of the consumer.
+
+    Numeric components go through pinned host memory on a separate CUDA stream
+    (:mod:`eagerflow.backend.transfer`); string components stay on the host. On the
+    numpy backend this returns the dataset unchanged.
+
+    Args:
+        device: unused (the current GPU); kept for TF compatibility.
+        buffer_size: elements to keep ready on the device (default 2).
+    """
+    del device
+
+    def apply(ds):
+        if not _transfer.device_transfer_active():
+            return ds
+        moved = MapDataset(ds, _to_device_element)
+        moved._spec = ds.element_spec
+        return moved.prefetch(buffer_size or 2)
+    return apply
+
+
+def _to_device_element(*elem):
+    elem = elem[0] if len(elem) == 1 else elem
+    return pack_like(elem, _transfer.copy_to_device(flatten(elem)))
+
+
+copy_to_device = prefetch_to_device
+
+
+def _infer_type(values):
+    vals = [v for v in values if v != ""]
+    for cast, dtype in ((int, np.int64), (float, np.float32)):
+        try:
+            for v in vals:
+                cast(v)
+            if dtype is np.int64 and any(abs(int(v)) >= 2 ** 63 for v in vals):
+                continue
+            return dtype
+        except ValueError:
+            continue
+    return object
+
+
+def make_csv_dataset(file_pattern, batch_size, column_names=None, column_defaults=None,
+                     label_name=None, select_columns=None, field_delim=",",
+                     use_quote_delim=True, na_value="", header=True, num_epochs=None,
+                     shuffle=True, shuffle_buffer_size=10000, shuffle_seed=None,
+                     prefetch_buffer_size=None, num_parallel_reads=None, sloppy=False,
+                     num_rows_for_inference=100, compression_type=None, ignore_errors=False):
+    """Batches of ``(features dict, label)`` (or just the dict) read from CSV files.
+
+    Column names come from ``column_names`` or the header line; types from
+    ``column_defaults`` or inferred (int64, float32, else string) from the first
+    ``num_rows_for_inference`` rows. Files are shuffled, lines shuffled with a
+    ``shuffle_buffer_size`` buffer, repeated ``num_epochs`` times (None: forever) and
+    batched.
+
+    Example:
+        >>> import tempfile, os
+        >>> p = os.path.join(tempfile.mkdtemp(), "a.csv")
+        >>> _ = open(p, "w").write("x,y\\n1,a\\n2,b\\n")
+        >>> f, y = next(iter(make_csv_dataset(p, 2, label_name="x", shuffle=False, num_epochs=1)))
+        >>> sorted(y.tolist()), f["y"].tolist()
+        ([1, 2], [b'a', b'b'])
+    """
+    del ignore_errors, sloppy
+    patterns = [file_pattern] if isinstance(file_pattern, str) else _names(file_pattern)
+    files = sorted({f for p in patterns for f in glob.glob(p)})
+    if not files:
+        raise InvalidArgumentError(f"make_csv_dataset: no files matched {file_pattern!r}")
+    comp = _compression_name(compression_type)
+    with _open_stream(files[0], comp) as f:
+        head_lines = []
+        for _ in range(num_rows_for_inference + 1):
+            line = f.readline()
+            if not line:
+                break
+            head_lines.append(line.decode().rstrip("\r\n"))
+    rows = list(csv.reader(_io.StringIO("\n".join(head_lines)), delimiter=field_delim))
+    if header:
+        names_in_file, rows = rows[0], rows[1:]
+    if column_names is None:
+        if not header:
+            raise ValueError("make_csv_dataset: column_names is needed when header=False")
+        column_names = names_in_file
+    column_names = list(column_names)
+    if select_columns is not None:
+        sel = [column_names.index(c) if isinstance(c, str) else int(c) for c in select_columns]
+        sel = sorted(sel)
+    else:
+        sel = list(range(len(column_names)))
+    names = [column_names[i] for i in sel]
+    if label_name is not None and label_name not in names:
+        raise ValueError(f"make_csv_dataset: label_name {label_name!r} is not among the "
+                         f"columns {names}")
+    if column_defaults is None:
+        defaults = []
+        for i in sel:
+            t = _infer_type([r[i] if i < len(r) else "" for r in rows])
+            defaults.append({np.int64: [0], np.float32: [0.0], object: [""]}[t])
+    else:
+        defaults = list(column_defaults)
+        if len(defaults) == len(column_names) and len(sel) != len(column_names):
+            defaults = [defaults[i] for i in sel]
+    if len(defaults) != len(names):
+        raise InvalidArgumentError(f"make_csv_dataset: {len(defaults)} column_defaults for "
+                                   f"{len(names)} columns")
+
+    def lines(fname):
+        ds = TextLineDataset(fname, comp)
+        return ds.skip(1) if header else ds
+
+    fds = Dataset.from_tensor_slices(np.array([f.encode() for f in files], dtype=object))
+    if shuffle:
+        fds = fds.shuffle(len(files), seed=shuffle_seed)
+    k = num_parallel_reads or 1
+    ds = fds.interleave(lambda f: lines(f.item().decode()), cycle_length=k, block_length=1,
+                        num_parallel_calls=k if k > 1 else None)
+    if shuffle:
+        ds = ds.shuffle(shuffle_buffer_size, seed=shuffle_seed)
+    if num_epochs != 1:
+        ds = ds.repeat(num_epochs)
+    ds = ds.batch(batch_size)
+
+    def decode(batch):
+        cols = decode_csv(batch, defaults, field_delim=field_delim,
+                          use_quote_delim=use_quote_delim, na_value=na_value,
+                          select_cols=None if len(sel) == len(column_names) else sel)
+        feats = dict(zip(names, cols))
+        if label_name is None:
+            return feats
+        label = feats.pop(label_name)
+        return feats, label
+
+    ds = ds.map(decode)
+    return ds.prefetch(prefetch_buffer_size if prefetch_buffer_size is not None else AUTOTUNE)

@@ -1,0 +1,21 @@
+"""``tf.estimator``: Estimator, EstimatorSpec, RunConfig, ModeKeys and hooks, run eagerly."""
+from ..train.basic_session_run_hooks import (CheckpointSaverHook, CheckpointSaverListener,
+                                             FinalOpsHook, LoggingTensorHook,
+                                             NanLossDuringTrainingError, NanTensorHook,
+                                             SecondOrStepTimer, StepCounterHook, StopAtStepHook)
+from ..train.session_run_hook import (SessionRunArgs, SessionRunContext, SessionRunHook,
+                                      SessionRunValues)
+from .canned import (DCNClassifier, DeepFMClassifier, DNNClassifier,
+                     DNNLinearCombinedClassifier, DNNLinearCombinedRegressor, DNNRegressor,
+                     LinearClassifier, LinearRegressor)
+from .estimator import Estimator, WarmStartSettings
+from .model_fn import EstimatorSpec, ModeKeys
+from .run_config import RunConfig
+
+__all__ = ["DCNClassifier", "DeepFMClassifier", "DNNClassifier",
+           "DNNLinearCombinedClassifier", "DNNLinearCombinedRegressor", "DNNRegressor",
+           "LinearClassifier", "LinearRegressor", "Estimator", "WarmStartSettings", "EstimatorSpec", "ModeKeys", "RunConfig",
+           "SessionRunHook", "SessionRunArgs", "SessionRunContext", "SessionRunValues",
+           "CheckpointSaverHook", "CheckpointSaverListener", "FinalOpsHook",
+           "LoggingTensorHook", "NanLossDuringTrainingError", "NanTensorHook",
+           "SecondOrStepTimer", "StepCounterHook", "StopAtStepHook"]

@@ -1,0 +1,226 @@
+"""Heads: loss, predictions and evaluation metrics for canned estimators (binary,
+multi-class and regression), with TF's prediction keys and metric names."""
+import numpy as np
+
+from ... import ops
+from ...autograd.tensor import Tensor, _wrap, constant
+from ...feature_column.base import host
+from ...metrics import accuracy, auc, mean, precision, recall
+from ...nn import sigmoid, sigmoid_cross_entropy_with_logits, softmax, \
+    sparse_softmax_cross_entropy_with_logits
+from ..model_fn import EstimatorSpec, ModeKeys
+
+__all__ = ["BinaryClassHead", "MultiClassHead", "RegressionHead", "head_for"]
+
+SUM_OVER_BATCH_SIZE = "sum_over_batch_size"
+SUM = "sum"
+_REDUCTIONS = (SUM_OVER_BATCH_SIZE, SUM)
+
+
+class _Head:
+    def __init__(self, weight_column=None, loss_reduction=SUM_OVER_BATCH_SIZE):
+        if loss_reduction not in _REDUCTIONS:
+            raise ValueError(f"loss_reduction must be one of {_REDUCTIONS}, got "
+                             f"{loss_reduction!r}")
+        self.weight_column = weight_column
+        self.loss_reduction = loss_reduction
+
+    def _weights(self, features, like):
+        if self.weight_column is None:
+            return None
+        key = getattr(self.weight_column, "key", self.weight_column)
+        if key not in features:
+            raise ValueError(f"weight_column {key!r} is not in features: {sorted(features)}")
+        w = features[key]
+        w = w if isinstance(w, Tensor) else constant(np.asarray(w, np.float32))
+        return ops.reshape(ops.cast(w, np.float32), tuple(like.shape))
+
+    def _reduce(self, per_example, weights):
+        weighted = per_example if weights is None else per_example * weights
+        total = ops.reduce_sum(weighted)
+        if self.loss_reduction == SUM:
+            return total
+        return total / float(max(int(np.prod(per_example.shape)), 1))
+
+    def create_estimator_spec(self, features, mode, logits, labels=None, train_op_fn=None):
+        predictions = self.predictions(logits)
+        if mode == ModeKeys.PREDICT:
+            return EstimatorSpec(mode, predictions=predictions)
+        if labels is None:
+            raise ValueError(f"labels must be provided in mode {mode!r}")
+        labels = self._labels(labels, logits)
+        per_example = self._per_example_loss(labels, logits)
+        weights = self._weights(features, per_example)
+        loss = self._reduce(per_example, weights)
+        if mode == ModeKeys.EVAL:
+            return EstimatorSpec(mode, predictions=predictions, loss=loss,
+                                 eval_metric_ops=self._metrics(labels, predictions,
+                                                               per_example, weights))
+        if train_op_fn is None:
+            raise ValueError("train_op_fn must be provided in TRAIN mode")
+        return EstimatorSpec(mode, predictions=predictions, loss=loss,
+                             train_op=train_op_fn(loss))
+
+
+def _label_tensor(labels):
+    if isinstance(labels, dict):
+        if len(labels) != 1:
+            raise ValueError(f"labels must be a Tensor or a one-item dict, got keys "
+                             f"{sorted(labels)}")
+        labels = next(iter(labels.values()))
+    return labels if isinstance(labels, Tensor) else _wrap(host(labels))
+
+
+class BinaryClassHead(_Head):
+    """Logistic regression head (``n_classes=2``): sigmoid cross-entropy."""
+
+    logits_dimension = 1
+
+    def __init__(self, weight_column=None, label_vocabulary=None,
+                 loss_reduction=SUM_OVER_BATCH_SIZE, thresholds=None):
+        super().__init__(weight_column, loss_reduction)
+        self.label_vocabulary = list(label_vocabulary) if label_vocabulary else None
+        self.thresholds = list(thresholds or [])
+
+    def _labels(self, labels, logits):
+        lab = _label_tensor(labels)
+        if self.label_vocabulary is not None:
+            table = {v: i for i, v in enumerate(self.label_vocabulary)}
+            raw = host(lab).reshape(-1)
+            try:
+                lab = _wrap(np.array([table[v if isinstance(v, str) else v.decode()]
+                                      for v in raw], np.float32))
+            except KeyError as e:
+                raise ValueError(f"label {e.args[0]!r} is not in label_vocabulary "
+                                 f"{self.label_vocabulary}") from None
+            lab = constant(host(lab))
+        lab = ops.reshape(ops.cast(lab, np.float32), tuple(logits.shape))
+        bad = host(lab)
+        if bad.size and ((bad < 0) | (bad > 1)).any():
+            raise ValueError("labels must be 0 or 1 for a binary classification head, got "
+                             f"values in [{bad.min()}, {bad.max()}]")
+        return lab
+
+    def _per_example_loss(self, labels, logits):
+        return sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
+
+    def predictions(self, logits):
+        p = sigmoid(logits)
+        class_ids = ops.cast(ops.greater(logits, 0.0), np.int64)
+        classes = self._class_names(class_ids)
+        batch = int(logits.shape[0])
+        return {"logits": logits, "logistic": p, "probabilities": ops.concat([1.0 - p, p], axis=1),
+                "class_ids": class_ids, "classes": classes,
+                "all_class_ids": constant(np.tile(np.arange(2, dtype=np.int64), (batch, 1))),
+                "all_classes": _wrap(np.tile(np.array(self._names(), dtype=object), (batch, 1)))}
+
+    def _names(self):
+        return [v.encode() if isinstance(v, str) else v for v in self.label_vocabulary] \
+            if self.label_vocabulary else [b"0", b"1"]
+
+    def _class_names(self, class_ids):
+        names = np.array(self._names(), dtype=object)
+        return _wrap(names[host(class_ids)])
+
+    def _metrics(self, labels, predictions, per_example, weights):
+        p, cid = predictions["logistic"], predictions["class_ids"]
+        label_mean = mean(labels, weights, name="label/mean")
+        out = {"accuracy": accuracy(labels, ops.cast(cid, np.float32), weights, name="accuracy"),
+               "precision": precision(labels, cid, weights, name="precision"),
+               "recall": recall(labels, cid, weights, name="recall"),
+               "prediction/mean": mean(p, weights, name="prediction/mean"),
+               "label/mean": label_mean,
+               "average_loss": mean(per_example, weights, name="average_loss"),
+               "auc": auc(labels, p, weights, name="auc"),
+               "auc_precision_recall": auc(labels, p, weights, curve="PR",
+                                           summation_method="careful_interpolation",
+                                           name="auc_precision_recall")}
+        value = label_mean[0]
+        out["accuracy_baseline"] = (
+            lambda: float(max(float(value.numpy()), 1.0 - float(value.numpy()))), None)
+        for t in self.thresholds:
+            cls = ops.cast(ops.greater_equal(p, t), np.int64)
+            out[f"accuracy/positive_threshold_{t:g}"] = accuracy(
+                labels, ops.cast(cls, np.float32), weights, name=f"accuracy_t{t:g}")
+        return out
+
+
+class MultiClassHead(_Head):
+    """Softmax cross-entropy head for ``n_classes > 2``."""
+
+    def __init__(self, n_classes, weight_column=None, label_vocabulary=None,
+                 loss_reduction=SUM_OVER_BATCH_SIZE):
+        super().__init__(weight_column, loss_reduction)
+        if n_classes < 3:
+            raise ValueError(f"n_classes must be > 2 for a multi-class head, got {n_classes}")
+        self.n_classes = n_classes
+        self.logits_dimension = n_classes
+        self.label_vocabulary = list(label_vocabulary) if label_vocabulary else None
+
+    def _labels(self, labels, logits):
+        lab = _label_tensor(labels)
+        raw = host(lab).reshape(-1)
+        if self.label_vocabulary is not None:
+            table = {v: i for i, v in enumerate(self.label_vocabulary)}
+            raw = np.array([table[v if isinstance(v, str) else v.decode()] for v in raw])
+        raw = raw.astype(np.int64)
+        if raw.size and (raw.min() < 0 or raw.max() >= self.n_classes):
+            raise ValueError(f"labels must be in [0, {self.n_classes}), got "
+                             f"[{raw.min()}, {raw.max()}]")
+        return constant(raw.reshape(-1, 1))
+
+    def _per_example_loss(self, labels, logits):
+        return ops.reshape(sparse_softmax_cross_entropy_with_logits(
+            labels=ops.reshape(labels, (-1,)), logits=logits), (-1, 1))
+
+    def predictions(self, logits):
+        cid = ops.reshape(ops.argmax(logits, axis=1), (-1, 1))
+        names = np.array([(v.encode() if isinstance(v, str) else v) for v in self.label_vocabulary]
+                         if self.label_vocabulary else
+                         [str(i).encode() for i in range(self.n_classes)], dtype=object)
+        batch = int(logits.shape[0])
+        return {"logits": logits, "probabilities": softmax(logits), "class_ids": cid,
+                "classes": _wrap(names[host(cid)]),
+                "all_class_ids": constant(np.tile(np.arange(self.n_classes), (batch, 1))),
+                "all_classes": _wrap(np.tile(names, (batch, 1)))}
+
+    def _metrics(self, labels, predictions, per_example, weights):
+        return {"accuracy": accuracy(labels, predictions["class_ids"], weights, name="accuracy"),
+                "average_loss": mean(per_example, weights, name="average_loss")}
+
+
+class RegressionHead(_Head):
+    """Mean-squared-error head for ``label_dimension`` outputs."""
+
+    def __init__(self, label_dimension=1, weight_column=None, loss_reduction=SUM_OVER_BATCH_SIZE):
+        super().__init__(weight_column, loss_reduction)
+        if label_dimension < 1:
+            raise ValueError(f"Invalid label_dimension {label_dimension}.")
+        self.logits_dimension = label_dimension
+
+    def _labels(self, labels, logits):
+        lab = ops.cast(_label_tensor(labels), np.float32)
+        if int(np.prod(lab.shape)) != int(np.prod(logits.shape)):
+            raise ValueError(f"labels shape {tuple(lab.shape)} does not match logits shape "
+                             f"{tuple(logits.shape)}")
+        return ops.reshape(lab, tuple(logits.shape))
+
+    def _per_example_loss(self, labels, logits):
+        return ops.square(logits - labels)
+
+    def predictions(self, logits):
+        return {"predictions": logits}
+
+    def _metrics(self, labels, predictions, per_example, weights):
+        return {"average_loss": mean(per_example, weights, name="average_loss"),
+                "label/mean": mean(labels, weights, name="label/mean"),
+                "prediction/mean": mean(predictions["predictions"], weights,
+                                        name="prediction/mean")}
+
+
+def head_for(n_classes, weight_column, label_vocabulary, loss_reduction):
+    if n_classes == 2:
+        return BinaryClassHead(weight_column, label_vocabulary, loss_reduction)
+    if n_classes > 2:
+        return MultiClassHead(n_classes, weight_column, label_vocabulary, loss_reduction)
+    raise ValueError(f"n_classes must be > 1: {n_classes}")

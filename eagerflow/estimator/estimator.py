@@ -1,0 +1,454 @@
+"""``Estimator``: TF1's train / evaluate / predict contract, with ``model_fn`` run eagerly.
+
+Each call builds a fresh :class:`~eagerflow.variables.VariableStore` (TF built a fresh
+graph). Variables are created lazily by ``model_fn``; a variable whose name is in the
+checkpoint being resumed is initialised from it the moment it is created (deferred
+restoration), so resuming needs no graph. Training first runs one *build pass* on the first
+batch: it creates every variable and optimizer slot, after which all of them are set back to
+their initial (or restored) values, the hooks see a fully built model
+(``after_create_session``, checkpoint ``model.ckpt-<step>``), and real steps begin.
+
+Example:
+    >>> import numpy as np, eagerflow as ef
+    >>> from eagerflow import estimator as est
+    >>> def model_fn(features, labels, mode):
+    ...     w = ef.get_variable("w", [1, 1], initializer=ef.zeros_initializer())
+    ...     pred = features["x"] @ w
+    ...     loss = ef.reduce_mean(ef.square(pred - labels))
+    ...     opt = ef.train.GradientDescentOptimizer(0.1)
+    ...     train_op = opt.minimize(loss, global_step=ef.train.get_global_step())
+    ...     return est.EstimatorSpec(mode, predictions=pred, loss=loss, train_op=train_op)
+    >>> x = np.ones((4, 1), np.float32); y = 2 * x
+    >>> e = est.Estimator(model_fn)
+    >>> _ = e.train(lambda: ({"x": x}, y), steps=50)
+    >>> round(float(e.get_variable_value("w")[0, 0]), 2)
+    2.0
+"""
+import logging
+import os
+import re
+import tempfile
+
+import numpy as np
+
+from .. import backend
+from ..autograd.tape import GradientTape, no_grad
+from ..autograd.tensor import Tensor
+from ..backend import random as _random
+from ..train.basic_session_run_hooks import (CheckpointSaverHook, LoggingTensorHook,
+                                             NanTensorHook, StepCounterHook, StopAtStepHook)
+from ..train.checkpoint_state import latest_checkpoint
+from ..train.global_step import get_or_create_global_step
+from ..train.saver import CheckpointReader, Saver, load_checkpoint
+from ..train.session_run_hook import HookRunner, SessionRunHook
+from ..summary import FileWriterCache, SummarySaverHook
+from ..variables.store import VariableStore, get_default_store
+from .inputs import batches, call_input_fn
+from .model_fn import EstimatorSpec, ModeKeys, call_model_fn, model_fn_args
+from .run_config import RunConfig
+
+__all__ = ["Estimator", "WarmStartSettings"]
+
+log = logging.getLogger("eagerflow")
+
+
+class WarmStartSettings:
+    """Initialise matching variables from another checkpoint when training starts fresh.
+
+    Args:
+        ckpt_to_initialize_from: a checkpoint prefix or a directory.
+        vars_to_warm_start: a regex (or list of names/regexes) of variable names.
+        var_name_to_prev_var_name: optional renames, new name -> name in the checkpoint.
+    """
+
+    def __init__(self, ckpt_to_initialize_from, vars_to_warm_start=".*",
+                 var_name_to_vocab_info=None, var_name_to_prev_var_name=None):
+        self.ckpt_to_initialize_from = ckpt_to_initialize_from
+        if isinstance(vars_to_warm_start, str):
+            vars_to_warm_start = [vars_to_warm_start]
+        self.patterns = [re.compile(p) for p in (vars_to_warm_start or [])]
+        self.renames = dict(var_name_to_prev_var_name or {})
+
+    def source_name(self, name):
+        if not any(p.match(name) for p in self.patterns):
+            return None
+        return self.renames.get(name, name)
+
+
+class _EstimatorStore(VariableStore):
+    """A variable store that restores variables as they are created and can roll them back
+    to their first values (the build pass)."""
+
+    def __init__(self, checkpoint=None, warm_start=None):
+        super().__init__()
+        self._reader = CheckpointReader(checkpoint) if checkpoint else None
+        self._warm = warm_start
+        self._warm_reader = (CheckpointReader(warm_start.ckpt_to_initialize_from)
+                             if warm_start is not None else None)
+        self._snapshots = None
+
+    def _register(self, name, var, *args, **kwargs):
+        super()._register(name, var, *args, **kwargs)
+        value = None
+        if self._reader is not None and self._reader.has_tensor(name):
+            value = self._reader.get_tensor(name)
+            where = self._reader.prefix
+        elif self._warm_reader is not None:
+            src = self._warm.source_name(name)
+            if src is not None and self._warm_reader.has_tensor(src):
+                value = self._warm_reader.get_tensor(src)
+                where = self._warm_reader.prefix
+        if value is not None:
+            if tuple(value.shape) != tuple(var.shape):
+                raise ValueError(f"variable {name} has shape {tuple(var.shape)} but checkpoint "
+                                 f"{where} holds shape {tuple(value.shape)}")
+            target = "numpy" if backend.array_module(var._data) is np else "cupy"
+            var.assign(backend.to_device(value.astype(var.dtype, copy=False), target))
+        if self._snapshots is not None:
+            self._snapshots.append((var, var._data.copy()))
+
+    def start_snapshots(self):
+        self._snapshots = []
+
+    def roll_back(self):
+        for var, value in self._snapshots:
+            var.assign(value)
+        self._snapshots = None
+
+
+class Estimator:
+    """Trains, evaluates and predicts with a ``model_fn`` (``tf.estimator.Estimator``).
+
+    Args:
+        model_fn: ``model_fn(features, labels, mode, params, config)`` returning an
+            :class:`EstimatorSpec`; each argument but ``features`` is optional and passed by
+            name.
+        model_dir: where checkpoints go; a temporary directory when None (logged).
+        config: a :class:`RunConfig`.
+        params: a dict passed to ``model_fn`` (and ``input_fn``) as is.
+        warm_start_from: a checkpoint path/directory or :class:`WarmStartSettings`.
+    """
+
+    def __init__(self, model_fn, model_dir=None, config=None, params=None,
+                 warm_start_from=None):
+        if not callable(model_fn):
+            raise TypeError(f"model_fn must be callable, got {type(model_fn).__name__}")
+        model_fn_args(model_fn)  # validates the signature now, as TF does
+        if config is not None and not isinstance(config, RunConfig):
+            raise ValueError(f"config must be an instance of RunConfig, got {type(config)}")
+        config = config or RunConfig()
+        if model_dir is not None and config.model_dir is not None and \
+                os.path.abspath(model_dir) != os.path.abspath(config.model_dir):
+            raise ValueError(f"model_dir are set both in constructor and RunConfig, but with "
+                             f"different values. In constructor: '{model_dir}', in "
+                             f"RunConfig: '{config.model_dir}' ")
+        model_dir = model_dir or config.model_dir
+        if model_dir is None:
+            model_dir = tempfile.mkdtemp(prefix="eagerflow-model-")
+            log.warning("Using temporary folder as model directory: %s", model_dir)
+        self._model_dir = os.fspath(model_dir)
+        self._config = config.replace(model_dir=self._model_dir)
+        self._model_fn = model_fn
+        self._params = dict(params or {})
+        if isinstance(warm_start_from, (str, os.PathLike)):
+            warm_start_from = WarmStartSettings(os.fspath(warm_start_from))
+        self._warm_start = warm_start_from
+
+    # --- properties ------------------------------------------------------------------------
+    @property
+    def model_dir(self):
+        return self._model_dir
+
+    @property
+    def config(self):
+        return self._config
+
+    @property
+    def params(self):
+        return dict(self._params)
+
+    @property
+    def model_fn(self):
+        return self._model_fn
+
+    # --- checkpoints -------------------------------------------------------------------------
+    def latest_checkpoint(self):
+        """The newest checkpoint prefix in ``model_dir``, or None."""
+        return latest_checkpoint(self._model_dir)
+
+    def _reader(self):
+        ckpt = self.latest_checkpoint()
+        if ckpt is None:
+            raise ValueError(f"Couldn't find trained model at {self._model_dir}.")
+        return load_checkpoint(ckpt)
+
+    def get_variable_names(self):
+        """Names of all variables in the newest checkpoint."""
+        return sorted(self._reader().get_variable_to_shape_map())
+
+    def get_variable_value(self, name):
+        """The NumPy value of variable ``name`` in the newest checkpoint."""
+        return self._reader().get_tensor(name)
+
+    # --- shared plumbing ---------------------------------------------------------------------
+    def _call(self, features, labels, mode):
+        # re-entering the store resets its unique-scope counters: every step's model_fn
+        # call gets the same variable names (input_layer/..., not input_layer_1/...)
+        with get_default_store().as_default():
+            return call_model_fn(self._model_fn, features, labels, mode, self._params,
+                                 self._config)
+
+    def _seed(self):
+        if self._config.tf_random_seed is not None:
+            _random.set_seed(self._config.tf_random_seed)
+
+    # --- train ---------------------------------------------------------------------------------
+    def train(self, input_fn, hooks=None, steps=None, max_steps=None, saving_listeners=None):
+        """Trains until the input ends, ``steps`` more steps, or global step ``max_steps``.
+
+        Returns:
+            self, for chaining.
+
+        Raises:
+            ValueError: for both ``steps`` and ``max_steps``, or a non-positive value.
+            NanLossDuringTrainingError: when the loss becomes NaN.
+        """
+        if steps is not None and max_steps is not None:
+            raise ValueError("Can not provide both steps and max_steps.")
+        if steps is not None and steps <= 0:
+            raise ValueError(f"Must specify steps > 0, given: {steps}")
+        if max_steps is not None and max_steps <= 0:
+            raise ValueError(f"Must specify max_steps > 0, given: {max_steps}")
+        hooks = list(hooks or [])
+        for h in hooks:
+            if not isinstance(h, SessionRunHook):
+                raise TypeError(f"hooks must be SessionRunHook instances, got {type(h).__name__}")
+        ckpt = self.latest_checkpoint()
+        if max_steps is not None and ckpt is not None:
+            done = _checkpoint_step(ckpt)
+            if done is not None and done >= max_steps:
+                log.info("Skipping training since max_steps has already saved.")
+                return self
+        self._seed()
+        store = _EstimatorStore(ckpt, self._warm_start if ckpt is None else None)
+        with store.as_default():
+            store.start_snapshots()
+            gstep = get_or_create_global_step()
+            stream = batches(call_input_fn(input_fn, ModeKeys.TRAIN, self._params,
+                                           self._config), ModeKeys.TRAIN)
+            first = next(stream, None)
+            if first is None:
+                log.warning("input_fn produced no data; nothing to train")
+                return self
+
+            def step(batch):
+                features, labels = batch
+                with GradientTape():
+                    spec = self._call(features, labels, ModeKeys.TRAIN)
+                return spec
+
+            # build pass: create (and restore) every variable and slot, then roll back
+            spec = step(first)
+            store.roll_back()
+            log.info("Model built: %d variables; starting at global step %d",
+                     len(store.variables()), int(gstep.numpy()))
+            runner = HookRunner(self._training_hooks(hooks, spec, steps, max_steps,
+                                                     saving_listeners))
+            runner.begin()
+            runner.after_create_session()
+            pending = first
+            while not runner.should_stop():
+                batch = pending if pending is not None else next(stream, None)
+                pending = None
+                if batch is None:
+                    break
+
+                def publish(batch=batch):
+                    s = step(batch)
+                    return {"loss": s.loss, "global_step": gstep}
+                runner.run_step(publish)
+            runner.end()
+            log.info("Loss for final step: %s.", _loss_text(runner.session.named.get("loss")))
+        return self
+
+    def _training_hooks(self, hooks, spec, steps, max_steps, saving_listeners):
+        cfg = self._config
+        out = []
+        if cfg.save_checkpoints_steps or cfg.save_checkpoints_secs:
+            saver = Saver(max_to_keep=cfg.keep_checkpoint_max,
+                          keep_checkpoint_every_n_hours=cfg.keep_checkpoint_every_n_hours)
+            out.append(CheckpointSaverHook(self._model_dir,
+                                           save_secs=cfg.save_checkpoints_secs,
+                                           save_steps=cfg.save_checkpoints_steps, saver=saver,
+                                           listeners=saving_listeners))
+        out += list(spec.training_chief_hooks)
+        writer = FileWriterCache.get(self._model_dir)
+        if cfg.log_step_count_steps:
+            out.append(StepCounterHook(every_n_steps=cfg.log_step_count_steps,
+                                       summary_writer=writer))
+        if cfg.save_summary_steps:
+            out.append(SummarySaverHook(save_steps=cfg.save_summary_steps,
+                                        summary_writer=writer, summary_op={"loss": "loss"}))
+        out += hooks
+        if steps is not None or max_steps is not None:
+            out.append(StopAtStepHook(num_steps=steps, last_step=max_steps))
+        out.append(NanTensorHook("loss"))
+        if cfg.log_step_count_steps:
+            out.append(LoggingTensorHook({"loss": "loss", "step": "global_step"},
+                                         every_n_iter=cfg.log_step_count_steps))
+        out += list(spec.training_hooks)
+        return out
+
+    # --- evaluate ------------------------------------------------------------------------------
+    def evaluate(self, input_fn, steps=None, hooks=None, checkpoint_path=None, name=None):
+        """Evaluates on ``steps`` batches (or the whole input) and returns the metrics.
+
+        Returns:
+            dict with every ``eval_metric_ops`` value, ``loss`` (mean of the batch losses)
+            and ``global_step``.
+        """
+        if steps is not None and steps <= 0:
+            raise ValueError(f"Must specify steps > 0, given: {steps}")
+        ckpt = checkpoint_path or self.latest_checkpoint()
+        if ckpt is None:
+            log.info("Could not find trained model in model_dir: %s, running initialization "
+                     "to evaluate.", self._model_dir)
+        self._seed()
+        store = _EstimatorStore(ckpt)
+        losses, spec = [], None
+        with store.as_default(), no_grad():
+            gstep = get_or_create_global_step()
+            runner = HookRunner(list(hooks or []))
+            runner.begin()
+            runner.after_create_session()
+            stream = batches(call_input_fn(input_fn, ModeKeys.EVAL, self._params,
+                                           self._config), ModeKeys.EVAL)
+            for i, (features, labels) in enumerate(stream):
+                if steps is not None and i >= steps:
+                    break
+
+                def publish(features=features, labels=labels):
+                    nonlocal spec
+                    spec = self._call(features, labels, ModeKeys.EVAL)
+                    return {"loss": spec.loss, "global_step": gstep}
+                named = runner.run_step(publish)
+                losses.append(float(backend.to_numpy(named["loss"]._data).reshape(())))
+                if runner.should_stop():
+                    break
+            runner.end()
+            if spec is None:
+                raise ValueError("evaluate: input_fn produced no data")
+            result = {}
+            for key, value in spec.eval_metric_ops.items():
+                if key in ("loss", "global_step"):
+                    raise ValueError(f"Metric with name `{key}` is not allowed, because "
+                                     "Estimator already defines a default metric with the "
+                                     "same name.")
+                result[key] = _metric_value(value)
+            result["loss"] = np.float32(np.mean(losses))
+            result["global_step"] = int(gstep.numpy())
+        out_dir = os.path.join(self._model_dir, "eval" if not name else f"eval_{name}")
+        writer = FileWriterCache.get(out_dir)
+        for key, value in sorted(result.items()):
+            if key != "global_step" and np.ndim(value) == 0:
+                writer.add_scalar(key, float(value), result["global_step"])
+        writer.flush()
+        log.info("Saving dict for global step %d: %s", result["global_step"],
+                 ", ".join(f"{k} = {v}" for k, v in sorted(result.items())))
+        return result
+
+    # --- predict -------------------------------------------------------------------------------
+    def predict(self, input_fn, predict_keys=None, hooks=None, checkpoint_path=None,
+                yield_single_examples=True):
+        """Yields predictions: one dict (or array) per example, or per batch when
+        ``yield_single_examples`` is False."""
+        ckpt = checkpoint_path or self.latest_checkpoint()
+        if ckpt is None:
+            log.info("Could not find trained model in model_dir: %s, running initialization "
+                     "to predict.", self._model_dir)
+        self._seed()
+        store = _EstimatorStore(ckpt)
+        with store.as_default(), no_grad():
+            get_or_create_global_step()
+            runner = HookRunner(list(hooks or []))
+            runner.begin()
+            runner.after_create_session()
+            stream = batches(call_input_fn(input_fn, ModeKeys.PREDICT, self._params,
+                                           self._config), ModeKeys.PREDICT)
+            for features, _ in stream:
+                holder = {}
+
+                def publish(features=features):
+                    holder["spec"] = self._call(features, None, ModeKeys.PREDICT)
+                    return {}
+                runner.run_step(publish)
+                preds = _select(holder["spec"].predictions, predict_keys)
+                if yield_single_examples:
+                    yield from _rows(preds)
+                else:
+                    yield preds
+                if runner.should_stop():
+                    break
+            runner.end()
+
+
+def _checkpoint_step(prefix):
+    reader = load_checkpoint(prefix)
+    if reader.global_step is not None:
+        return int(reader.global_step)
+    if reader.has_tensor("global_step"):
+        return int(np.asarray(reader.get_tensor("global_step")).reshape(()))
+    return None
+
+
+def _loss_text(loss):
+    if loss is None:
+        return "n/a"
+    return f"{float(backend.to_numpy(loss._data).reshape(())):g}"
+
+
+def _numpy(x):
+    if isinstance(x, Tensor):
+        return backend.to_numpy(x._data)
+    return np.asarray(x)
+
+
+def _metric_value(v):
+    if hasattr(v, "result") and callable(v.result):
+        v = v.result()
+    elif isinstance(v, tuple):
+        v = v[0]
+    if callable(v) and not isinstance(v, Tensor):
+        v = v()
+    a = _numpy(v)
+    return a.reshape(()).item() if a.size == 1 else a
+
+
+def _select(predictions, keys):
+    if keys is None:
+        return predictions
+    if not isinstance(predictions, dict):
+        raise ValueError("predict_keys argument is not valid in case of non-dict predictions.")
+    keys = [keys] if isinstance(keys, str) else list(keys)
+    missing = [k for k in keys if k not in predictions]
+    if missing:
+        raise ValueError(f"Expected to run at least one output from {sorted(predictions)}, "
+                         f"provided {missing}.")
+    return {k: predictions[k] for k in keys}
+
+
+def _rows(preds):
+    if isinstance(preds, dict):
+        arrays = {k: _numpy(v) for k, v in preds.items()}
+        sizes = {k: (a.shape[0] if a.ndim else None) for k, a in arrays.items()}
+        n = {s for s in sizes.values()}
+        if len(n) != 1 or None in n:
+            raise ValueError(f"Batch length of predictions should be same. {sizes}")
+        for i in range(n.pop()):
+            yield {k: a[i] for k, a in arrays.items()}
+    else:
+        a = _numpy(preds)
+        if a.ndim == 0:
+            raise ValueError("predictions must have a batch dimension to yield single examples")
+        yield from a
+

@@ -1,0 +1,437 @@
+"""Categorical columns: hash bucket, identity, vocabulary list/file, weighted, crossed —
+with TensorFlow's ids (FarmHash Fingerprint64, FingerprintCat64 crosses)."""
+import os
+
+import numpy as np
+
+from ..autograd.sparse_tensor import SparseTensor
+from ..io.parsing_config import VarLenFeature
+from ..kernels import farmhash
+from ..ops.string import sparse_cross_hashed
+from .base import (CategoricalColumn, IdWeightPair, host, register_column, to_sparse_input)
+
+__all__ = ["categorical_column_with_hash_bucket", "categorical_column_with_identity",
+           "categorical_column_with_vocabulary_list", "categorical_column_with_vocabulary_file",
+           "weighted_categorical_column", "crossed_column", "HashedCategoricalColumn",
+           "IdentityCategoricalColumn", "VocabularyListCategoricalColumn",
+           "VocabularyFileCategoricalColumn", "WeightedCategoricalColumn", "CrossedColumn"]
+
+_DEFAULT_HASH_KEY = 0xDECAFCAFFE
+
+
+def _check_key(key, what):
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"{what}: key must be a non-empty string, got {key!r}")
+
+
+def _dtype(dtype, what):
+    dt = np.dtype(object) if dtype in (str, bytes, "string") or dtype is None or \
+        getattr(dtype, "kind", "") == "O" else np.dtype(dtype)
+    if dt.kind not in "Oiu":
+        raise ValueError(f"{what}: dtype must be string or integer, got {dtype}")
+    return dt
+
+
+def _fingerprints(values):
+    """uint64 Fingerprint64 per value: strings as UTF-8, integers as decimal strings."""
+    v = np.asarray(values)
+    if v.dtype.kind == "O" or v.dtype.kind in "US":
+        return farmhash.fingerprint64_strings(v.astype(object))
+    return farmhash.fingerprint64_ints(v.astype(np.int64))
+
+
+def _with_values(sp, values):
+    return SparseTensor(sp.indices, np.asarray(values, dtype=np.int64), sp.dense_shape)
+
+
+def _check_values_kind(values, want_strings, column):
+    v = np.asarray(values)
+    if v.size == 0:
+        return
+    if want_strings and v.dtype.kind not in "OUS":
+        raise ValueError(f"Column dtype and SparseTensors dtype must be compatible. key: "
+                         f"{column.key}, column dtype: string, tensor dtype: {v.dtype}")
+    if not want_strings and v.dtype.kind not in "iu":
+        raise ValueError(f"Column dtype and SparseTensors dtype must be compatible. key: "
+                         f"{column.key}, column dtype: int64, tensor dtype: {v.dtype}")
+
+
+@register_column
+class HashedCategoricalColumn(CategoricalColumn):
+    """Ids = Fingerprint64(value) mod ``hash_bucket_size`` (see the module docstring)."""
+
+    _fields = ("key", "hash_bucket_size", "dtype")
+
+    def __init__(self, key, hash_bucket_size, dtype=None):
+        self.key, self.hash_bucket_size, self.dtype = key, hash_bucket_size, _dtype(dtype, key)
+
+    @property
+    def name(self):
+        return self.key
+
+    @property
+    def num_buckets(self):
+        return self.hash_bucket_size
+
+    @property
+    def parse_example_spec(self):
+        return {self.key: VarLenFeature(np.dtype(object) if self.dtype.kind == "O"
+                                        else np.dtype(np.int64))}
+
+    def transform_feature(self, cache):
+        sp = to_sparse_input(cache.get(self.key))
+        _check_values_kind(sp.values, self.dtype.kind == "O", self)
+        ids = _fingerprints(sp.values) % np.uint64(self.hash_bucket_size)
+        return _with_values(sp, ids.astype(np.int64))
+
+
+def categorical_column_with_hash_bucket(key, hash_bucket_size, dtype=str):
+    """Hashes string (or int, as its decimal string) values into ``hash_bucket_size`` ids,
+    the same ids TensorFlow computes. ``''`` and -1 in dense inputs are missing values.
+
+    Example:
+        >>> col = categorical_column_with_hash_bucket("word", 1000)
+        >>> col.name, col.num_buckets
+        ('word', 1000)
+    """
+    _check_key(key, "categorical_column_with_hash_bucket")
+    if not isinstance(hash_bucket_size, (int, np.integer)) or hash_bucket_size < 1:
+        raise ValueError(f"hash_bucket_size must be at least 1. hash_bucket_size: "
+                         f"{hash_bucket_size}, key: {key}")
+    return HashedCategoricalColumn(key, int(hash_bucket_size), dtype)
+
+
+@register_column
+class IdentityCategoricalColumn(CategoricalColumn):
+    """Integer values used as ids directly."""
+
+    _fields = ("key", "number_buckets", "default_value")
+
+    def __init__(self, key, number_buckets, default_value=None):
+        self.key, self.number_buckets, self.default_value = key, number_buckets, default_value
+
+    @property
+    def name(self):
+        return self.key
+
+    @property
+    def num_buckets(self):
+        return self.number_buckets
+
+    @property
+    def parse_example_spec(self):
+        return {self.key: VarLenFeature(np.dtype(np.int64))}
+
+    def transform_feature(self, cache):
+        sp = to_sparse_input(cache.get(self.key))
+        _check_values_kind(sp.values, False, self)
+        v = np.asarray(sp.values, dtype=np.int64)
+        bad = (v < 0) | (v >= self.number_buckets)
+        if bad.any():
+            if self.default_value is None:
+                first = int(v[bad][0])
+                raise ValueError(f"categorical_column_with_identity {self.key}: id {first} is "
+                                 f"not in [0, {self.number_buckets}); give default_value to "
+                                 "map out-of-range ids to a bucket")
+            v = np.where(bad, self.default_value, v)
+        return _with_values(sp, v)
+
+
+def categorical_column_with_identity(key, num_buckets, default_value=None):
+    """Integer features that are already ids in ``[0, num_buckets)``.
+
+    Out-of-range ids map to ``default_value`` when given; without it they raise (TF lets
+    them through and fails later at lookup; eagerflow reports them at once, naming the id).
+    """
+    _check_key(key, "categorical_column_with_identity")
+    if not isinstance(num_buckets, (int, np.integer)) or num_buckets < 1:
+        raise ValueError(f"num_buckets {num_buckets} < 1, column_name {key}")
+    if default_value is not None and not 0 <= default_value < num_buckets:
+        raise ValueError(f"default_value {default_value} not in range [0, {num_buckets}), "
+                         f"column_name {key}")
+    return IdentityCategoricalColumn(key, int(num_buckets), default_value)
+
+
+class _VocabularyColumn(CategoricalColumn):
+    def _vocab(self):
+        raise NotImplementedError
+
+    @property
+    def num_buckets(self):
+        return len(self._vocab()) + self.num_oov_buckets
+
+    @property
+    def parse_example_spec(self):
+        return {self.key: VarLenFeature(np.dtype(object) if self.dtype.kind == "O"
+                                        else np.dtype(np.int64))}
+
+    def _lookup_table(self):
+        table = getattr(self, "_table", None)
+        if table is None:
+            vocab = self._vocab()
+            table = {(_norm(v) if self.dtype.kind == "O" else int(v)): i
+                     for i, v in enumerate(vocab)}
+            self._table = table
+        return table
+
+    def transform_feature(self, cache):
+        sp = to_sparse_input(cache.get(self.key))
+        _check_values_kind(sp.values, self.dtype.kind == "O", self)
+        vals = np.asarray(sp.values)
+        table = self._lookup_table()
+        uniq, inv = np.unique(vals.astype(object) if vals.dtype.kind == "O" else vals,
+                              return_inverse=True)
+        keys = [_norm(u) if self.dtype.kind == "O" else int(u) for u in uniq.tolist()]
+        ids = np.array([table.get(k, -2) for k in keys], dtype=np.int64)
+        oov = ids == -2
+        if oov.any():
+            if self.num_oov_buckets:
+                strs = np.array([str(k) if not isinstance(k, str) else k for k in keys],
+                                dtype=object)[oov]
+                ids[oov] = len(table) + (_fingerprints(strs) %
+                                         np.uint64(self.num_oov_buckets)).astype(np.int64)
+            else:
+                ids[oov] = self.default_value
+        return _with_values(sp, ids[inv.reshape(-1)] if vals.size else np.zeros(0, np.int64))
+
+
+def _norm(v):
+    return v.decode("utf-8", "surrogateescape") if isinstance(v, bytes) else str(v)
+
+
+@register_column
+class VocabularyListCategoricalColumn(_VocabularyColumn):
+    """Ids are positions in an in-memory vocabulary (see the factory)."""
+
+    _fields = ("key", "vocabulary_list", "dtype", "default_value", "num_oov_buckets")
+
+    def __init__(self, key, vocabulary_list, dtype, default_value=-1, num_oov_buckets=0):
+        self.key, self.vocabulary_list = key, tuple(vocabulary_list)
+        self.dtype = _dtype(dtype, key)
+        self.default_value, self.num_oov_buckets = default_value, num_oov_buckets
+
+    @property
+    def name(self):
+        return self.key
+
+    def _vocab(self):
+        return self.vocabulary_list
+
+
+def categorical_column_with_vocabulary_list(key, vocabulary_list, dtype=None, default_value=-1,
+                                            num_oov_buckets=0):
+    """Ids are the positions of values in ``vocabulary_list``; out-of-vocabulary values get
+    ``default_value`` (-1 = dropped) or one of ``num_oov_buckets`` hashed buckets after the
+    vocabulary (``len + Fingerprint64(str(value)) % num_oov_buckets``, as TF)."""
+    _check_key(key, "categorical_column_with_vocabulary_list")
+    vocab = list(vocabulary_list) if vocabulary_list is not None else []
+    if not vocab:
+        raise ValueError(f"vocabulary_list {vocabulary_list} must be non-empty, column_name: {key}")
+    if len(set(vocab)) != len(vocab):
+        raise ValueError(f"Duplicate keys in vocabulary_list {vocab}, column_name: {key}")
+    if dtype is None:
+        dtype = object if isinstance(vocab[0], (str, bytes)) else np.int64
+    if num_oov_buckets and default_value != -1:
+        raise ValueError(f"Can't specify both num_oov_buckets and default_value in {key}.")
+    if num_oov_buckets < 0:
+        raise ValueError(f"Invalid num_oov_buckets {num_oov_buckets} in {key}.")
+    col = VocabularyListCategoricalColumn(key, vocab, dtype, default_value, int(num_oov_buckets))
+    kinds = {isinstance(v, (str, bytes)) for v in vocab}
+    if kinds != {col.dtype.kind == "O"}:
+        raise ValueError(f"dtype {col.dtype} and vocabulary_list {vocab} are incompatible, "
+                         f"column_name: {key}")
+    return col
+
+
+@register_column
+class VocabularyFileCategoricalColumn(_VocabularyColumn):
+    """Ids are line numbers in a vocabulary file (see the factory)."""
+
+    _fields = ("key", "vocabulary_file", "vocabulary_size", "num_oov_buckets", "dtype",
+               "default_value")
+
+    def __init__(self, key, vocabulary_file, vocabulary_size, num_oov_buckets, dtype,
+                 default_value=-1):
+        self.key, self.vocabulary_file = key, vocabulary_file
+        self.vocabulary_size, self.num_oov_buckets = vocabulary_size, num_oov_buckets
+        self.dtype, self.default_value = _dtype(dtype, key), default_value
+
+    @property
+    def name(self):
+        return self.key
+
+    def _vocab(self):
+        vocab = getattr(self, "_lines", None)
+        if vocab is None:
+            with open(self.vocabulary_file, encoding="utf-8") as f:
+                lines = [ln.rstrip("\r\n") for ln in f]
+            n = self.vocabulary_size if self.vocabulary_size is not None else len(lines)
+            lines = lines[:n]
+            vocab = [int(x) for x in lines] if self.dtype.kind in "iu" else lines
+            self._lines = vocab
+        return vocab
+
+
+def categorical_column_with_vocabulary_file(key, vocabulary_file, vocabulary_size=None,
+                                            num_oov_buckets=0, default_value=None, dtype=str):
+    """Like :func:`categorical_column_with_vocabulary_list`, with one vocabulary entry per
+    line of ``vocabulary_file`` (the whole line); the first ``vocabulary_size`` lines."""
+    _check_key(key, "categorical_column_with_vocabulary_file")
+    if not vocabulary_file:
+        raise ValueError(f"Missing vocabulary_file in {key}.")
+    if not os.path.isfile(vocabulary_file):
+        raise ValueError(f"vocabulary_file {vocabulary_file} does not exist (column {key})")
+    with open(vocabulary_file, encoding="utf-8") as f:
+        n_lines = sum(1 for _ in f)
+    if vocabulary_size is None:
+        vocabulary_size = n_lines
+    elif vocabulary_size <= 0 or vocabulary_size > n_lines:
+        raise ValueError(f"Invalid vocabulary_size {vocabulary_size} in {key}: the file has "
+                         f"{n_lines} lines.")
+    if num_oov_buckets and default_value is not None:
+        raise ValueError(f"Can't specify both num_oov_buckets and default_value in {key}.")
+    if num_oov_buckets < 0:
+        raise ValueError(f"Invalid num_oov_buckets {num_oov_buckets} in {key}.")
+    return VocabularyFileCategoricalColumn(key, vocabulary_file, vocabulary_size,
+                                           int(num_oov_buckets), dtype,
+                                           -1 if default_value is None else default_value)
+
+
+@register_column
+class WeightedCategoricalColumn(CategoricalColumn):
+    """A categorical column whose ids carry weights from another feature."""
+
+    _fields = ("categorical_column", "weight_feature_key", "dtype")
+
+    def __init__(self, categorical_column, weight_feature_key, dtype=np.float32):
+        self.categorical_column = categorical_column
+        self.weight_feature_key = weight_feature_key
+        self.dtype = np.dtype(dtype)
+
+    @property
+    def name(self):
+        return f"{self.categorical_column.name}_weighted_by_{self.weight_feature_key}"
+
+    @property
+    def num_buckets(self):
+        return self.categorical_column.num_buckets
+
+    @property
+    def parents(self):
+        return [self.categorical_column, self.weight_feature_key]
+
+    @property
+    def parse_example_spec(self):
+        spec = dict(self.categorical_column.parse_example_spec)
+        spec[self.weight_feature_key] = VarLenFeature(self.dtype)
+        return spec
+
+    def transform_feature(self, cache):
+        ids = cache.get(self.categorical_column)
+        raw = cache.get(self.weight_feature_key)
+        w = raw if isinstance(raw, SparseTensor) else None
+        w = to_sparse_input(raw, ignore_value=0.0) if w is None else to_sparse_input(w)
+        if host(w.indices).shape != host(ids.indices).shape or \
+                not np.array_equal(host(w.indices), host(ids.indices)):
+            raise ValueError(f"weighted_categorical_column {self.name}: the weights of "
+                             f"{self.weight_feature_key!r} must have the same indices as the "
+                             f"ids of {self.categorical_column.name!r}")
+        w = SparseTensor(w.indices, np.asarray(w.values, dtype=self.dtype), w.dense_shape)
+        return ids, w
+
+    def get_sparse_tensors(self, cache, state=None):
+        ids, w = cache.get(self)
+        return IdWeightPair(ids, w)
+
+
+def weighted_categorical_column(categorical_column, weight_feature_key, dtype=np.float32):
+    """Attaches the weights in feature ``weight_feature_key`` to a categorical column's ids
+    (for ``sum``/``mean``/``sqrtn`` embedding combiners and indicator counts)."""
+    if not isinstance(categorical_column, CategoricalColumn):
+        raise ValueError(f"categorical_column must be a CategoricalColumn, got "
+                         f"{categorical_column!r}")
+    if np.dtype(dtype).kind != "f":
+        raise ValueError(f"dtype {dtype} is not convertible to float.")
+    return WeightedCategoricalColumn(categorical_column, weight_feature_key, dtype)
+
+
+@register_column
+class CrossedColumn(CategoricalColumn):
+    """Hashed crosses of several keys (see :func:`crossed_column`)."""
+
+    _fields = ("keys", "hash_bucket_size", "hash_key")
+
+    def __init__(self, keys, hash_bucket_size, hash_key=None):
+        self.keys, self.hash_bucket_size = tuple(keys), hash_bucket_size
+        self.hash_key = hash_key
+
+    def _leaves(self):
+        out = []
+        for k in self.keys:
+            out += k._leaves() if isinstance(k, CrossedColumn) else [k]
+        return out
+
+    @property
+    def name(self):
+        return "_X_".join(sorted(k if isinstance(k, str) else k.name for k in self._leaves()))
+
+    @property
+    def num_buckets(self):
+        return self.hash_bucket_size
+
+    @property
+    def parents(self):
+        return list(self.keys)
+
+    @property
+    def parse_example_spec(self):
+        spec = {}
+        for k in self._leaves():
+            if isinstance(k, str):
+                spec[k] = VarLenFeature(np.dtype(object))
+            else:
+                spec.update(k.parse_example_spec)
+        return spec
+
+    def transform_feature(self, cache):
+        inputs = []
+        for k in self._leaves():
+            raw = cache.get(k) if isinstance(k, str) else k.get_sparse_tensors(cache).id_tensor
+            if isinstance(raw, SparseTensor):
+                inputs.append(SparseTensor(host(raw.indices), host(raw.values),
+                                           host(raw.dense_shape)))
+            else:  # a dense raw feature stays dense (TF crosses sparse inputs first, then dense)
+                a = host(raw)
+                if a.ndim == 0:
+                    raise ValueError(f"Feature ({k}) cannot have rank 0.")
+                inputs.append(a[:, None] if a.ndim == 1 else a)
+        out = sparse_cross_hashed(inputs, num_buckets=self.hash_bucket_size,
+                                  hash_key=_DEFAULT_HASH_KEY if self.hash_key is None
+                                  else self.hash_key)
+        return SparseTensor(host(out.indices), host(out.values).astype(np.int64),
+                            host(out.dense_shape))
+
+
+def crossed_column(keys, hash_bucket_size, hash_key=None):
+    """Crosses features: each row's cartesian product of the keys' values (last key fastest)
+    hashed with TF's FingerprintCat64 chain into ``hash_bucket_size`` ids.
+
+    Args:
+        keys: two or more feature keys (strings) or categorical columns (not hashed ones).
+        hash_bucket_size: number of ids.
+        hash_key: the chain's seed (default ``0xDECAFCAFFE``).
+    """
+    keys = list(keys)
+    if len(keys) < 2:
+        raise ValueError(f"keys must be a list with length > 1. Given: {keys}")
+    if not isinstance(hash_bucket_size, (int, np.integer)) or hash_bucket_size < 1:
+        raise ValueError(f"hash_bucket_size must be > 1. hash_bucket_size: {hash_bucket_size}")
+    for k in keys:
+        if isinstance(k, HashedCategoricalColumn):
+            raise ValueError("categorical_column_with_hash_bucket is not supported for "
+                             "crossing. Hashing before crossing will increase probability of "
+                             f"collision. Instead, use the feature name as a string. Given: {k}")
+        if not isinstance(k, (str, CategoricalColumn)):
+            raise ValueError(f"Unsupported key type. All keys must be either string, or "
+                             f"categorical column except HashedCategoricalColumn. Given: {k}")
+    return CrossedColumn(keys, int(hash_bucket_size), hash_key)

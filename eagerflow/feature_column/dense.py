@@ -1,0 +1,361 @@
+"""Dense columns: numeric, bucketized, embedding, shared embeddings, indicator."""
+import math
+
+import numpy as np
+
+from .. import backend, ops
+from ..autograd.sparse_tensor import SparseTensor
+from ..autograd.tensor import Tensor, _wrap
+from ..io.parsing_config import FixedLenFeature
+from ..nn import embedding_lookup_sparse
+from ..ops.string import bucketize
+from ..train.saver import load_variable
+from ..variables import TruncatedNormal, get_variable
+from .base import (CategoricalColumn, DenseColumn, IdWeightPair, host, prune_invalid,
+                   register_column)
+
+__all__ = ["numeric_column", "bucketized_column", "embedding_column",
+           "shared_embedding_columns", "shared_embeddings", "indicator_column",
+           "NumericColumn", "BucketizedColumn", "EmbeddingColumn", "SharedEmbeddingColumn",
+           "IndicatorColumn"]
+
+
+def _float_tensor(x, what):
+    if isinstance(x, SparseTensor):
+        raise ValueError(f"The corresponding Tensor of numerical column must be a Tensor. "
+                         f"SparseTensor is not supported. key: {what}")
+    if isinstance(x, Tensor):
+        return x if x.dtype == np.float32 else ops.cast(x, np.float32)
+    a = np.asarray(x) if not backend.is_array(x) else x
+    return _wrap(backend.asarray(a, dtype=np.float32))
+
+
+@register_column
+class NumericColumn(DenseColumn):
+    """A dense numeric feature of a fixed shape (see :func:`numeric_column`)."""
+
+    _fields = ("key", "shape", "default_value", "dtype", "normalizer_fn")
+
+    def __init__(self, key, shape=(1,), default_value=None, dtype=np.float32, normalizer_fn=None):
+        self.key, self.shape, self.default_value = key, tuple(shape), default_value
+        self.dtype, self.normalizer_fn = np.dtype(dtype), normalizer_fn
+
+    @property
+    def name(self):
+        return self.key
+
+    @property
+    def parse_example_spec(self):
+        return {self.key: FixedLenFeature(self.shape, self.dtype, self.default_value)}
+
+    @property
+    def variable_shape(self):
+        return self.shape
+
+    def transform_feature(self, cache):
+        x = cache.get(self.key)
+        if isinstance(x, SparseTensor):
+            _float_tensor(x, self.key)
+        if self.normalizer_fn is not None:
+            x = self.normalizer_fn(x if isinstance(x, Tensor) else _float_tensor(x, self.key))
+        return _float_tensor(x, self.key)
+
+    def get_dense_tensor(self, cache, state=None):
+        return cache.get(self)
+
+
+def numeric_column(key, shape=(1,), default_value=None, dtype=np.float32, normalizer_fn=None):
+    """A real-valued feature (``tf.feature_column.numeric_column``).
+
+    Args:
+        key: the feature key.
+        shape: the shape of one example's value (an int or tuple of positive ints).
+        default_value: used for missing values when parsing Examples; a scalar is broadcast.
+        dtype: float or int; the dense output is float32.
+        normalizer_fn: applied to the raw tensor before the cast.
+
+    Example:
+        >>> numeric_column("age").parse_example_spec["age"].shape
+        (1,)
+    """
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"key must be a non-empty string, got {key!r}")
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if not shape or any(not isinstance(d, (int, np.integer)) or d < 1 for d in shape):
+        raise ValueError(f"shape dimensions must be greater than 0. shape: {shape}, key: {key}")
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "fiu":
+        raise ValueError(f"dtype must be convertible to float. dtype: {dtype}, key: {key}")
+    if default_value is not None:
+        dv = np.asarray(default_value, dtype=dtype)
+        if dv.ndim == 0:
+            default_value = tuple(np.full(shape, dv).reshape(-1).tolist()) if \
+                int(np.prod(shape)) > 1 else dv.item()
+        elif dv.size != int(np.prod(shape)):
+            raise ValueError(f"The shape of default_value must be equal to given shape. "
+                             f"default_value: {default_value}, shape: {shape}, key: {key}")
+    if normalizer_fn is not None and not callable(normalizer_fn):
+        raise TypeError(f"normalizer_fn must be a callable. Given: {normalizer_fn}")
+    return NumericColumn(key, tuple(int(d) for d in shape), default_value, dtype, normalizer_fn)
+
+
+@register_column
+class BucketizedColumn(DenseColumn, CategoricalColumn):
+    """A numeric column discretised by ``boundaries`` (see :func:`bucketized_column`)."""
+
+    _fields = ("source_column", "boundaries")
+
+    def __init__(self, source_column, boundaries):
+        self.source_column, self.boundaries = source_column, tuple(boundaries)
+
+    @property
+    def name(self):
+        return f"{self.source_column.name}_bucketized"
+
+    @property
+    def parents(self):
+        return [self.source_column]
+
+    @property
+    def parse_example_spec(self):
+        return self.source_column.parse_example_spec
+
+    @property
+    def variable_shape(self):
+        return tuple(self.source_column.shape) + (len(self.boundaries) + 1,)
+
+    @property
+    def num_buckets(self):
+        return (len(self.boundaries) + 1) * int(np.prod(self.source_column.shape))
+
+    def transform_feature(self, cache):
+        return bucketize(cache.get(self.source_column), self.boundaries)
+
+    def get_dense_tensor(self, cache, state=None):
+        ids = cache.get(self)
+        return ops.one_hot(ids, len(self.boundaries) + 1, dtype=np.float32)
+
+    def get_sparse_tensors(self, cache, state=None):
+        ids = host(cache.get(self))
+        b = ids.shape[0]
+        ids = ids.reshape(b, -1).astype(np.int64)
+        n = ids.shape[1]
+        vals = (ids + np.arange(n, dtype=np.int64) * (len(self.boundaries) + 1)).reshape(-1)
+        idx = np.stack([np.repeat(np.arange(b), n), np.tile(np.arange(n), b)], axis=1)
+        return IdWeightPair(SparseTensor(idx.astype(np.int64), vals,
+                                         np.array([b, n], dtype=np.int64)), None)
+
+
+def bucketized_column(source_column, boundaries):
+    """Buckets a numeric column: bucket = number of boundaries <= value
+    (``(-inf, b0), [b0, b1), ..., [b_last, inf)``). Dense output is one-hot per element."""
+    if not isinstance(source_column, NumericColumn):
+        raise ValueError(f"source_column must be a column generated with numeric_column(). "
+                         f"Given: {source_column}")
+    if len(source_column.shape) > 1:
+        raise ValueError(f"source_column must be one-dimensional column. Given: {source_column}")
+    if not boundaries or not isinstance(boundaries, (list, tuple)):
+        raise ValueError("boundaries must be a sorted list.")
+    if any(b >= c for b, c in zip(boundaries[:-1], boundaries[1:])):
+        raise ValueError(f"boundaries must be a sorted list. boundaries: {boundaries}")
+    return BucketizedColumn(source_column, tuple(float(b) for b in boundaries))
+
+
+def _lookup(table, pair, combiner, max_norm, batch):
+    ids, weights = prune_invalid(pair.id_tensor, pair.weight_tensor)
+    ids = SparseTensor(host(ids.indices), host(ids.values).astype(np.int64),
+                       np.array([batch] + list(host(ids.dense_shape))[1:], dtype=np.int64))
+    if weights is not None:
+        weights = SparseTensor(host(weights.indices), host(weights.values), ids.dense_shape)
+    if host(ids.values).size and host(ids.values).max() >= table.shape[0]:
+        bad = int(host(ids.values).max())
+        raise ValueError(f"id {bad} is out of range for an embedding table of "
+                         f"{table.shape[0]} rows")
+    return embedding_lookup_sparse(table, ids, weights, combiner=combiner, max_norm=max_norm)
+
+
+@register_column
+class EmbeddingColumn(DenseColumn):
+    """Dense embeddings of a categorical column (see :func:`embedding_column`)."""
+
+    _fields = ("categorical_column", "dimension", "combiner", "initializer",
+               "ckpt_to_load_from", "tensor_name_in_ckpt", "max_norm", "trainable")
+
+    def __init__(self, categorical_column, dimension, combiner="mean", initializer=None,
+                 ckpt_to_load_from=None, tensor_name_in_ckpt=None, max_norm=None,
+                 trainable=True):
+        self.categorical_column, self.dimension = categorical_column, dimension
+        self.combiner, self.initializer = combiner, initializer
+        self.ckpt_to_load_from, self.tensor_name_in_ckpt = ckpt_to_load_from, tensor_name_in_ckpt
+        self.max_norm, self.trainable = max_norm, trainable
+
+    @property
+    def name(self):
+        return f"{self.categorical_column.name}_embedding"
+
+    @property
+    def parents(self):
+        return [self.categorical_column]
+
+    @property
+    def parse_example_spec(self):
+        return self.categorical_column.parse_example_spec
+
+    @property
+    def variable_shape(self):
+        return (self.dimension,)
+
+    def transform_feature(self, cache):
+        return self.categorical_column.get_sparse_tensors(cache)
+
+    def _initializer(self):
+        if self.ckpt_to_load_from is not None:
+            return load_variable(self.ckpt_to_load_from, self.tensor_name_in_ckpt)
+        return self.initializer or TruncatedNormal(mean=0.0, stddev=1.0 / math.sqrt(self.dimension))
+
+    def _table(self, var_name="embedding_weights"):
+        return get_variable(var_name, [self.categorical_column.num_buckets, self.dimension],
+                            dtype=np.float32, initializer=self._initializer(),
+                            trainable=self.trainable)
+
+    def get_dense_tensor(self, cache, state=None, batch_size=None):
+        pair = cache.get(self)
+        batch = int(host(pair.id_tensor.dense_shape)[0])
+        return _lookup(self._table(), pair, self.combiner, self.max_norm, batch)
+
+
+def _check_embedding_args(categorical_column, dimension, combiner, initializer,
+                          ckpt_to_load_from, tensor_name_in_ckpt):
+    if not isinstance(dimension, (int, np.integer)) or dimension < 1:
+        raise ValueError(f"Invalid dimension {dimension}.")
+    if (ckpt_to_load_from is None) != (tensor_name_in_ckpt is None):
+        raise ValueError("Must specify both `ckpt_to_load_from` and `tensor_name_in_ckpt` or "
+                         "none of them.")
+    if initializer is not None and not callable(initializer):
+        raise ValueError(f"initializer must be callable if specified. Embedding of column_name: "
+                         f"{getattr(categorical_column, 'name', categorical_column)}")
+    if combiner not in ("mean", "sqrtn", "sum"):
+        raise ValueError(f"combiner must be one of 'mean', 'sqrtn', 'sum'; got {combiner!r}")
+    if not isinstance(categorical_column, CategoricalColumn):
+        raise ValueError(f"categorical_column must be a CategoricalColumn, got "
+                         f"{categorical_column!r}")
+
+
+def embedding_column(categorical_column, dimension, combiner="mean", initializer=None,
+                     ckpt_to_load_from=None, tensor_name_in_ckpt=None, max_norm=None,
+                     trainable=True, use_safe_embedding_lookup=True):
+    """Embeds a categorical column (``tf.feature_column.embedding_column``).
+
+    The table ``<name>/embedding_weights`` of shape ``(num_buckets, dimension)`` defaults to
+    a truncated normal with stddev ``1/sqrt(dimension)``; ids < 0 and weights <= 0 are
+    dropped; a row with no ids gives zeros. Its gradient is ``IndexedSlices``.
+    """
+    _check_embedding_args(categorical_column, dimension, combiner, initializer,
+                          ckpt_to_load_from, tensor_name_in_ckpt)
+    return EmbeddingColumn(categorical_column, int(dimension), combiner, initializer,
+                           ckpt_to_load_from, tensor_name_in_ckpt, max_norm, trainable)
+
+
+@register_column
+class SharedEmbeddingColumn(EmbeddingColumn):
+    """One of several columns sharing one embedding table (see
+    :func:`shared_embedding_columns`)."""
+
+    _fields = EmbeddingColumn._fields + ("shared_embedding_collection_name",)
+
+    def __init__(self, categorical_column, dimension, combiner="mean", initializer=None,
+                 ckpt_to_load_from=None, tensor_name_in_ckpt=None, max_norm=None,
+                 trainable=True, shared_embedding_collection_name=None):
+        super().__init__(categorical_column, dimension, combiner, initializer,
+                         ckpt_to_load_from, tensor_name_in_ckpt, max_norm, trainable)
+        self.shared_embedding_collection_name = shared_embedding_collection_name
+
+    @property
+    def name(self):
+        return f"{self.categorical_column.name}_shared_embedding"
+
+    @property
+    def var_scope_name(self):
+        return self.shared_embedding_collection_name
+
+
+def shared_embedding_columns(categorical_columns, dimension, combiner="mean", initializer=None,
+                             shared_embedding_collection_name=None, ckpt_to_load_from=None,
+                             tensor_name_in_ckpt=None, max_norm=None, trainable=True,
+                             use_safe_embedding_lookup=True):
+    """Columns that embed several categorical columns with one shared table
+    (``tf.feature_column.shared_embedding_columns``); returned in input order.
+
+    Raises:
+        ValueError: for columns of different types or bucket counts.
+    """
+    cols = list(categorical_columns)
+    if not cols:
+        raise ValueError("categorical_columns must be a non-empty list")
+    for c in cols:
+        _check_embedding_args(c, dimension, combiner, initializer, ckpt_to_load_from,
+                              tensor_name_in_ckpt)
+    base = [getattr(c, "categorical_column", c) for c in cols]
+    if len({type(b) for b in base}) > 1:
+        raise ValueError(f"all categorical_columns must have the same type; given "
+                         f"{[type(b).__name__ for b in base]}")
+    if len({c.num_buckets for c in cols}) > 1:
+        raise ValueError(f"all categorical_columns must have the same num_buckets; given "
+                         f"{[c.num_buckets for c in cols]}")
+    name = shared_embedding_collection_name or \
+        "_".join(sorted(c.name for c in cols)) + "_shared_embedding"
+    return [SharedEmbeddingColumn(c, int(dimension), combiner, initializer, ckpt_to_load_from,
+                                  tensor_name_in_ckpt, max_norm, trainable, name) for c in cols]
+
+
+shared_embeddings = shared_embedding_columns
+
+
+@register_column
+class IndicatorColumn(DenseColumn):
+    """Multi-hot counts (or summed weights) of a categorical column's ids."""
+
+    _fields = ("categorical_column",)
+
+    def __init__(self, categorical_column):
+        self.categorical_column = categorical_column
+
+    @property
+    def name(self):
+        return f"{self.categorical_column.name}_indicator"
+
+    @property
+    def parents(self):
+        return [self.categorical_column]
+
+    @property
+    def parse_example_spec(self):
+        return self.categorical_column.parse_example_spec
+
+    @property
+    def variable_shape(self):
+        return (self.categorical_column.num_buckets,)
+
+    def transform_feature(self, cache):
+        pair = self.categorical_column.get_sparse_tensors(cache)
+        ids = host(pair.id_tensor.values).astype(np.int64)
+        rows = host(pair.id_tensor.indices)[:, 0] if ids.size else np.zeros(0, np.int64)
+        batch = int(host(pair.id_tensor.dense_shape)[0])
+        n = self.categorical_column.num_buckets
+        w = np.ones(ids.shape, np.float32) if pair.weight_tensor is None else \
+            host(pair.weight_tensor.values).astype(np.float32)
+        keep = ids >= 0  # an id of -1 (missing) adds nothing
+        out = np.zeros((batch, n), np.float32)
+        np.add.at(out, (rows[keep], ids[keep]), w[keep])
+        return _wrap(backend.asarray(out))
+
+    def get_dense_tensor(self, cache, state=None):
+        return cache.get(self)
+
+
+def indicator_column(categorical_column):
+    """Multi-hot representation of a categorical column, ``(batch, num_buckets)``."""
+    if not isinstance(categorical_column, CategoricalColumn):
+        raise ValueError(f"categorical_column must be a CategoricalColumn, got "
+                         f"{categorical_column!r}")
+    return IndicatorColumn(categorical_column)

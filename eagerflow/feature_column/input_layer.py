@@ -1,0 +1,152 @@
+"""``input_layer``, ``linear_model`` and ``make_parse_example_spec`` (TF1 names and variable
+layout: ``input_layer/<column>/embedding_weights``, ``linear_model/<column>/weights``,
+``linear_model/bias_weights``)."""
+import numpy as np
+
+from .. import ops
+from ..nn import embedding_lookup_sparse
+from ..variables import get_variable, variable_scope, zeros_initializer
+from .base import (CategoricalColumn, DenseColumn, FeatureTransformationCache, host,
+                   prune_invalid)
+from .dense import SharedEmbeddingColumn
+
+__all__ = ["input_layer", "linear_model", "make_parse_example_spec"]
+
+
+def _check_columns(feature_columns, what):
+    cols = list(feature_columns) if isinstance(feature_columns, (list, tuple, set)) \
+        else [feature_columns]
+    if not cols:
+        raise ValueError(f"{what}: feature_columns must not be empty.")
+    names = [c.name for c in cols]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"Duplicate feature column name found for columns: {dup}")
+    return sorted(cols, key=lambda c: c.name)
+
+
+def _batch(t):
+    return int(t.shape[0])
+
+
+def input_layer(features, feature_columns, weight_collections=None, trainable=True,
+                cols_to_vars=None, cols_to_output_tensors=None):
+    """The dense input of a model: every column's dense tensor, flattened to
+    ``(batch, n)`` and concatenated in column-name order (``tf.compat.v1.feature_column.input_layer``).
+
+    Args:
+        features: dict key -> Tensor / array / SparseTensor (e.g. from ``parse_example``).
+        feature_columns: dense columns (numeric, bucketized, embedding, indicator, shared).
+        cols_to_vars: optional dict filled with column -> list of its variables.
+        cols_to_output_tensors: optional dict filled with column -> its output.
+
+    Returns:
+        float32 Tensor of shape ``(batch, sum of the columns' sizes)``.
+
+    Raises:
+        ValueError: for a non-dense column, duplicate names, or batch sizes that differ.
+    """
+    cols = _check_columns(feature_columns, "input_layer")
+    for c in cols:
+        if not isinstance(c, DenseColumn):
+            raise ValueError(f"Items of feature_columns must be a _DenseColumn. You can wrap a "
+                             f"categorical column with an embedding_column or "
+                             f"indicator_column. Given: {c}")
+    cache = FeatureTransformationCache(features)
+    outputs = []
+    with variable_scope(None, default_name="input_layer"):
+        for c in cols:
+            # a shared table is found again by its collection name; other columns get
+            # TF1's unique default scope
+            scope = variable_scope(c.var_scope_name) if isinstance(c, SharedEmbeddingColumn) \
+                else variable_scope(None, default_name=c.name)
+            with scope:
+                t = c.get_dense_tensor(cache)
+            n = int(np.prod(c.variable_shape))
+            t = ops.reshape(t, (_batch(t), n))
+            if cols_to_output_tensors is not None:
+                cols_to_output_tensors[c] = t
+            outputs.append(t)
+    sizes = {c.name: _batch(t) for c, t in zip(cols, outputs)}
+    if len(set(sizes.values())) > 1:
+        raise ValueError(f"Batch size (first dimension) of each feature must be same. "
+                         f"Batch size of columns ({', '.join(sizes)}): "
+                         f"({', '.join(str(v) for v in sizes.values())})")
+    if cols_to_vars is not None:
+        _fill_vars(cols_to_vars, cols, "input_layer")
+    return ops.concat(outputs, axis=1) if len(outputs) > 1 else outputs[0]
+
+
+def _fill_vars(cols_to_vars, cols, scope):
+    from ..variables import global_variables
+    allv = global_variables()
+    for c in cols:
+        part = c.var_scope_name if isinstance(c, SharedEmbeddingColumn) else c.name
+        prefix = f"{scope}/{part}/"
+        cols_to_vars[c] = [v for v in allv if v.name.startswith(prefix)]
+
+
+def linear_model(features, feature_columns, units=1, sparse_combiner="sum",
+                 weight_collections=None, trainable=True, cols_to_vars=None):
+    """A linear model over columns (``tf.compat.v1.feature_column.linear_model``):
+    ``bias + sum_c column_c . weights_c``, ``(batch, units)``; all weights start at zero.
+
+    Categorical columns (hashed, vocabulary, identity, bucketized, crossed, weighted) combine
+    their rows of ``weights`` (``num_buckets, units``) with ``sparse_combiner``; dense
+    columns multiply their flattened value by ``weights`` (``n, units``).
+    """
+    if sparse_combiner not in ("sum", "mean", "sqrtn"):
+        raise ValueError(f"sparse_combiner must be one of 'sum', 'mean', 'sqrtn'; got "
+                         f"{sparse_combiner!r}")
+    cols = _check_columns(feature_columns, "linear_model")
+    cache = FeatureTransformationCache(features)
+    terms = []
+    with variable_scope(None, default_name="linear_model"):
+        for c in cols:
+            with variable_scope(None, default_name=c.name):
+                if isinstance(c, CategoricalColumn):
+                    w = get_variable("weights", [c.num_buckets, units], dtype=np.float32,
+                                     initializer=zeros_initializer(), trainable=trainable)
+                    pair = c.get_sparse_tensors(cache)
+                    ids, weights = prune_invalid(pair.id_tensor, pair.weight_tensor)
+                    terms.append(embedding_lookup_sparse(w, ids, weights,
+                                                         combiner=sparse_combiner))
+                elif isinstance(c, DenseColumn):
+                    x = c.get_dense_tensor(cache)
+                    n = int(np.prod(c.variable_shape))
+                    w = get_variable("weights", [n, units], dtype=np.float32,
+                                     initializer=zeros_initializer(), trainable=trainable)
+                    terms.append(ops.matmul(ops.reshape(x, (_batch(x), n)), w))
+                else:
+                    raise ValueError(f"linear_model: unsupported column {c}")
+        bias = get_variable("bias_weights", [units], dtype=np.float32,
+                            initializer=zeros_initializer(), trainable=trainable)
+    sizes = {_batch(t) for t in terms}
+    if len(sizes) > 1:
+        raise ValueError(f"Batch size (first dimension) of each feature must be same; got "
+                         f"{sorted(sizes)}")
+    out = ops.add_n(terms) if len(terms) > 1 else terms[0]
+    if cols_to_vars is not None:
+        _fill_vars(cols_to_vars, cols, "linear_model")
+    return out + bias
+
+
+def make_parse_example_spec(feature_columns):
+    """The ``parse_example`` spec the columns need (``tf.feature_column.make_parse_example_spec``).
+
+    Raises:
+        ValueError: when two columns need different specs for one key.
+    """
+    spec = {}
+    for c in feature_columns:
+        if not hasattr(c, "parse_example_spec"):
+            raise ValueError(f"All feature_columns must be FeatureColumn instances. Given: {c}")
+        for k, v in c.parse_example_spec.items():
+            if k in spec and spec[k] != v:
+                raise ValueError(f"feature_columns contain different parse_spec for key {k}. "
+                                 f"Given {v} and {spec[k]}")
+            spec[k] = v
+    return spec
+
+
+del host

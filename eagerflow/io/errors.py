@@ -1,0 +1,44 @@
+"""TensorFlow's error classes for input pipelines (``tf.errors.*``).
+
+They carry TF's class names and a ``.message`` so that code and tests written against
+TensorFlow match them. The lead may re-export them as ``eagerflow.errors``.
+
+Example:
+    >>> from eagerflow.io.errors import DataLossError
+    >>> DataLossError("corrupted record at 12").message
+    'corrupted record at 12'
+"""
+
+__all__ = ["OpError", "InvalidArgumentError", "DataLossError", "OutOfRangeError",
+           "NotFoundError", "AlreadyExistsError"]
+
+
+class OpError(Exception):
+    """Base class of the TF-style errors; ``message`` holds the text."""
+
+    def __init__(self, message, *args):
+        super().__init__(message, *args)
+        self.message = message
+
+    def __str__(self):
+        return self.message
+
+
+class InvalidArgumentError(OpError, ValueError):
+    """Bad data or a bad argument value (``tf.errors.InvalidArgumentError``)."""
+
+
+class DataLossError(OpError, IOError):
+    """Corrupt or truncated data in a file (``tf.errors.DataLossError``)."""
+
+
+class OutOfRangeError(OpError):
+    """The end of a sequence, raised by TF1-style ``get_next()``."""
+
+
+class NotFoundError(OpError, FileNotFoundError):
+    """A file or pattern that does not exist (``tf.errors.NotFoundError``)."""
+
+
+class AlreadyExistsError(OpError, FileExistsError):
+    """Something being created exists already (``tf.errors.AlreadyExistsError``)."""

@@ -1,0 +1,194 @@
+"""Activations, ``bias_add`` and ``dropout`` (``tf.nn``).
+
+All are compositions of core ops, so their gradients (of any order) come from the tape.
+Where TF's gradient at a kink differs from what a naive composition gives, the composition
+follows TF (``relu``'s gradient at 0 is 0).
+"""
+import math
+
+import numpy as np
+
+from .. import ops
+from ..autograd.tensor import Tensor, _wrap
+from ..backend import random as _random
+from ._common import as_float_tensor, data_format_channels_last, to_tensor
+
+__all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "softplus", "softsign",
+           "swish", "silu", "sigmoid", "tanh", "bias_add", "dropout", "crelu"]
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def relu(features, name=None):
+    """``max(features, 0)``; the gradient at 0 is 0 as in TF.
+
+    Example:
+        >>> import eagerflow as ef
+        >>> from eagerflow import nn
+        >>> nn.relu(ef.constant([-1.0, 2.0])).numpy().tolist()
+        [0.0, 2.0]
+    """
+    x = as_float_tensor(features, "relu", "features")
+    return ops.where(x > 0, x, ops.zeros_like(x))
+
+
+def relu6(features, name=None):
+    """``min(max(features, 0), 6)``; gradient 1 strictly inside (0, 6)."""
+    x = as_float_tensor(features, "relu6", "features")
+    inside = ops.logical_and(x > 0, x < 6)
+    return ops.where(inside, x, ops.where(x >= 6, ops.ones_like(x) * 6.0, ops.zeros_like(x)))
+
+
+def crelu(features, axis=-1, name=None):
+    """``concat([relu(x), relu(-x)], axis)`` (``tf.nn.crelu``)."""
+    x = as_float_tensor(features, "crelu", "features")
+    return ops.concat([relu(x), relu(-x)], axis=axis)
+
+
+def leaky_relu(features, alpha=0.2, name=None):
+    """``features`` where positive, ``alpha * features`` elsewhere (``tf.nn.leaky_relu``)."""
+    x = as_float_tensor(features, "leaky_relu", "features")
+    return ops.where(x > 0, x, x * float(alpha))
+
+
+def elu(features, name=None):
+    """``features`` where positive, ``exp(features) - 1`` elsewhere."""
+    x = as_float_tensor(features, "elu", "features")
+    return ops.where(x > 0, x, ops.expm1(ops.minimum(x, ops.zeros_like(x))))
+
+
+def selu(features, name=None):
+    """Scaled ELU with TF's constants (``scale * elu`` with ``alpha = 1.6733``)."""
+    x = as_float_tensor(features, "selu", "features")
+    neg = ops.expm1(ops.minimum(x, ops.zeros_like(x))) * _SELU_ALPHA
+    return ops.where(x > 0, x, neg) * _SELU_SCALE
+
+
+def gelu(features, approximate=False, name=None):
+    """Gaussian error linear unit: exact (``0.5 x (1 + erf(x / sqrt 2))``) or the tanh form.
+
+    Example:
+        >>> import eagerflow as ef
+        >>> from eagerflow import nn
+        >>> round(float(nn.gelu(ef.constant([1.0])).numpy()[0]), 4)
+        0.8413
+    """
+    x = as_float_tensor(features, "gelu", "features")
+    if approximate:
+        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
+        return x * 0.5 * (ops.tanh(inner) + 1.0)
+    return x * 0.5 * (ops.erf(x * (1.0 / math.sqrt(2.0))) + 1.0)
+
+
+def softplus(features, name=None):
+    """``log(exp(features) + 1)``, stable for large |features|."""
+    x = as_float_tensor(features, "softplus", "features")
+    return -ops.log_sigmoid(-x)
+
+
+def softsign(features, name=None):
+    """``features / (abs(features) + 1)``."""
+    x = as_float_tensor(features, "softsign", "features")
+    return x / (ops.abs(x) + 1.0)
+
+
+def swish(features, beta=1.0, name=None):
+    """``features * sigmoid(beta * features)`` (``tf.nn.swish`` / ``silu``)."""
+    x = as_float_tensor(features, "swish", "features")
+    return x * ops.sigmoid(x * float(beta)) if beta != 1.0 else x * ops.sigmoid(x)
+
+
+silu = swish
+
+
+def sigmoid(x, name=None):
+    """``1 / (1 + exp(-x))``, stable in both directions."""
+    return ops.sigmoid(as_float_tensor(x, "sigmoid", "x"))
+
+
+def tanh(x, name=None):
+    """Hyperbolic tangent."""
+    return ops.tanh(as_float_tensor(x, "tanh", "x"))
+
+
+def bias_add(value, bias, data_format=None, name=None):
+    """Adds a 1-D ``bias`` along the channel axis of ``value`` (``tf.nn.bias_add``).
+
+    Args:
+        value: tensor of rank >= 2, channels last (``'N...C'``, the default) or second
+            (``'NC...'``).
+        bias: tensor of shape ``(channels,)`` with the dtype of ``value``.
+        data_format: None, ``'NHWC'``/``'NWC'``/``'NDHWC'`` or ``'NCHW'``/``'NCW'``/``'NCDHW'``.
+
+    Raises:
+        ValueError: bias not 1-D, its size not the channel size, or value of rank < 2.
+
+    Example:
+        >>> import eagerflow as ef
+        >>> from eagerflow import nn
+        >>> nn.bias_add(ef.zeros((1, 2)), ef.constant([1.0, 2.0])).numpy().tolist()
+        [[1.0, 2.0]]
+    """
+    x = to_tensor(value)
+    b = to_tensor(bias, x.dtype)
+    if x.ndim < 2:
+        raise ValueError(f"bias_add: value must have rank >= 2, got shape {tuple(x.shape)}")
+    if b.ndim != 1:
+        raise ValueError(f"bias_add: bias must be 1-D, got shape {tuple(b.shape)}")
+    last = data_format_channels_last(data_format, "bias_add")
+    c = x.shape[-1] if last else x.shape[1]
+    if b.shape[0] != c:
+        raise ValueError(f"bias_add: bias has {b.shape[0]} elements but value has {c} "
+                         f"channels (data_format={data_format or 'NHWC'})")
+    if last:
+        return x + b
+    return x + ops.reshape(b, (c,) + (1,) * (x.ndim - 2))
+
+
+def dropout(x, rate=None, noise_shape=None, seed=None, name=None, keep_prob=None):
+    """Zeroes elements with probability ``rate`` and scales the rest by ``1 / (1 - rate)``.
+
+    ``tf.nn.dropout``: the mask is drawn from the op's generator, so with a global seed
+    (``ef.random.set_seed``) and ``seed`` fixed the masks are reproducible. TF1's
+    ``keep_prob`` is accepted as ``rate = 1 - keep_prob``.
+
+    Args:
+        x: floating tensor.
+        rate: probability of dropping an element, in ``[0, 1)``.
+        noise_shape: shape of the mask, broadcastable to ``x.shape`` (e.g. ``(batch, 1)``
+            keeps or drops whole rows).
+        seed: op seed.
+
+    Raises:
+        ValueError: ``rate`` outside ``[0, 1)`` or both/neither of rate and keep_prob.
+
+    Example:
+        >>> import eagerflow as ef
+        >>> from eagerflow import nn
+        >>> y = nn.dropout(ef.ones((2, 3)), rate=0.5, seed=1)
+        >>> sorted(set(y.numpy().ravel().tolist())) in ([0.0, 2.0], [2.0], [0.0])
+        True
+    """
+    if (rate is None) == (keep_prob is None):
+        raise ValueError("dropout: pass exactly one of rate and keep_prob")
+    if rate is None:
+        rate = 1.0 - float(keep_prob)
+    if isinstance(rate, Tensor):
+        rate = float(rate.numpy())
+    rate = float(rate)
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"dropout: rate must be a scalar in [0, 1), got {rate}")
+    t = as_float_tensor(x, "dropout", "x")
+    if rate == 0.0:
+        return ops.identity(t)
+    shape = tuple(t.shape) if noise_shape is None else tuple(int(d) for d in noise_shape)
+    try:
+        np.broadcast_shapes(shape, tuple(t.shape))
+    except ValueError:
+        raise ValueError(f"dropout: noise_shape {shape} is not broadcastable to the shape of "
+                         f"x {tuple(t.shape)}") from None
+    gen = _random.generator(seed)
+    u = gen.uniform(shape, np.dtype(t.dtype))
+    keep = (u >= rate).astype(t.dtype) * t.dtype.type(1.0 / (1.0 - rate))
+    return t * _wrap(keep)

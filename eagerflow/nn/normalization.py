@@ -1,0 +1,217 @@
+"""Statistics and normalization (``tf.nn``): top_k, zero_fraction, l2_loss, l2_normalize,
+moments, batch_normalization, fused_batch_norm. Compositions of core ops."""
+import collections
+
+import numpy as np
+
+from .. import backend, ops
+from ..autograd.tensor import Tensor, _wrap
+from ._common import as_float_tensor, data_format_channels_last, to_tensor
+
+__all__ = ["top_k", "zero_fraction", "l2_loss", "l2_normalize", "moments",
+           "batch_normalization", "fused_batch_norm", "local_response_normalization", "lrn",
+           "TopKV2"]
+
+TopKV2 = collections.namedtuple("TopKV2", ["values", "indices"])
+
+
+def top_k(input, k=1, sorted=True, name=None):
+    """The ``k`` largest entries of the last axis and their indices (``tf.math.top_k``).
+
+    Ties keep the lower index first, as TF does. The gradient reaches ``input`` at the
+    selected positions.
+
+    Args:
+        input: tensor of shape ``(..., n)`` with ``n >= k``.
+        k: number of entries to keep.
+        sorted: results are always sorted descending (TF allows any order when False).
+
+    Returns:
+        ``TopKV2(values, indices)``, both of shape ``(..., k)``; indices are int32.
+
+    Raises:
+        ValueError: ``k`` negative or larger than the last dimension.
+
+    Example:
+        >>> import eagerflow as ef
+        >>> from eagerflow import nn
+        >>> nn.top_k(ef.constant([1.0, 3.0, 2.0]), 2).indices.numpy().tolist()
+        [1, 2]
+    """
+    x = to_tensor(input)
+    if x.ndim == 0:
+        raise ValueError("top_k: input must have rank >= 1")
+    k = int(k.numpy() if isinstance(k, Tensor) else k)
+    n = x.shape[-1]
+    if not 0 <= k <= n:
+        raise ValueError(f"top_k: k must be in [0, {n}] (the last dimension), got {k}")
+    xp = backend.array_module(x._data)
+    a = x._data
+    if a.dtype.kind == "b":
+        a = a.astype(np.int8)
+    # a stable sort of the negated values keeps the lower index first among ties
+    key = -a if a.dtype.kind != "u" else (a.max() - a if a.size else a)
+    idx = xp.argsort(key, axis=-1, kind="stable")[..., :k]
+    values = ops.take_along_axis(x, _wrap(idx), axis=-1)
+    return TopKV2(values, _wrap(idx.astype(np.int32)))
+
+
+def zero_fraction(value, name=None):
+    """The fraction of zeros in ``value``, a float32 scalar (``tf.math.zero_fraction``)."""
+    x = to_tensor(value)
+    return ops.reduce_mean(ops.cast(ops.equal(x, ops.zeros_like(x)), np.float32))
+
+
+def l2_loss(t, name=None):
+    """``sum(t ** 2) / 2`` (``tf.nn.l2_loss``)."""
+    x = as_float_tensor(t, "l2_loss", "t")
+    return ops.reduce_sum(x * x) * 0.5
+
+
+def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
+    """``x / sqrt(max(sum(x ** 2, axis), epsilon))`` (``tf.math.l2_normalize``).
+
+    Example:
+        >>> import eagerflow as ef
+        >>> from eagerflow import nn
+        >>> nn.l2_normalize(ef.constant([3.0, 4.0]), axis=0).numpy().tolist()
+        [0.6000000238418579, 0.800000011920929]
+    """
+    if dim is not None:
+        axis = dim
+    t = as_float_tensor(x, "l2_normalize", "x")
+    sq = ops.reduce_sum(t * t, axis=axis, keepdims=True)
+    return t * ops.rsqrt(ops.maximum(sq, float(epsilon)))
+
+
+def moments(x, axes, shift=None, keepdims=False, name=None, keep_dims=None):
+    """Mean and variance of ``x`` over ``axes`` (``tf.nn.moments``).
+
+    As in TF, the variance is ``mean((x - stop_gradient(mean)) ** 2)``.
+
+    Returns:
+        ``(mean, variance)``.
+
+    Example:
+        >>> import eagerflow as ef
+        >>> from eagerflow import nn
+        >>> m, v = nn.moments(ef.constant([1.0, 3.0]), axes=[0])
+        >>> (float(m.numpy()), float(v.numpy()))
+        (2.0, 1.0)
+    """
+    if keep_dims is not None:
+        keepdims = keep_dims
+    t = as_float_tensor(x, "moments", "x")
+    axes = tuple(int(a) for a in (axes if isinstance(axes, (list, tuple)) else [axes]))
+    mean = ops.reduce_mean(t, axis=axes, keepdims=True)
+    var = ops.reduce_mean(ops.squared_difference(t, ops.stop_gradient(mean)), axis=axes,
+                          keepdims=True)
+    if not keepdims:
+        mean = ops.squeeze(mean, axis=axes)
+        var = ops.squeeze(var, axis=axes)
+    return mean, var
+
+
+def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
+    """``scale * (x - mean) / sqrt(variance + epsilon) + offset`` with broadcasting.
+
+    ``offset`` and ``scale`` may be None (0 and 1).
+
+    Example:
+        >>> import eagerflow as ef
+        >>> from eagerflow import nn
+        >>> nn.batch_normalization(ef.constant([3.0]), 1.0, 4.0, None, None, 0.0).numpy()
+        array([1.], dtype=float32)
+    """
+    t = as_float_tensor(x, "batch_normalization", "x")
+    mean, variance = (to_tensor(v, t.dtype) for v in (mean, variance))
+    inv = ops.rsqrt(variance + float(variance_epsilon))
+    if scale is not None:
+        inv = inv * to_tensor(scale, t.dtype)
+    shift = -mean * inv
+    if offset is not None:
+        shift = shift + to_tensor(offset, t.dtype)
+    return t * inv + shift
+
+
+def fused_batch_norm(x, scale, offset, mean=None, variance=None, epsilon=0.001,
+                     data_format="NHWC", is_training=True, name=None,
+                     exponential_avg_factor=1.0):
+    """Batch normalization of a 4-D (or 5-D) tensor over all axes but the channels.
+
+    ``tf.compat.v1.nn.fused_batch_norm``. In training the batch statistics normalise ``x``
+    and the returned variance is the unbiased one (``n / (n - 1)``, as TF returns for the
+    moving average); with ``exponential_avg_factor < 1`` the returned statistics are
+    ``(1 - f) * given + f * batch``. In inference ``mean`` and ``variance`` are used.
+    ``epsilon`` is raised to at least ``1.001e-5`` as TF does.
+
+    Args:
+        x: tensor ``(N, H, W, C)`` (``NHWC``) or ``(N, C, H, W)`` (``NCHW``); 5-D with
+            ``NDHWC``/``NCDHW``.
+        scale, offset: tensors of shape ``(C,)``.
+        mean, variance: ``(C,)``; required when ``is_training`` is False.
+
+    Returns:
+        ``(y, batch_mean, batch_variance)``.
+
+    Raises:
+        ValueError: wrong rank, channel mismatch, or missing statistics for inference.
+    """
+    t = as_float_tensor(x, "fused_batch_norm", "x")
+    epsilon = max(float(epsilon), 1.001e-5)  # TF's floor (a cuDNN requirement) on every device
+    if t.ndim not in (4, 5):
+        raise ValueError(f"fused_batch_norm: x must be 4-D or 5-D, got shape {tuple(t.shape)}")
+    last = data_format_channels_last(data_format, "fused_batch_norm")
+    c = t.shape[-1] if last else t.shape[1]
+    axes = tuple(i for i in range(t.ndim) if i != (t.ndim - 1 if last else 1))
+    bshape = tuple(c if i not in axes else 1 for i in range(t.ndim))
+    scale, offset = to_tensor(scale, t.dtype), to_tensor(offset, t.dtype)
+    for nm, v in (("scale", scale), ("offset", offset)):
+        if tuple(v.shape) != (c,):
+            raise ValueError(f"fused_batch_norm: {nm} must have shape ({c},), got "
+                             f"{tuple(v.shape)}")
+    if is_training:
+        bm, bv = moments(t, axes)
+        n = int(np.prod([t.shape[i] for i in axes]))
+        y = batch_normalization(t, ops.reshape(bm, bshape), ops.reshape(bv, bshape),
+                                ops.reshape(offset, bshape), ops.reshape(scale, bshape),
+                                epsilon)
+        unbiased = bv * (n / max(n - 1, 1))
+        f = float(exponential_avg_factor)
+        if f != 1.0 and mean is not None and variance is not None:
+            bm = to_tensor(mean, t.dtype) * (1.0 - f) + bm * f
+            unbiased = to_tensor(variance, t.dtype) * (1.0 - f) + unbiased * f
+        return y, bm, unbiased
+    if mean is None or variance is None:
+        raise ValueError("fused_batch_norm: mean and variance are required when "
+                         "is_training=False")
+    mean, variance = to_tensor(mean, t.dtype), to_tensor(variance, t.dtype)
+    y = batch_normalization(t, ops.reshape(mean, bshape), ops.reshape(variance, bshape),
+                            ops.reshape(offset, bshape), ops.reshape(scale, bshape), epsilon)
+    return y, mean, variance
+
+
+def local_response_normalization(input, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5,
+                                 name=None):
+    """``input / (bias + alpha * sum_sq) ** beta`` over a window of channels (``tf.nn.lrn``).
+
+    ``sum_sq[..., d]`` is the sum of ``input[..., d - r : d + r + 1] ** 2`` (clipped at the
+    edges), ``r = depth_radius``.
+
+    Args:
+        input: 4-D tensor ``(N, H, W, C)``.
+
+    Raises:
+        ValueError: input not 4-D.
+    """
+    x = as_float_tensor(input, "local_response_normalization", "input")
+    if x.ndim != 4:
+        raise ValueError(f"local_response_normalization: input must be 4-D, got shape "
+                         f"{tuple(x.shape)}")
+    r, c = int(depth_radius), x.shape[-1]
+    padded = ops.pad(x * x, [(0, 0), (0, 0), (0, 0), (r, r)])
+    window = ops.add_n([padded[..., i:i + c] for i in range(2 * r + 1)])
+    return x / (window * float(alpha) + float(bias)) ** float(beta)
+
+
+lrn = local_response_normalization

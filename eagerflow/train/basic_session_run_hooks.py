@@ -1,0 +1,280 @@
+"""The standard hooks (``tf.estimator.*Hook``) for the eager hook runner.
+
+Global-step based hooks read the ``global_step`` variable of the default variable store
+(the Estimator's) after each step.
+"""
+import logging
+import time
+
+import numpy as np
+
+from .checkpoint_state import latest_checkpoint  # noqa: F401  (re-exported convenience)
+from .global_step import get_global_step
+from .saver import Saver
+from .session_run_hook import SessionRunArgs, SessionRunHook, scalar
+
+__all__ = ["SecondOrStepTimer", "StopAtStepHook", "CheckpointSaverListener",
+           "CheckpointSaverHook", "StepCounterHook", "LoggingTensorHook", "NanTensorHook",
+           "NanLossDuringTrainingError", "FinalOpsHook"]
+
+log = logging.getLogger("eagerflow")
+
+
+def _current_step():
+    gs = get_global_step()
+    if gs is None:
+        raise RuntimeError("this hook needs a global step; create one with "
+                           "ef.train.get_or_create_global_step()")
+    return int(scalar(gs.numpy()))
+
+
+class SecondOrStepTimer:
+    """Fires every ``every_secs`` seconds or every ``every_steps`` steps (exactly one)."""
+
+    def __init__(self, every_secs=None, every_steps=None):
+        if (every_secs is None) == (every_steps is None):
+            raise ValueError("exactly one of every_secs and every_steps must be provided")
+        if every_secs is not None and every_secs <= 0 or every_steps is not None and every_steps <= 0:
+            raise ValueError("every_secs / every_steps must be positive")
+        self._secs, self._steps = every_secs, every_steps
+        self.reset()
+
+    def reset(self):
+        self._last_time = None
+        self._last_step = None
+
+    def should_trigger_for_step(self, step):
+        if self._last_step is None:
+            return True
+        if self._last_step == step:
+            return False
+        if self._secs is not None:
+            return time.time() >= self._last_time + self._secs
+        return step >= self._last_step + self._steps
+
+    def update_last_triggered_step(self, step):
+        now = time.time()
+        elapsed = None if self._last_time is None else (now - self._last_time,
+                                                        step - self._last_step)
+        self._last_time, self._last_step = now, step
+        return elapsed
+
+    def last_triggered_step(self):
+        return self._last_step
+
+
+class StopAtStepHook(SessionRunHook):
+    """Requests a stop at ``last_step``, or after ``num_steps`` more steps."""
+
+    def __init__(self, num_steps=None, last_step=None):
+        if (num_steps is None) == (last_step is None):
+            raise ValueError("exactly one of num_steps and last_step must be provided")
+        if num_steps is not None and num_steps < 0:
+            raise ValueError(f"num_steps must be >= 0, got {num_steps}")
+        self._num_steps, self._last_step = num_steps, last_step
+
+    def after_create_session(self, session, coord):
+        if self._last_step is None:
+            self._last_step = _current_step() + self._num_steps
+
+    def begin(self):
+        pass
+
+    def before_run(self, run_context):
+        return SessionRunArgs(get_global_step())
+
+    def after_run(self, run_context, run_values):
+        if int(scalar(run_values.results)) >= self._last_step:
+            run_context.request_stop()
+
+    @property
+    def last_step(self):
+        return self._last_step
+
+
+class CheckpointSaverListener:
+    """Called around checkpoint saves; ``after_save`` returning True requests a stop."""
+
+    def begin(self):
+        pass
+
+    def before_save(self, session, global_step_value):
+        pass
+
+    def after_save(self, session, global_step_value):
+        return False
+
+    def end(self, session, global_step_value):
+        pass
+
+
+class CheckpointSaverHook(SessionRunHook):
+    """Saves checkpoints every ``save_secs`` seconds or ``save_steps`` steps, once when the
+    session is created and once at the end (TF's ``CheckpointSaverHook``)."""
+
+    def __init__(self, checkpoint_dir, save_secs=None, save_steps=None, saver=None,
+                 checkpoint_basename="model.ckpt", scaffold=None, listeners=None,
+                 save_graph_def=True):
+        self._dir = checkpoint_dir
+        self._timer = SecondOrStepTimer(every_secs=save_secs, every_steps=save_steps)
+        self._saver = saver
+        self._scaffold = scaffold
+        self._path = f"{checkpoint_dir}/{checkpoint_basename}"
+        self._listeners = list(listeners or [])
+
+    def _get_saver(self):
+        if self._saver is None:
+            scaffold_saver = getattr(self._scaffold, "saver", None)
+            self._saver = scaffold_saver or Saver()
+        return self._saver
+
+    def begin(self):
+        for lst in self._listeners:
+            lst.begin()
+
+    def after_create_session(self, session, coord):
+        step = _current_step()
+        self._save(session, step)
+        self._timer.update_last_triggered_step(step)
+
+    def before_run(self, run_context):
+        return SessionRunArgs(get_global_step())
+
+    def after_run(self, run_context, run_values):
+        step = int(scalar(run_values.results))
+        if self._timer.should_trigger_for_step(step):
+            self._timer.update_last_triggered_step(step)
+            if self._save(run_context.session, step):
+                run_context.request_stop()
+
+    def end(self, session):
+        step = _current_step()
+        if step != self._timer.last_triggered_step():
+            self._save(session, step)
+        for lst in self._listeners:
+            lst.end(session, step)
+
+    def _save(self, session, step):
+        log.info("Saving checkpoints for %d into %s.", step, self._path)
+        for lst in self._listeners:
+            lst.before_save(session, step)
+        self._get_saver().save(session, self._path, global_step=step)
+        stop = False
+        for lst in self._listeners:
+            if lst.after_save(session, step):
+                log.info("A CheckpointSaverListener requested that training be stopped.")
+                stop = True
+        return stop
+
+
+class StepCounterHook(SessionRunHook):
+    """Logs ``global_step/sec`` every N steps or seconds."""
+
+    def __init__(self, every_n_steps=100, every_n_secs=None, output_dir=None,
+                 summary_writer=None):
+        if (every_n_steps is None) == (every_n_secs is None):
+            raise ValueError("exactly one of every_n_steps and every_n_secs should be provided")
+        self._timer = SecondOrStepTimer(every_steps=every_n_steps, every_secs=every_n_secs)
+        self._writer = summary_writer
+        self.last_rate = None
+
+    def before_run(self, run_context):
+        return SessionRunArgs(get_global_step())
+
+    def after_run(self, run_context, run_values):
+        step = int(scalar(run_values.results))
+        if self._timer.should_trigger_for_step(step):
+            elapsed = self._timer.update_last_triggered_step(step)
+            if elapsed is not None and elapsed[0] > 0:
+                self.last_rate = elapsed[1] / elapsed[0]
+                log.info("global_step/sec: %g", self.last_rate)
+                if self._writer is not None:
+                    self._writer.add_scalar("global_step/sec", self.last_rate, step)
+
+
+class LoggingTensorHook(SessionRunHook):
+    """Logs the given values every N iterations or seconds, and optionally at the end.
+
+    Args:
+        tensors: dict tag -> fetch, or a list of fetches (names, Tensors, callables).
+        every_n_iter / every_n_secs: the interval (exactly one, unless ``at_end``).
+        at_end: log once more in ``end()``.
+        formatter: ``fn(dict tag -> value) -> str``.
+    """
+
+    def __init__(self, tensors, every_n_iter=None, every_n_secs=None, at_end=False,
+                 formatter=None):
+        if not at_end and (every_n_iter is None) == (every_n_secs is None):
+            raise ValueError("either at_end and/or exactly one of every_n_iter and "
+                             "every_n_secs must be provided")
+        if every_n_iter is not None and every_n_iter <= 0:
+            raise ValueError(f"invalid every_n_iter={every_n_iter}")
+        if not isinstance(tensors, dict):
+            tensors = {(t if isinstance(t, str) else getattr(t, "name", str(i))): t
+                       for i, t in enumerate(tensors)}
+        self._tensors = tensors
+        self._timer = None if (every_n_iter is None and every_n_secs is None) else \
+            SecondOrStepTimer(every_secs=every_n_secs, every_steps=every_n_iter)
+        self._at_end = at_end
+        self._formatter = formatter
+        self._iter = 0
+        self._should = False
+        self.last_logged = None
+
+    def before_run(self, run_context):
+        self._should = self._timer is not None and self._timer.should_trigger_for_step(self._iter)
+        return SessionRunArgs(self._tensors) if self._should else None
+
+    def _log(self, values):
+        self.last_logged = values
+        if self._formatter:
+            log.info(self._formatter(values))
+        else:
+            log.info(", ".join(f"{k} = {np.asarray(v)}" for k, v in values.items()))
+
+    def after_run(self, run_context, run_values):
+        if self._should:
+            self._timer.update_last_triggered_step(self._iter)
+            self._log(run_values.results)
+        self._iter += 1
+
+    def end(self, session):
+        if self._at_end:
+            self._log(session.evaluate(self._tensors))
+
+
+class NanLossDuringTrainingError(RuntimeError):
+    """Raised by :class:`NanTensorHook` when the loss is NaN."""
+
+    def __str__(self):
+        return "NaN loss during training."
+
+
+class NanTensorHook(SessionRunHook):
+    """Stops (or raises :class:`NanLossDuringTrainingError`) when ``loss_tensor`` is NaN."""
+
+    def __init__(self, loss_tensor="loss", fail_on_nan_loss=True):
+        self._loss = loss_tensor
+        self._fail = fail_on_nan_loss
+
+    def before_run(self, run_context):
+        return SessionRunArgs(self._loss)
+
+    def after_run(self, run_context, run_values):
+        if np.isnan(np.asarray(run_values.results, dtype=np.float64)).any():
+            if self._fail:
+                log.error("Model diverged with loss = NaN.")
+                raise NanLossDuringTrainingError()
+            log.warning("Model diverged with loss = NaN; stopping training.")
+            run_context.request_stop()
+
+
+class FinalOpsHook(SessionRunHook):
+    """Evaluates ``final_ops`` at the end; the values are in ``final_ops_values``."""
+
+    def __init__(self, final_ops, final_ops_feed_dict=None):
+        self._final_ops = final_ops
+        self.final_ops_values = None
+
+    def end(self, session):
+        self.final_ops_values = session.evaluate(self._final_ops)

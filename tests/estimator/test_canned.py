@@ -1,0 +1,131 @@
+"""Canned estimators: TF variable names, prediction keys, metrics, learning on clicks."""
+import numpy as np
+import pytest
+
+import eagerflow.feature_column as fc
+from eagerflow import estimator as est
+
+R = np.random.default_rng(7)
+N = 2048
+X1 = R.standard_normal(N).astype(np.float32)
+CAT = R.integers(0, 8, N)
+LOGIT = 1.5 * X1 + np.where(CAT % 2 == 0, 1.5, -1.5)
+Y = (R.random(N) < 1 / (1 + np.exp(-LOGIT))).astype(np.int64)
+WORDS = np.array([f"w{c}" for c in CAT], dtype=object)
+
+
+def input_fn(epochs=None, batch=256, labels=True):
+    def fn():
+        def gen():
+            e = 0
+            while epochs is None or e < epochs:
+                for i in range(0, N, batch):
+                    feats = {"x1": X1[i:i + batch, None], "cat": WORDS[i:i + batch, None]}
+                    yield (feats, Y[i:i + batch, None]) if labels else feats
+                e += 1
+        return gen()
+    return fn
+
+
+X_COL = fc.numeric_column("x1")
+CAT_COL = fc.categorical_column_with_hash_bucket("cat", 50)
+
+
+def config(tmp_path):
+    return est.RunConfig(model_dir=str(tmp_path), save_checkpoints_steps=100,
+                         log_step_count_steps=50, tf_random_seed=1)
+
+
+def test_wide_and_deep_learns_and_names_variables(tmp_path):
+    m = est.DNNLinearCombinedClassifier(
+        linear_feature_columns=[X_COL, CAT_COL],
+        dnn_feature_columns=[X_COL, fc.embedding_column(CAT_COL, 4)],
+        dnn_hidden_units=[16, 8], config=config(tmp_path))
+    m.train(input_fn(), steps=150)
+    res = m.evaluate(input_fn(epochs=1))
+    for key in ("accuracy", "accuracy_baseline", "auc", "auc_precision_recall", "average_loss",
+                "label/mean", "prediction/mean", "precision", "recall", "loss", "global_step"):
+        assert key in res, key
+    assert res["global_step"] == 150 and res["auc"] > 0.8
+    assert abs(res["label/mean"] - Y.mean()) < 1e-6
+    names = m.get_variable_names()
+    for n in ("dnn/hiddenlayer_0/kernel", "dnn/hiddenlayer_1/bias", "dnn/logits/kernel",
+              "dnn/input_from_feature_columns/input_layer/cat_embedding/embedding_weights",
+              "linear/linear_model/cat/weights", "linear/linear_model/x1/weights",
+              "linear/linear_model/bias_weights", "global_step"):
+        assert n in names, n
+    preds = next(m.predict(input_fn(epochs=1, labels=False)))
+    assert set(preds) == {"logits", "logistic", "probabilities", "class_ids", "classes",
+                          "all_class_ids", "all_classes"}
+    assert preds["probabilities"].shape == (2,) and preds["classes"][0] in (b"0", b"1")
+    np.testing.assert_allclose(preds["probabilities"].sum(), 1.0, rtol=1e-6)
+
+
+def test_linear_and_dnn_classifiers_and_regressors(tmp_path):
+    lin = est.LinearClassifier([X_COL, CAT_COL], config=config(tmp_path / "lin"))
+    lin.train(input_fn(), steps=60)
+    assert lin.evaluate(input_fn(epochs=1))["auc"] > 0.8
+    dnn = est.DNNClassifier([8], [X_COL, fc.indicator_column(CAT_COL)],
+                            config=config(tmp_path / "dnn"), optimizer="Adam")
+    dnn.train(input_fn(), steps=60)
+    assert dnn.evaluate(input_fn(epochs=1))["auc"] > 0.75
+    reg = est.DNNRegressor([8], [X_COL], config=config(tmp_path / "reg"))
+
+    def reg_input():
+        for i in range(0, N, 256):
+            yield {"x1": X1[i:i + 256, None]}, 2.0 * X1[i:i + 256, None]
+    reg.train(lambda: (b for _ in range(100) for b in reg_input()), steps=80)
+    r = reg.evaluate(lambda: reg_input())
+    assert set(r) == {"average_loss", "label/mean", "prediction/mean", "loss", "global_step"}
+    assert r["average_loss"] < 1.0
+    lreg = est.LinearRegressor([X_COL], config=config(tmp_path / "lreg"))
+    lreg.train(lambda: (b for _ in range(100) for b in reg_input()), steps=50)
+    assert next(lreg.predict(lambda: ({"x1": X1[:4, None]},)))["predictions"].shape == (1,)
+
+
+def test_multiclass_head(tmp_path):
+    m = est.DNNClassifier([8], [X_COL], n_classes=3, config=config(tmp_path))
+    labels = np.digitize(X1, [-0.5, 0.5])[:, None]
+    m.train(lambda: iter([({"x1": X1[:, None]}, labels)] * 200), steps=100)
+    res = m.evaluate(lambda: iter([({"x1": X1[:, None]}, labels)]))
+    assert res["accuracy"] > 0.8
+    p = next(m.predict(lambda: iter([{"x1": X1[:3, None]}])))
+    assert p["probabilities"].shape == (3,) and p["all_classes"].tolist() == [b"0", b"1", b"2"]
+
+
+def test_deepfm_and_dcn_learn(tmp_path):
+    cols = [fc.embedding_column(CAT_COL, 4),
+            fc.embedding_column(fc.categorical_column_with_identity("c2", 8), 4)]
+    feats_fn = input_fn()
+
+    def with_c2():
+        for f, y in feats_fn():
+            f = dict(f)
+            f["c2"] = (np.abs(f["x1"] * 3).astype(np.int64) % 8)
+            yield f, y
+    deepfm = est.DeepFMClassifier(cols, hidden_units=[16], dense_columns=[X_COL],
+                                  config=config(tmp_path / "fm"), learning_rate=0.01)
+    deepfm.train(with_c2, steps=100)
+    assert deepfm.evaluate(lambda: (b for _, b in zip(range(8), with_c2())))["auc"] > 0.8
+    assert "fm/input_from_feature_columns/input_layer/cat_embedding/embedding_weights" in \
+        deepfm.get_variable_names()
+    dcn = est.DCNClassifier([X_COL, fc.embedding_column(CAT_COL, 4)], num_cross_layers=2,
+                            hidden_units=[16], config=config(tmp_path / "dcn"),
+                            learning_rate=0.01)
+    dcn.train(input_fn(), steps=100)
+    assert dcn.evaluate(input_fn(epochs=1))["auc"] > 0.8
+    assert "dcn/cross_1/kernel" in dcn.get_variable_names()
+    with pytest.raises(ValueError, match="one dimension"):
+        est.DeepFMClassifier([fc.embedding_column(CAT_COL, 4),
+                              fc.embedding_column(CAT_COL, 3)])
+
+
+def test_canned_argument_errors():
+    with pytest.raises(ValueError, match="must be provided"):
+        est.LinearClassifier([])
+    with pytest.raises(ValueError, match="Either linear_feature_columns"):
+        est.DNNLinearCombinedClassifier()
+    with pytest.raises(ValueError, match="n_classes must be > 1"):
+        est.DNNClassifier([4], [X_COL], n_classes=1)
+    with pytest.raises(ValueError, match="Unsupported optimizer name"):
+        est.canned.get_optimizer("Nope", 0.1)

@@ -1,0 +1,209 @@
+"""embedding_lookup / embedding_lookup_sparse: forward against NumPy, IndexedSlices
+gradients equal to dense ones, sharding, bad ids, the SparseTensor helpers."""
+import numpy as np
+import pytest
+
+import eagerflow as ef
+import eagerflow.nn as nn
+from eagerflow import backend
+from eagerflow.kernels import check_errors
+from tests.gradcheck import GradCase, check_grads, run_case, tensor, to_numpy
+
+R = np.random.default_rng(7)
+P = R.standard_normal((6, 3))
+IDS = np.array([3, 0, 5, 3, 2])
+SEGS = np.array([0, 0, 1, 3, 3])          # bag 2 is empty
+W = R.uniform(0.5, 2.0, 5)
+
+
+def _sp(values, segs=SEGS, batch=4):
+    cols = np.concatenate([np.arange(c) for c in np.bincount(segs, minlength=batch)])
+    idx = np.stack([segs, cols], axis=1).astype(np.int64)
+    return ef.SparseTensor(backend.to_device(idx), values, np.array([batch, 3], np.int64))
+
+
+def _lookup_sparse(combiner, weighted):
+    def fn(p, w):
+        sw = _sp(w) if weighted else None
+        return nn.embedding_lookup_sparse(p, _sp(tensor(IDS)), sw, combiner=combiner)
+    return fn
+
+
+GRAD_CASES = [
+    GradCase(["embedding_bag", "embedding_bag_grad"],
+             lambda p, w: nn.embedding_lookup_sparse(p, _sp(tensor(IDS)), _sp(w),
+                                                     combiner="mean"),
+             P, W, order=2, id="embedding_bag_mean_weighted"),
+    GradCase(["embedding_bag", "embedding_bag_grad"], _lookup_sparse("sqrtn", True), P, W,
+             order=2, id="embedding_bag_sqrtn_weighted_order2"),
+    GradCase(["embedding_bag", "embedding_bag_grad"], _lookup_sparse("sum", True), P, W,
+             order=2, id="embedding_bag_sum_weighted_order2"),
+] + [
+    GradCase(["embedding_bag"], _lookup_sparse(c, wt), P, W, id=f"sparse_{c}_{wt}")
+    for c in ("sum", "mean", "sqrtn") for wt in (False, True)
+] + [
+    GradCase(["embedding_bag"], lambda p: nn.embedding_lookup(p, tensor(IDS.reshape(5, 1))),
+             P, order=2, id="embedding_lookup"),
+    GradCase(["embedding_bag"],
+             lambda a, b: nn.embedding_lookup([a, b], tensor(IDS), partition_strategy="div"),
+             P[:3], P[3:], id="embedding_lookup_sharded"),
+    GradCase(["embedding_bag"], lambda p: nn.embedding_lookup(p, tensor(IDS), max_norm=1.0),
+             P, id="embedding_lookup_max_norm"),
+]
+
+
+@pytest.mark.parametrize("case", GRAD_CASES, ids=repr)
+def test_grad(case):
+    run_case(case)
+
+
+def reference_sparse(params, ids, segs, weights, combiner, batch):
+    out = np.zeros((batch,) + params.shape[1:])
+    for b in range(batch):
+        k = segs == b
+        w = np.ones(k.sum()) if weights is None else weights[k]
+        acc = (w[:, None] * params[ids[k]]).sum(0)
+        norm = {"sum": 1.0, "mean": w.sum(), "sqrtn": np.sqrt((w * w).sum())}[combiner]
+        out[b] = acc / norm if k.any() else 0.0
+    return out
+
+
+@pytest.mark.parametrize("combiner", ["sum", "mean", "sqrtn"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_lookup_sparse_forward(combiner, weighted):
+    sw = _sp(tensor(W)) if weighted else None
+    got = nn.embedding_lookup_sparse(tensor(P), _sp(tensor(IDS)), sw, combiner=combiner)
+    want = reference_sparse(P, IDS, SEGS, W if weighted else None, combiner, 4)
+    np.testing.assert_allclose(to_numpy(got), want, rtol=1e-12)
+
+
+def test_lookup_sparse_default_combiner_is_mean_and_numpy_components():
+    sp = ef.SparseTensor(np.stack([SEGS, [0, 1, 0, 0, 1]], 1), IDS, [4, 2])
+    got = nn.embedding_lookup_sparse(tensor(P), sp, None)
+    np.testing.assert_allclose(to_numpy(got), reference_sparse(P, IDS, SEGS, None, "mean", 4))
+
+
+@pytest.mark.parametrize("strategy", ["mod", "div"])
+@pytest.mark.parametrize("nshards", [2, 3, 4])
+def test_sharded_lookup_equals_unsharded(strategy, nshards):
+    vocab = 10
+    table = R.standard_normal((vocab, 2))
+    if strategy == "mod":
+        shards = [table[p::nshards] for p in range(nshards)]
+    else:
+        per, extra = divmod(vocab, nshards)
+        sizes = [per + (1 if p < extra else 0) for p in range(nshards)]
+        shards = np.split(table, np.cumsum(sizes)[:-1])
+    ids = np.array([[9, 0], [4, 4], [7, 1]])
+    got = nn.embedding_lookup([tensor(s) for s in shards], tensor(ids),
+                              partition_strategy=strategy)
+    np.testing.assert_array_equal(to_numpy(got), table[ids])
+    sp = _sp(tensor(ids.reshape(-1)[:5]))
+    got = nn.embedding_lookup_sparse([tensor(s) for s in shards], sp, None,
+                                     partition_strategy=strategy, combiner="sum")
+    np.testing.assert_allclose(to_numpy(got),
+                               reference_sparse(table, ids.reshape(-1)[:5], SEGS, None,
+                                                "sum", 4))
+
+
+def test_gradient_is_indexed_slices_equal_to_dense():
+    v = ef.Variable(backend.to_device(P))
+    g = R.standard_normal((4, 3))
+    with ef.GradientTape(persistent=True) as tape:
+        out = nn.embedding_lookup_sparse(v, _sp(tensor(IDS)), _sp(tensor(W)), combiner="sqrtn")
+        dense_out = ef.matmul(tensor(_dense_matrix("sqrtn")), v)
+    gs = tape.gradient(out, v, output_gradients=tensor(g))
+    gd = tape.gradient(dense_out, v, output_gradients=tensor(g))
+    assert isinstance(gs, ef.IndexedSlices)
+    assert tuple(gs.dense_shape) == P.shape
+    np.testing.assert_array_equal(to_numpy(gs.indices), IDS)
+    np.testing.assert_allclose(to_numpy(gs), to_numpy(gd), rtol=1e-12)
+    with ef.GradientTape() as tape:
+        out = nn.embedding_lookup(v, tensor(IDS))
+    assert isinstance(tape.gradient(out, v), ef.IndexedSlices)
+
+
+def test_two_lookups_of_one_table_accumulate_indexed_slices():
+    v = ef.Variable(backend.to_device(P))
+    with ef.GradientTape() as tape:
+        loss = ef.reduce_sum(nn.embedding_lookup(v, tensor(IDS))) + \
+            ef.reduce_sum(nn.embedding_lookup(v, tensor(IDS[:2])) * 2.0)
+    g = tape.gradient(loss, v)
+    assert isinstance(g, ef.IndexedSlices)
+    assert g.values.shape == (7, 3) and g.indices.shape == (7,)
+    want = np.zeros_like(P)
+    np.add.at(want, IDS, 1.0)
+    np.add.at(want, IDS[:2], 2.0)
+    np.testing.assert_allclose(to_numpy(g), want)
+
+
+def _dense_matrix(combiner):
+    m = np.zeros((4, P.shape[0]))
+    for k, (s, i) in enumerate(zip(SEGS, IDS)):
+        w = W[SEGS == s]
+        norm = {"sum": 1.0, "mean": w.sum(), "sqrtn": np.sqrt((w * w).sum())}[combiner]
+        m[s, i] += W[k] / norm
+    return m
+
+
+def test_lookup_forward_shapes_and_dtype():
+    table = tensor(P.astype(np.float32))
+    got = nn.embedding_lookup(table, tensor(np.array([[1, 2, 3]])))
+    assert got.shape == (1, 3, 3) and got.dtype == np.float32
+    np.testing.assert_array_equal(to_numpy(got), P.astype(np.float32)[[[1, 2, 3]]])
+    empty = nn.embedding_lookup(table, tensor(np.zeros((0,), np.int64)))
+    assert empty.shape == (0, 3)
+    got = nn.embedding_lookup(tensor(np.arange(4.0)), [2, 3])       # 1-D table
+    np.testing.assert_array_equal(to_numpy(got), [2.0, 3.0])
+
+
+def test_max_norm_clips_rows():
+    got = to_numpy(nn.embedding_lookup(tensor(P), tensor(IDS), max_norm=0.5))
+    norms = np.linalg.norm(P[IDS], axis=1)
+    want = P[IDS] * np.minimum(1.0, 0.5 / norms)[:, None]
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_out_of_range_ids_raise_naming_id_and_size():
+    with pytest.raises(IndexError, match=r"= 6 .*6 rows"):
+        nn.embedding_lookup(tensor(P), tensor(np.array([0, 6])))
+        check_errors()
+    with pytest.raises(IndexError, match=r"= 12 .*sharded table of 6 rows"):
+        nn.embedding_lookup([tensor(P[:3]), tensor(P[3:])], tensor(np.array([12])))
+        check_errors()
+    with pytest.raises(IndexError, match=r"= 9 .*6 rows"):
+        nn.embedding_lookup_sparse(tensor(P), _sp(tensor(np.array([0, 1, 9, 2, 3]))), None)
+        check_errors()
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="partition_strategy"):
+        nn.embedding_lookup(tensor(P), [0], partition_strategy="hash")
+    with pytest.raises(ValueError, match="combiner"):
+        nn.embedding_lookup_sparse(tensor(P), _sp(tensor(IDS)), None, combiner="max")
+    with pytest.raises(TypeError, match="integers"):
+        nn.embedding_lookup(tensor(P), tensor(np.array([0.5])))
+    with pytest.raises(TypeError, match="SparseTensor"):
+        nn.embedding_lookup_sparse(tensor(P), tensor(IDS), None)
+    with pytest.raises(ValueError, match="not sorted"):
+        sp = ef.SparseTensor(np.array([[1, 0], [0, 0]]), IDS[:2], [2, 1])
+        nn.embedding_lookup_sparse(tensor(P), sp, None)
+        check_errors()
+    with pytest.raises(ValueError, match="empty"):
+        nn.embedding_lookup([], [0])
+
+
+def test_sparse_reorder_and_to_dense():
+    sp = ef.SparseTensor(np.array([[1, 0], [0, 2], [0, 1]]), tensor(np.array([1.0, 2.0, 3.0])),
+                         np.array([2, 3]))
+    r = nn.sparse_reorder(sp)
+    np.testing.assert_array_equal(backend.to_numpy(r.indices), [[0, 1], [0, 2], [1, 0]])
+    np.testing.assert_array_equal(to_numpy(r.values), [3.0, 2.0, 1.0])
+    dense = nn.sparse_tensor_to_dense(sp, default_value=-1.0)
+    np.testing.assert_array_equal(to_numpy(dense), [[-1.0, 3.0, 2.0], [1.0, -1.0, -1.0]])
+    check_grads(lambda v: nn.sparse_tensor_to_dense(
+        ef.SparseTensor(np.array([[1, 0], [0, 2]]), v, np.array([2, 3]))),
+        np.array([1.0, 2.0]))
+    with pytest.raises(IndexError, match="out of bounds"):
+        nn.sparse_tensor_to_dense(ef.SparseTensor(np.array([[2, 0]]), np.array([1.0]),
+                                                  np.array([2, 3])))

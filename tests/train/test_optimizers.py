@@ -1,0 +1,286 @@
+"""Each optimizer's first three updates against TF1's formulas written out in NumPy."""
+import numpy as np
+import pytest
+
+import eagerflow as ef
+from eagerflow import kernels
+import eagerflow.train as train
+import eagerflow.variables as vs
+from tests.gradcheck import tensor, to_numpy
+
+LR = 0.1
+
+
+@pytest.fixture(autouse=True)
+def store():
+    with vs.VariableStore().as_default() as s:
+        yield s
+
+
+def ref_sgd(w, g, st, t):
+    return w - LR * g
+
+
+def ref_momentum(nesterov):
+    def f(w, g, st, t):
+        a = st.get("a", np.zeros_like(w)) * 0.9 + g
+        st["a"] = a
+        return w - (LR * g + LR * 0.9 * a if nesterov else LR * a)
+    return f
+
+
+def ref_adagrad(w, g, st, t):
+    a = st.get("a", np.full_like(w, 0.1)) + g * g
+    st["a"] = a
+    return w - LR * g / np.sqrt(a)
+
+
+def ref_proximal_adagrad(w, g, st, t):
+    a = st.get("a", np.full_like(w, 0.1)) + g * g
+    st["a"] = a
+    lr_t = LR / np.sqrt(a)
+    prox = w - lr_t * g
+    return np.sign(prox) * np.maximum(np.abs(prox) - lr_t * 0.01, 0) / (1 + lr_t * 0.02)
+
+
+def ref_adadelta(w, g, st, t):
+    a = 0.95 * st.get("a", np.zeros_like(w)) + 0.05 * g * g
+    u = st.get("u", np.zeros_like(w))
+    upd = np.sqrt(u + 1e-8) / np.sqrt(a + 1e-8) * g
+    st["a"], st["u"] = a, 0.95 * u + 0.05 * upd * upd
+    return w - LR * upd
+
+
+def ref_adam(w, g, st, t):
+    m = 0.9 * st.get("m", np.zeros_like(w)) + 0.1 * g
+    v = 0.999 * st.get("v", np.zeros_like(w)) + 0.001 * g * g
+    st["m"], st["v"] = m, v
+    lr_t = LR * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
+    return w - lr_t * m / (np.sqrt(v) + 1e-8)
+
+
+def ref_rmsprop(centered):
+    def f(w, g, st, t):
+        ms = 0.9 * st.get("ms", np.ones_like(w)) + 0.1 * g * g
+        mg = 0.9 * st.get("mg", np.zeros_like(w)) + 0.1 * g
+        denom = ms - mg * mg if centered else ms
+        mom = 0.5 * st.get("mom", np.zeros_like(w)) + LR * g / np.sqrt(denom + 1e-10)
+        st.update(ms=ms, mg=mg, mom=mom)
+        return w - mom
+    return f
+
+
+def ref_ftrl(lr_power, shrink):
+    def f(w, g, st, t):
+        a = st.get("a", np.full_like(w, 0.1))
+        lin = st.get("lin", np.zeros_like(w))
+        na = a + g * g
+        lin = lin + (g + 2 * shrink * w) - (na ** -lr_power - a ** -lr_power) / LR * w
+        quad = na ** -lr_power / LR + 2 * 0.05
+        st["a"], st["lin"] = na, lin
+        return np.where(np.abs(lin) > 0.02, (np.sign(lin) * 0.02 - lin) / quad, 0.0)
+    return f
+
+
+CASES = {
+    "sgd": (lambda: train.GradientDescentOptimizer(LR), ref_sgd),
+    "momentum": (lambda: train.MomentumOptimizer(LR, 0.9), ref_momentum(False)),
+    "nesterov": (lambda: train.MomentumOptimizer(LR, 0.9, use_nesterov=True),
+                 ref_momentum(True)),
+    "adagrad": (lambda: train.AdagradOptimizer(LR), ref_adagrad),
+    "proximal_adagrad": (lambda: train.ProximalAdagradOptimizer(
+        LR, l1_regularization_strength=0.01, l2_regularization_strength=0.02),
+        ref_proximal_adagrad),
+    "adadelta": (lambda: train.AdadeltaOptimizer(LR), ref_adadelta),
+    "adam": (lambda: train.AdamOptimizer(LR), ref_adam),
+    "lazy_adam": (lambda: train.LazyAdamOptimizer(LR), ref_adam),
+    "rmsprop": (lambda: train.RMSPropOptimizer(LR, momentum=0.5), ref_rmsprop(False)),
+    "centered_rmsprop": (lambda: train.RMSPropOptimizer(LR, momentum=0.5, centered=True),
+                         ref_rmsprop(True)),
+    "ftrl": (lambda: train.FtrlOptimizer(LR, l1_regularization_strength=0.02,
+                                         l2_regularization_strength=0.05),
+             ref_ftrl(-0.5, 0.0)),
+    "ftrl_power_shrink": (lambda: train.FtrlOptimizer(
+        LR, learning_rate_power=-0.3, l1_regularization_strength=0.02,
+        l2_regularization_strength=0.05, l2_shrinkage_regularization_strength=0.1),
+        ref_ftrl(-0.3, 0.1)),
+}
+# optimizers whose TF1 sparse update touches only the gradient's rows
+ROW_SPARSE = set(CASES) - {"adam"}
+
+W0 = np.array([[0.5, -1.0, 2.0], [1.5, 0.3, -0.7], [-0.2, 0.8, 1.1], [0.9, -0.4, 0.6]])
+GRADS = [np.array([[0.1, -0.2, 0.3], [0.0, 0.5, -0.5], [1.0, 0.2, -0.1], [-0.3, 0.4, 0.2]]) * k
+         for k in (1.0, -0.5, 2.0)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_dense_three_steps(case, dtype):
+    make, ref = CASES[case]
+    opt = make()
+    w = ef.Variable(tensor(W0.astype(dtype)), name="w")
+    expect, st = W0.copy(), {}
+    for t, g in enumerate(GRADS, start=1):
+        opt.apply_gradients([(tensor(g.astype(dtype)), w)])
+        expect = ref(expect, g, st, t)
+        tol = 1e-10 if dtype == np.float64 else 2e-5
+        np.testing.assert_allclose(to_numpy(w), expect, rtol=tol, atol=tol)
+
+
+IDX = [np.array([1, 3, 1]), np.array([0, 0]), np.array([3, 2, 3, 3])]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_sparse_three_steps_with_duplicates(case):
+    make, ref = CASES[case]
+    opt = make()
+    w = ef.Variable(tensor(W0), name="emb")
+    expect, st = W0.copy(), {}
+    rng = np.random.default_rng(0)
+    for t, idx in enumerate(IDX, start=1):
+        rows = rng.standard_normal((len(idx), 3))
+        g = ef.IndexedSlices(tensor(rows), tensor(idx), W0.shape)
+        opt.apply_gradients([(g, w)])
+        dense = np.zeros_like(W0)
+        np.add.at(dense, idx, rows)  # TF sums duplicates first
+        if case in ROW_SPARSE:
+            touched = np.unique(idx)
+            sub = {k: v[touched] for k, v in st.items()}
+            # slots of untouched rows keep their values: update only the touched rows
+            new = ref(expect[touched], dense[touched], sub, t)
+            for k, v in sub.items():
+                full = st.get(k)
+                if full is None:
+                    full = {"a": np.full_like(W0, 0.1) if case in ("adagrad", "ftrl",
+                                                                   "ftrl_power_shrink",
+                                                                   "proximal_adagrad")
+                            else np.zeros_like(W0),
+                            "ms": np.ones_like(W0)}.get(k, np.zeros_like(W0))
+                full[touched] = v
+                st[k] = full
+            expect = expect.copy()
+            expect[touched] = new
+        else:
+            expect = ref(expect, dense, st, t)
+        np.testing.assert_allclose(to_numpy(w), expect, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["sgd", "adagrad", "momentum", "ftrl", "rmsprop"])
+def test_sparse_matches_dense_when_every_row_touched(case):
+    make, _ = CASES[case]
+    a, b = ef.Variable(tensor(W0), name="a"), ef.Variable(tensor(W0), name="b")
+    oa, ob = make(), make()
+    for g in GRADS:
+        oa.apply_gradients([(tensor(g), a)])
+        idx = np.array([3, 0, 1, 2, 0])
+        vals = np.concatenate([g[[3, 0, 1, 2]], np.zeros((1, 3))]) 
+        ob.apply_gradients([(ef.IndexedSlices(tensor(vals), tensor(idx), W0.shape), b)])
+    np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-12)
+
+
+def test_lazy_adam_leaves_untouched_rows(store):
+    emb = vs.get_variable("emb", initializer=W0.copy())
+    opt = train.LazyAdamOptimizer(LR)
+    g = ef.IndexedSlices(tensor(np.ones((1, 3))), tensor(np.array([2])), W0.shape)
+    opt.apply_gradients([(g, emb)])
+    opt.apply_gradients([(ef.IndexedSlices(tensor(np.ones((1, 3))), tensor(np.array([0])),
+                                           W0.shape), emb)])
+    got = to_numpy(emb)
+    np.testing.assert_array_equal(got[[1, 3]], W0[[1, 3]])
+    m = to_numpy(opt.get_slot(emb, "m"))
+    np.testing.assert_allclose(m[2], 0.1)  # not decayed by the second step
+
+
+def test_slot_names_and_new_optimizer_each_step(store):
+    w = vs.get_variable("dense/kernel", initializer=W0.copy())
+    loss = lambda: ef.reduce_sum(w * w)  # noqa: E731
+    for _ in range(2):  # an Estimator builds the optimizer inside model_fn every step
+        opt = train.AdamOptimizer(LR)
+        opt.minimize(loss)
+    assert opt.get_slot_names() == ["m", "v"]
+    assert set(store.names()) == {"dense/kernel", "dense/kernel/Adam", "dense/kernel/Adam_1",
+                                  "beta1_power", "beta2_power"}
+    np.testing.assert_allclose(to_numpy(store["beta1_power"]), 0.9 ** 3)
+    assert opt.get_slot(w, "m") is store["dense/kernel/Adam"]
+    assert opt.get_slot(w, "nope") is None
+    w_before = to_numpy(w).copy()
+    r = train.RMSPropOptimizer(LR, centered=True)
+    r.minimize(loss)
+    assert {"dense/kernel/RMSProp", "dense/kernel/RMSProp_1",
+            "dense/kernel/RMSProp_2"} <= set(store.names())
+    np.testing.assert_allclose(to_numpy(r.get_slot(w, "rms")), 0.9 + 0.1 * (2 * w_before) ** 2)
+    assert len(opt.variables()) == 4
+
+
+def test_same_named_raw_variables_get_distinct_slots():
+    a, b = ef.Variable([1.0], name="v"), ef.Variable([2.0], name="v")
+    opt = train.AdagradOptimizer(LR)
+    opt.apply_gradients([(ef.constant([1.0]), a), (ef.constant([1.0]), b)])
+    assert opt.get_slot(a, "accumulator") is not opt.get_slot(b, "accumulator")
+
+
+def test_minimize_with_tensor_loss_uses_active_tape_and_global_step(store):
+    w = vs.get_variable("w", initializer=np.array([1.0, -2.0]))
+    step = train.get_or_create_global_step()
+    assert train.get_global_step() is step
+    opt = train.GradientDescentOptimizer(0.25)
+    with ef.GradientTape():
+        loss = ef.reduce_sum(w * w)
+        op = opt.minimize(loss, global_step=step)
+    assert isinstance(op, train.TrainOp) and int(step.numpy()) == 1
+    np.testing.assert_allclose(to_numpy(w), [0.5, -1.0])
+    with pytest.raises(RuntimeError, match="no GradientTape"):
+        opt.minimize(ef.reduce_sum(w * w))
+    with pytest.raises(ValueError, match="already exists"):
+        train.create_global_step()
+
+
+def test_learning_rate_schedule_and_callable(store):
+    step = train.get_or_create_global_step()
+    w = vs.get_variable("w", initializer=np.array([1.0]))
+    lr = train.exponential_decay(0.5, step, decay_steps=1, decay_rate=0.5, staircase=True)
+    opt = train.GradientDescentOptimizer(lr)
+    for expected in (1.0 - 0.5 * 2, ):
+        opt.minimize(lambda: ef.reduce_sum(w * w), global_step=step)
+        np.testing.assert_allclose(to_numpy(w), [expected])
+    w.assign([1.0])
+    opt.minimize(lambda: ef.reduce_sum(w * w), global_step=step)  # lr = 0.25 now
+    np.testing.assert_allclose(to_numpy(w), [0.5])
+    opt2 = train.GradientDescentOptimizer(train.PiecewiseConstantDecay([1], [1.0, 0.1]))
+    w.assign([1.0])
+    opt2.minimize(lambda: ef.reduce_sum(w), global_step=step)  # step 2 -> 0.1
+    np.testing.assert_allclose(to_numpy(w), [0.9])
+    opt3 = train.GradientDescentOptimizer(lambda: 0.5)
+    opt3.minimize(lambda: ef.reduce_sum(w))
+    np.testing.assert_allclose(to_numpy(w), [0.4])
+
+
+def test_bad_inputs_leave_variables_unchanged():
+    w = ef.Variable([1.0, 2.0], name="w")
+    u = ef.Variable([1.0], name="u")
+    opt = train.AdamOptimizer(0.1, check_numerics=True)
+    with pytest.raises(ValueError, match="does not match variable u"):
+        opt.apply_gradients([(ef.constant([1.0, 1.0]), w), (ef.constant([1.0, 1.0]), u)])
+    with pytest.raises(ValueError, match="variable w contains NaN"):
+        opt.apply_gradients([(ef.constant([np.nan, 1.0]), w)])
+    with pytest.raises(ValueError, match="No gradients"):
+        opt.apply_gradients([(None, w)])
+    with pytest.raises(ValueError, match="dense shape"):
+        opt.apply_gradients([(ef.IndexedSlices(ef.constant([[1.0]]), ef.constant([0]), (3, 1)),
+                              w)])
+    assert to_numpy(w).tolist() == [1.0, 2.0] and to_numpy(u).tolist() == [1.0]
+    for bad in (0.0, -1.0):
+        with pytest.raises(ValueError, match="learning_rate must be positive"):
+            train.AdamOptimizer(bad)
+    with pytest.raises(ValueError, match="initial_accumulator_value"):
+        train.AdagradOptimizer(0.1, initial_accumulator_value=0.0)
+    with pytest.raises(ValueError, match="learning_rate_power"):
+        train.FtrlOptimizer(0.1, learning_rate_power=0.5)
+    table = ef.Variable([[1.0], [2.0]])
+    with pytest.raises(IndexError, match="out of range"):
+        # the CPU raises at once; a GPU kernel skips the row and flags it for check_errors
+        train.AdagradOptimizer(0.1).apply_gradients(
+            [(ef.IndexedSlices(ef.constant([[1.0], [1.0]]), ef.constant([5, 0]), (2, 1)),
+              table)])
+        kernels.check_errors()
+    assert to_numpy(table)[1, 0] == 2.0
