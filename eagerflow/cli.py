@@ -1,8 +1,7 @@
 """The ``eagerflow`` command.
 
-``eagerflow quickstart`` trains a small click-through-rate model with the tape on synthetic
-data and reports its AUC, on the GPU when there is one. (Until the Estimator lands, this is
-the main job; it then becomes the full feature-column / Estimator / serving walk-through.)
+``eagerflow quickstart`` is the main job (see :mod:`eagerflow.quickstart`);
+``eagerflow tape-demo`` trains a small CTR model with the gradient tape alone.
 """
 import argparse
 import sys
@@ -33,7 +32,8 @@ def _auc(labels, scores):
 
 
 def quickstart(steps=300, batch_size=512, seed=0, out=sys.stdout):
-    """Trains a 2-layer MLP with a wide part on synthetic clicks; returns the test AUC."""
+    """``eagerflow tape-demo``: a 2-layer MLP with a wide part trained on synthetic clicks
+    with the gradient tape alone (no Estimator); returns the test AUC."""
     import eagerflow as ef
 
     rng = np.random.default_rng(seed)
@@ -104,14 +104,29 @@ def quickstart(steps=300, batch_size=512, seed=0, out=sys.stdout):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="eagerflow", description="eagerflow command line")
     sub = parser.add_subparsers(dest="command", required=True)
-    q = sub.add_parser("quickstart", help="train a small CTR model on synthetic data")
-    q.add_argument("--steps", type=int, default=300)
-    q.add_argument("--batch-size", type=int, default=512)
+    q = sub.add_parser("quickstart", help="synthetic click log -> Wide & Deep Estimator -> "
+                       "evaluation, end to end")
+    q.add_argument("--examples", type=int, default=100_000, help="training examples to write")
+    q.add_argument("--steps", type=int, default=300, help="training steps")
+    q.add_argument("--batch-size", type=int, default=1024)
     q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--workdir", default=None, help="where data and the model go (default: "
+                   "a new temporary directory)")
+    q.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t = sub.add_parser("tape-demo", help="train a small CTR model with the gradient tape alone")
+    t.add_argument("--steps", type=int, default=300)
+    t.add_argument("--batch-size", type=int, default=512)
+    t.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.steps <= 0 or args.batch_size <= 0:
+        parser.error("--steps and --batch-size must be positive")
     if args.command == "quickstart":
-        if args.steps <= 0 or args.batch_size <= 0:
-            parser.error("--steps and --batch-size must be positive")
+        if args.examples < args.batch_size:
+            parser.error("--examples must be at least --batch-size")
+        from .quickstart import run
+        run(args.examples, args.steps, args.batch_size, args.seed, args.workdir,
+            progress=not args.no_progress)
+    else:
         quickstart(args.steps, args.batch_size, args.seed)
     return 0
 

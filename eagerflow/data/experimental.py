@@ -19,11 +19,12 @@ from eagerflow.io.errors import InvalidArgumentError
 from eagerflow.io.tfrecord import _compression_name, _open_stream
 
 from .dataset import AUTOTUNE, Dataset
-from .readers import TextLineDataset, _names
+from .readers import TextLineDataset, TFRecordDataset, _names
 from .structure import flatten, pack_like
 from .transforms import MapDataset
 
-__all__ = ["AUTOTUNE", "make_csv_dataset", "shuffle_and_repeat", "map_and_batch",
+__all__ = ["AUTOTUNE", "make_csv_dataset", "make_batched_features_dataset",
+           "parse_example_dataset", "shuffle_and_repeat", "map_and_batch",
            "parallel_interleave", "prefetch_to_device", "copy_to_device"]
 
 
@@ -45,6 +46,56 @@ def parallel_interleave(map_func, cycle_length, block_length=1, sloppy=False,
     return lambda ds: ds.interleave(map_func, cycle_length, block_length,
                                     num_parallel_calls=cycle_length,
                                     deterministic=not sloppy)
+
+
+def parse_example_dataset(features, num_parallel_calls=1, deterministic=None):
+    """Maps batches of serialized Examples through ``parse_example(features)``."""
+    from eagerflow.io.parse import parse_example
+    return lambda ds: ds.map(lambda s: parse_example(s, features),
+                             num_parallel_calls=num_parallel_calls, deterministic=deterministic)
+
+
+def make_batched_features_dataset(file_pattern, batch_size, features,
+                                  reader=TFRecordDataset, label_key=None, reader_args=None,
+                                  num_epochs=None, shuffle=True, shuffle_buffer_size=10000,
+                                  shuffle_seed=None, prefetch_buffer_size=None,
+                                  reader_num_threads=None, parser_num_threads=None,
+                                  sloppy_ordering=False, drop_final_batch=False):
+    """Batches of parsed Examples (a dict, or ``(dict, label)``) from files of records.
+
+    Files matching ``file_pattern`` are read (``reader_num_threads`` at once), records
+    shuffled with a ``shuffle_buffer_size`` buffer, repeated ``num_epochs`` times (None:
+    forever), batched and parsed with ``parse_example(features)`` on
+    ``parser_num_threads`` threads.
+
+    Example:
+        >>> import os, tempfile
+        >>> from eagerflow.io import TFRecordWriter, Example, FixedLenFeature
+        >>> p = os.path.join(tempfile.mkdtemp(), "a.tfrecord")
+        >>> with TFRecordWriter(p) as w:
+        ...     for i in range(3): w.write(Example())
+        >>> ds = make_batched_features_dataset(p, 2, {"x": FixedLenFeature([], "int64", 7)},
+        ...                                    num_epochs=1, shuffle=False)
+        >>> [b["x"].tolist() for b in ds]
+        [[7, 7], [7]]
+    """
+    files = Dataset.list_files(file_pattern, shuffle=shuffle, seed=shuffle_seed)
+    k = reader_num_threads or 1
+    args = list(reader_args or [])
+    ds = files.interleave(lambda f: reader(f.item().decode(), *args), cycle_length=k,
+                          block_length=1, num_parallel_calls=k if k > 1 else None,
+                          deterministic=not sloppy_ordering)
+    if shuffle:
+        ds = ds.shuffle(shuffle_buffer_size, seed=shuffle_seed)
+    if num_epochs != 1:
+        ds = ds.repeat(num_epochs)
+    ds = ds.batch(batch_size, drop_remainder=drop_final_batch)
+    ds = ds.apply(parse_example_dataset(features, parser_num_threads or 1))
+    if label_key is not None:
+        if label_key not in features:
+            raise ValueError(f"label_key {label_key!r} is not in features")
+        ds = ds.map(lambda f: (f, f.pop(label_key)))
+    return ds.prefetch(prefetch_buffer_size if prefetch_buffer_size is not None else AUTOTUNE)
 
 
 def prefetch_to_device(device=None, buffer_size=None):

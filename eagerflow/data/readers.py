@@ -56,7 +56,12 @@ def _scalar_bytes(value):
 
 
 class _FilesDataset(Dataset):
-    """A reader over files; a Dataset of names or parallel reads go through interleave."""
+    """A reader over files; a Dataset of names or parallel reads go through interleave.
+
+    ``__new__`` returns an ``interleave`` of single-file readers when ``filenames`` is a
+    Dataset or ``num_parallel_reads`` > 1 (the order TF documents for that case);
+    otherwise the reader itself, which walks the files in order.
+    """
 
     def __new__(cls, filenames, compression_type=None, buffer_size=None,
                 num_parallel_reads=None):

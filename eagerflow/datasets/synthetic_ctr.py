@@ -17,10 +17,12 @@ Example:
     True
 """
 import os
+import zlib
 
 import numpy as np
 
 from eagerflow.io._framing import _TABLES
+from eagerflow.io.tfrecord import _compression_name
 from eagerflow.io.parsing_config import FixedLenFeature
 
 from . import _encode
@@ -187,8 +189,6 @@ def write_tfrecord(path, num_examples, seed=0, num_shards=1, compression_type=No
 
     Rows are dealt to shards in contiguous ranges. Missing values are absent keys.
     """
-    from eagerflow.io.tfrecord import TFRecordOptions, _compression_name
-    import zlib
     comp = _compression_name(compression_type)
     paths = _shard_paths(os.fspath(path), num_shards, ".tfrecord")
     bounds = np.linspace(0, num_examples, num_shards + 1).astype(np.int64)

@@ -10,11 +10,12 @@ from .canned import (DCNClassifier, DeepFMClassifier, DNNClassifier,
                      LinearClassifier, LinearRegressor)
 from .estimator import Estimator, WarmStartSettings
 from .model_fn import EstimatorSpec, ModeKeys
+from .progress import ProgressBarHook
 from .run_config import RunConfig
 
 __all__ = ["DCNClassifier", "DeepFMClassifier", "DNNClassifier",
            "DNNLinearCombinedClassifier", "DNNLinearCombinedRegressor", "DNNRegressor",
-           "LinearClassifier", "LinearRegressor", "Estimator", "WarmStartSettings", "EstimatorSpec", "ModeKeys", "RunConfig",
+           "LinearClassifier", "LinearRegressor", "ProgressBarHook", "Estimator", "WarmStartSettings", "EstimatorSpec", "ModeKeys", "RunConfig",
            "SessionRunHook", "SessionRunArgs", "SessionRunContext", "SessionRunValues",
            "CheckpointSaverHook", "CheckpointSaverListener", "FinalOpsHook",
            "LoggingTensorHook", "NanLossDuringTrainingError", "NanTensorHook",

@@ -9,11 +9,10 @@ the GIL, so parsing in several threads runs in parallel.
 import numba
 import numpy as np
 
-__all__ = ["key_hash", "key_table", "locate", "count_values", "fill_float", "fill_int64", "bytes_spans",
-           "KIND_NONE", "KIND_BYTES", "KIND_FLOAT", "KIND_INT64", "ERR_MALFORMED"]
+__all__ = ["key_hash", "key_table", "locate", "count_values", "fill_float", "fill_int64",
+           "bytes_spans", "pack_fixed", "KIND_NONE", "KIND_BYTES", "KIND_FLOAT", "KIND_INT64"]
 
 KIND_NONE, KIND_BYTES, KIND_FLOAT, KIND_INT64 = 0, 1, 2, 3
-ERR_MALFORMED = 1
 
 _jit = numba.njit(cache=True, nogil=True)
 _inline = numba.njit(cache=True, nogil=True, inline="always")

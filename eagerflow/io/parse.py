@@ -97,7 +97,7 @@ def _make_bytes(buf, arr, vstart, vlen):
     return out
 
 
-def _layout(cfgs, nb, kinds):
+def _layout(cfgs, nb):
     """Row numbers, per-example value counts, offsets and total size of a feature group."""
     nvals = np.array([int(np.prod(c.shape, dtype=np.int64)) for _, c in cfgs], np.int64)
     sizes = nvals * nb
@@ -127,14 +127,14 @@ def _fused_fixed(serialized, features):
     num = fl + it
     nrows = np.array([i for i, _, _ in num], dtype=np.int64)
     want = np.array([2] * len(fl) + [3] * len(it), dtype=np.int64)
-    nnum, noff, _ = _layout([(k, c) for _, k, c in num], nb, None)
+    nnum, noff, _ = _layout([(k, c) for _, k, c in num], nb)
     nfl = int((nnum[:len(fl)] * nb).sum())
     noff[len(fl):] -= nfl  # ints are laid out in their own array
     fout = np.empty(nfl, dtype=np.uint32)
     iout = np.empty(int((nnum[len(fl):] * nb).sum()), dtype=np.int64)
     npresent = np.empty((len(num), nb), dtype=np.bool_)
     srows = np.array([i for i, _, _ in st], dtype=np.int64)
-    nstr, soff, stotal = _layout([(k, c) for _, k, c in st], nb, None)
+    nstr, soff, stotal = _layout([(k, c) for _, k, c in st], nb)
     vstart = np.empty(stotal, dtype=np.int64)
     vlen = np.empty(stotal, dtype=np.int64)
     spresent = np.empty((len(st), nb), dtype=np.bool_)
@@ -172,6 +172,44 @@ def _fused_fixed(serialized, features):
                 val[~spresent[j]] = cfg.default_value.reshape(-1)
             out[key] = val.reshape((nb,) + cfg.shape)
     return {k: out[k] for k in keys}
+
+
+def _fixed_group(batch, fixed):
+    """All FixedLenFeatures of a mixed spec from an already located batch (two compiled
+    passes); None on any problem, so that ``_fixed`` raises the exact error."""
+    out, nb = {}, batch.b
+    for kinds in ((2, 3), (1,)):
+        items = [(k, c) for k, c in fixed.items() if KIND_OF_DTYPE[c.dtype] in kinds]
+        if not items:
+            continue
+        rows = np.array([batch.index[k] for k, _ in items], dtype=np.int64)
+        nvals, off, total = _layout(items, nb)
+        present = np.empty((len(items), nb), dtype=np.bool_)
+        if kinds == (1,):
+            vstart = np.empty(total, dtype=np.int64)
+            vlen = np.empty(total, dtype=np.int64)
+            f, _ = _wire_fixed.fixed_bytes(batch.arr, batch.kind, batch.start, batch.stop, rows,
+                                           nvals, off, vstart, vlen, present)
+            flat = None if f >= 0 else _make_bytes(batch.buf, batch.arr, vstart, vlen)
+            srcs = [flat] * len(items)
+        else:
+            want = np.array([KIND_OF_DTYPE[c.dtype] for _, c in items], dtype=np.int64)
+            fout = np.empty(total, dtype=np.uint32)
+            iout = np.empty(total, dtype=np.int64)
+            f, _ = _wire_fixed.fixed_numeric(batch.arr, batch.kind, batch.start, batch.stop,
+                                             rows, want, nvals, off, fout, iout, present)
+            srcs = [fout.view(np.float32) if w == 2 else iout for w in want.tolist()]
+        if f >= 0:
+            return None
+        for i, (key, cfg) in enumerate(items):
+            n = int(nvals[i])
+            val = srcs[i][off[i]:off[i] + n * nb].reshape(nb, n)
+            if not present[i].all():
+                if cfg.default_value is None:
+                    return None
+                val[~present[i]] = cfg.default_value.reshape(-1)
+            out[key] = val.reshape((nb,) + cfg.shape)
+    return out
 
 
 class _Batch:
@@ -377,10 +415,12 @@ def parse_example(serialized, features, name=None, example_names=None):
             return fast
     names = None if example_names is None else list(np.asarray(example_names).reshape(-1))
     batch = _Batch(serialized, keys, names)
+    fixed = {k: c for k, c in features.items() if isinstance(c, FixedLenFeature)}
+    fast = _fixed_group(batch, fixed) if fixed else {}
     out = {}
     for key, cfg in features.items():
         if isinstance(cfg, FixedLenFeature):
-            out[key] = _fixed(batch, key, cfg)
+            out[key] = fast[key] if fast is not None else _fixed(batch, key, cfg)
         elif isinstance(cfg, VarLenFeature):
             out[key] = _varlen(batch, key, cfg)
         elif isinstance(cfg, FixedLenSequenceFeature):

@@ -259,7 +259,7 @@ def cross_positions(offs, out_off):
     rows = np.empty(total, np.int64)
     cols = np.empty(total, np.int64)
     if total:
-        _cross_fill(offs, out_off, pos, rows, cols)
+        _cross_fill(_ro(offs), _ro(out_off), pos, rows, cols)
     return pos, rows, cols
 
 
@@ -341,9 +341,9 @@ def build_index(keys, spans=None):
         cap *= 2
     slots = np.full(cap, -1, np.int64)
     dup_of = np.full(n, -1, np.int64)
-    buf, starts, lengths = spans if spans is not None else _NO_SPANS
+    buf, starts, lengths = _ro_spans(spans if spans is not None else _NO_SPANS)
     if n:
-        _index_build(k, buf, starts, lengths, spans is not None, slots, dup_of)
+        _index_build(_ro(k), buf, starts, lengths, spans is not None, slots, dup_of)
     return slots, dup_of
 
 
@@ -362,15 +362,30 @@ def probe_index(slots, keys, queries, spans=None, query_spans=None):
     """
     q = _index_keys(queries)
     out = np.empty(q.shape[0], np.int64)
-    buf, starts, lengths = spans if spans is not None else _NO_SPANS
-    qbuf, qstarts, qlengths = query_spans if query_spans is not None else _NO_SPANS
+    buf, starts, lengths = _ro_spans(spans if spans is not None else _NO_SPANS)
+    qbuf, qstarts, qlengths = _ro_spans(query_spans if query_spans is not None else _NO_SPANS)
     if q.shape[0]:
-        _index_probe(slots, _index_keys(keys), buf, starts, lengths, spans is not None, q,
-                     qbuf, qstarts, qlengths, out)
+        _index_probe(_ro(np.ascontiguousarray(slots, np.int64)), _ro(_index_keys(keys)), buf,
+                     starts, lengths, spans is not None, _ro(q), qbuf, qstarts, qlengths, out)
     return out
 
 
 _NO_SPANS = (np.zeros(0, np.uint8), np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+
+def _ro(a):
+    """A read-only view: numba compiles one signature for read-only and writable arrays
+    each, and byte buffers come both ways (np.frombuffer is read-only)."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+def _ro_spans(spans):
+    buf, starts, lengths = spans
+    return _ro(np.ascontiguousarray(buf).reshape(-1).view(np.uint8)), \
+        _ro(np.ascontiguousarray(starts, np.int64).reshape(-1)), \
+        _ro(np.ascontiguousarray(lengths, np.int64).reshape(-1))
 
 
 def _to_bytes_list(items):
@@ -464,9 +479,7 @@ def fingerprint64_spans(buf, starts, lengths):
     Raises:
         ValueError: for spans outside the buffer or negative lengths.
     """
-    buf = np.ascontiguousarray(buf).reshape(-1).view(np.uint8)
-    starts = np.ascontiguousarray(starts, np.int64).reshape(-1)
-    lengths = np.ascontiguousarray(lengths, np.int64).reshape(-1)
+    buf, starts, lengths = _ro_spans((buf, starts, lengths))
     if starts.shape != lengths.shape:
         raise ValueError(f"starts {starts.shape} and lengths {lengths.shape} must match")
     n = starts.shape[0]
@@ -530,7 +543,7 @@ def fingerprint64_ints(values):
     flat = np.ascontiguousarray(a.reshape(-1), np.int64)
     out = np.empty(flat.shape[0], np.uint64)
     if flat.shape[0]:
-        _fingerprint_ints(flat, out)
+        _fingerprint_ints(_ro(flat), out)
     return out.reshape(a.shape)
 
 
@@ -549,7 +562,7 @@ def fingerprint_cat64(fp1, fp2):
     b = np.ascontiguousarray(b).reshape(-1)
     out = np.empty(a.shape[0], np.uint64)
     if out.shape[0]:
-        _cat64_arrays(a, b, out)
+        _cat64_arrays(_ro(a), _ro(b), out)
     return out.reshape(shape)
 
 

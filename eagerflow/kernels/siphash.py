@@ -13,7 +13,7 @@ Example:
 import numpy as np
 from numba import njit
 
-from .farmhash import string_spans
+from .farmhash import _ro_spans, string_spans
 
 __all__ = ["siphash24_spans", "siphash24_strings"]
 
@@ -98,9 +98,7 @@ def siphash24_spans(buf, starts, lengths, k0, k1):
     Returns:
         ``uint64 (n,)``.
     """
-    buf = np.ascontiguousarray(buf).reshape(-1).view(np.uint8)
-    starts = np.ascontiguousarray(starts, np.int64).reshape(-1)
-    lengths = np.ascontiguousarray(lengths, np.int64).reshape(-1)
+    buf, starts, lengths = _ro_spans((buf, starts, lengths))
     n = starts.shape[0]
     if lengths.shape[0] != n:
         raise ValueError(f"starts {starts.shape} and lengths {lengths.shape} must match")

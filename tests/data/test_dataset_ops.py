@@ -1,5 +1,3 @@
-import collections
-
 import numpy as np
 import pytest
 

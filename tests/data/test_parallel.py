@@ -3,7 +3,6 @@ import threading
 import time
 import traceback
 
-import numpy as np
 import pytest
 
 from eagerflow.data import AUTOTUNE, Dataset

@@ -1,10 +1,8 @@
 import gzip
-import os
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from eagerflow.data import Dataset, ParquetDataset, TextLineDataset, TFRecordDataset
 from eagerflow.data.experimental import (make_csv_dataset, map_and_batch, prefetch_to_device,
@@ -102,3 +100,17 @@ def test_num_parallel_reads_positional_and_keyword(tmp_path):
     assert [x.item() for x in TFRecordDataset(files, None, None, 2)] == want
     assert [x.item() for x in TFRecordDataset(files, num_parallel_reads=2)] == want
     assert [x.item() for x in TFRecordDataset(files)] == sorted(want)
+
+
+def test_make_batched_features_dataset(tmp_path):
+    from eagerflow.data.experimental import make_batched_features_dataset
+    from eagerflow.datasets import synthetic_ctr
+    synthetic_ctr.write_tfrecord(str(tmp_path / "d.tfrecord"), 300, seed=0, num_shards=3)
+    ds = make_batched_features_dataset(str(tmp_path / "*.tfrecord"), 64,
+                                       synthetic_ctr.feature_spec(), label_key="label",
+                                       num_epochs=2, shuffle_seed=3, reader_num_threads=2,
+                                       parser_num_threads=2, drop_final_batch=True)
+    batches = list(ds)
+    assert len(batches) == 600 // 64
+    feats, label = batches[0]
+    assert "label" not in feats and label.shape == (64,) and feats["I1"].dtype == np.float32

@@ -1,7 +1,7 @@
 import numpy as np
 import pyarrow.parquet as pq
 
-from eagerflow.data import Dataset, TFRecordDataset
+from eagerflow.data import TFRecordDataset
 from eagerflow.data.experimental import make_csv_dataset
 from eagerflow.datasets import synthetic_ctr as ctr
 from eagerflow.io import Example, parse_example, tf_record_iterator

@@ -144,3 +144,21 @@ def test_varlen_matches_protobuf(rows):
     assert out["f"].values.tolist() == [np.float32(v) for _, b, _ in rows for v in b]
     assert out["s"].values.tolist() == [v for _, _, c in rows for v in c]
     assert out["i"].dense_shape.tolist() == [len(rows), max(len(r[0]) for r in rows)]
+
+
+def test_mixed_spec_uses_the_same_values_as_separate_specs():
+    recs = [ex(a=[1, 2], f=[0.5], s=[b"x"], v=[b"p", b"q"]), ex(f=[1.5], v=("b", [])),
+            ex(a=[3, 4], f=[2.5], s=[b"z"])]
+    spec = {"a": FixedLenFeature([2], "int64", default_value=[-1, -1]),
+            "f": FixedLenFeature([], "float32"),
+            "s": FixedLenFeature([], "string", default_value="?"),
+            "v": VarLenFeature("string")}
+    mixed = parse_example(recs, spec)
+    fixed = parse_example(recs, {k: spec[k] for k in "afs"})
+    for k in "afs":
+        assert mixed[k].tolist() == fixed[k].tolist()
+    assert mixed["a"].tolist() == [[1, 2], [-1, -1], [3, 4]]
+    assert mixed["s"].tolist() == [b"x", b"?", b"z"]
+    assert mixed["v"].values.tolist() == [b"p", b"q"]
+    with pytest.raises(InvalidArgumentError, match="Feature: f .* is required"):
+        parse_example(recs + [ex()], {"f": spec["f"], "v": spec["v"]})

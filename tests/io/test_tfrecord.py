@@ -1,7 +1,6 @@
 import os
 
 import crc32c
-import numpy as np
 import pytest
 
 from eagerflow.io import DataLossError, NotFoundError, TFRecordOptions, TFRecordWriter, tf_record_iterator
