@@ -8,7 +8,9 @@ Example:
     >>> tape.gradient(loss, w).numpy().tolist()
     [2.0, 4.0]
 """
-from . import backend
+__version__ = "0.1.0"
+
+from . import backend  # noqa: E402
 from .autograd import (GradientTape, IndexedSlices, SparseTensor, Tensor, TensorShape,
                        UnconnectedGradients, Variable, constant, convert_to_tensor,
                        custom_gradient, from_dlpack, grad, is_tensor, nest, no_grad,
@@ -25,7 +27,6 @@ from .ops import random
 from .ops import math as math
 
 bool = bool_  # noqa: A001  (TF spells it tf.bool)
-__version__ = "0.1.0"
 
 __all__ = [
     "backend", "GradientTape", "IndexedSlices", "SparseTensor", "Tensor", "TensorShape",
@@ -36,3 +37,59 @@ __all__ = [
     "half", "int8", "int16", "int32", "int64", "string", "uint8", "uint16", "uint32",
     "uint64", "random", "math", "ops", "linalg",
 ] + [n for n in _ops_all if n not in ("math", "random")]
+
+# --- lazily imported parts ------------------------------------------------------------
+# Subpackages above the core load on first use (``ef.estimator``...), so ``import
+# eagerflow`` stays fast; TF1/TF2 top-level aliases resolve to them the same way.
+_SUBPACKAGES = ("nn", "losses", "layers", "train", "metrics", "variables", "data", "io",
+                "estimator", "feature_column", "summary", "saved_model", "datasets", "lookup",
+                "serving", "kernels", "quickstart")
+_ALIASES = {
+    "function": ("saved_model", "function"), "TensorSpec": ("saved_model", "TensorSpec"),
+    "get_variable": ("variables", "get_variable"),
+    "variable_scope": ("variables", "variable_scope"),
+    "AUTO_REUSE": ("variables", "AUTO_REUSE"), "VariableStore": ("variables", "VariableStore"),
+    "trainable_variables": ("variables", "trainable_variables"),
+    "global_variables": ("variables", "global_variables"),
+    "local_variables": ("variables", "local_variables"),
+    "get_collection": ("variables", "get_collection"),
+    "add_to_collection": ("variables", "add_to_collection"),
+    "GraphKeys": ("variables", "GraphKeys"),
+    "get_variable_scope": ("variables", "get_variable_scope"),
+    "zeros_initializer": ("variables", "zeros_initializer"),
+    "ones_initializer": ("variables", "ones_initializer"),
+    "constant_initializer": ("variables", "constant_initializer"),
+    "random_normal_initializer": ("variables", "random_normal_initializer"),
+    "random_uniform_initializer": ("variables", "random_uniform_initializer"),
+    "truncated_normal_initializer": ("variables", "truncated_normal_initializer"),
+    "glorot_uniform_initializer": ("variables", "glorot_uniform_initializer"),
+    "glorot_normal_initializer": ("variables", "glorot_normal_initializer"),
+    "variance_scaling_initializer": ("variables", "variance_scaling_initializer"),
+    "orthogonal_initializer": ("variables", "orthogonal_initializer"),
+    "fixed_size_partitioner": ("variables", "fixed_size_partitioner"),
+    "min_max_variable_partitioner": ("variables", "min_max_variable_partitioner"),
+    "sparse_tensor_to_dense": ("nn", "sparse_tensor_to_dense"),
+    "sparse_reorder": ("nn", "sparse_reorder"),
+    "parse_example": ("io", "parse_example"),
+}
+
+
+def __getattr__(name):
+    import importlib
+    if name in _SUBPACKAGES:
+        mod = importlib.import_module(f"{__name__}.{name}")
+        globals()[name] = mod
+        return mod
+    if name in _ALIASES:
+        pkg, attr = _ALIASES[name]
+        value = getattr(importlib.import_module(f"{__name__}.{pkg}"), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'eagerflow' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_SUBPACKAGES) | set(_ALIASES))
+
+
+__all__ += list(_SUBPACKAGES) + list(_ALIASES)

@@ -8,7 +8,8 @@ PKG = pathlib.Path(__file__).resolve().parents[1] / "eagerflow"
 # a package may import only from packages before it in this list (DESIGN.md's module map)
 ORDER = ["backend", "kernels", "autograd", "ops", "lookup", "nn", "losses", "linalg",
          "variables", "layers", "train", "metrics", "io", "data", "datasets", "summary",
-         "feature_column", "estimator", "saved_model", "serving", "distribute", "cli"]
+         "saved_model", "feature_column", "estimator", "serving", "distribute", "quickstart",
+         "cli"]
 
 
 def _modules():

@@ -90,6 +90,8 @@ class _BatchIter(_UpIter):
         return self._combine(elems)
 
     def _combine(self, elems):
+        if isinstance(elems[0], np.ndarray):  # single-array elements: no structure walk
+            return stack_component(elems, 0)
         cols = list(zip(*[flatten(e) for e in elems]))
         return pack_like(elems[0], [stack_component(list(c), i) for i, c in enumerate(cols)])
 

@@ -15,6 +15,7 @@ import base64
 import numpy as np
 
 from eagerflow.autograd.sparse_tensor import SparseTensor
+import eagerflow.backend as _backend
 from eagerflow.backend import dtypes as _dtypes
 
 from eagerflow.io.errors import InvalidArgumentError
@@ -162,7 +163,7 @@ def normalize(x):
         if x.dtype.kind in "SU":
             return _to_bytes_array(x)
         return x
-    if isinstance(x, SparseTensor):
+    if isinstance(x, SparseTensor) or _backend.is_array(x):  # e.g. a device array
         return x
     if hasattr(x, "numpy") and callable(x.numpy):  # a Tensor
         return normalize(x.numpy())

@@ -9,11 +9,16 @@ from .canned import (DCNClassifier, DeepFMClassifier, DNNClassifier,
                      DNNLinearCombinedClassifier, DNNLinearCombinedRegressor, DNNRegressor,
                      LinearClassifier, LinearRegressor)
 from .estimator import Estimator, WarmStartSettings
+from .export import (ClassificationOutput, PredictOutput, RegressionOutput,
+                     ServingInputReceiver, build_parsing_serving_input_receiver_fn,
+                     build_raw_serving_input_receiver_fn)
 from .model_fn import EstimatorSpec, ModeKeys
 from .progress import ProgressBarHook
 from .run_config import RunConfig
 
-__all__ = ["DCNClassifier", "DeepFMClassifier", "DNNClassifier",
+__all__ = ["ClassificationOutput", "PredictOutput", "RegressionOutput",
+           "ServingInputReceiver", "build_parsing_serving_input_receiver_fn",
+           "build_raw_serving_input_receiver_fn", "DCNClassifier", "DeepFMClassifier", "DNNClassifier",
            "DNNLinearCombinedClassifier", "DNNLinearCombinedRegressor", "DNNRegressor",
            "LinearClassifier", "LinearRegressor", "ProgressBarHook", "Estimator", "WarmStartSettings", "EstimatorSpec", "ModeKeys", "RunConfig",
            "SessionRunHook", "SessionRunArgs", "SessionRunContext", "SessionRunValues",

@@ -357,6 +357,22 @@ class Estimator:
                  ", ".join(f"{k} = {v}" for k, v in sorted(result.items())))
         return result
 
+    # --- export ----------------------------------------------------------------------------
+    def export_saved_model(self, export_dir_base, serving_input_receiver_fn, assets_extra=None,
+                           as_text=False, checkpoint_path=None, experimental_mode=None):
+        """Exports the PREDICT-mode model as a SavedModel under
+        ``<export_dir_base>/<timestamp>/``; returns that path (bytes, as TF does).
+
+        Raises:
+            ValueError: when there is no checkpoint to export.
+            TraceError: when ``model_fn`` computes something outside eagerflow ops.
+        """
+        from .export import export_saved_model
+        return export_saved_model(self, export_dir_base, serving_input_receiver_fn,
+                                  assets_extra, as_text, checkpoint_path)
+
+    export_savedmodel = export_saved_model
+
     # --- predict -------------------------------------------------------------------------------
     def predict(self, input_fn, predict_keys=None, hooks=None, checkpoint_path=None,
                 yield_single_examples=True):

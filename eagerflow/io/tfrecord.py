@@ -18,10 +18,14 @@ import os
 import struct
 import zlib
 
-import crc32c as _crc32c
 import numpy as np
 
-from ._framing import BAD_DATA_CRC, BAD_HEADER_CRC, OK, scan_records
+from ._framing import BAD_DATA_CRC, BAD_HEADER_CRC, OK, crc32c_np, scan_records
+
+try:  # hardware CRC-32C; the compiled table version is the fallback
+    from crc32c import crc32c as _crc32c_fn
+except ImportError:  # pragma: no cover - crc32c is a declared dependency
+    _crc32c_fn = crc32c_np
 from .errors import DataLossError, InvalidArgumentError, NotFoundError
 
 __all__ = ["TFRecordWriter", "TFRecordOptions", "TFRecordCompressionType",
@@ -37,12 +41,12 @@ _CHUNK = 1 << 20
 
 def crc32c(data):
     """CRC-32C (Castagnoli) of ``data`` (bytes-like)."""
-    return _crc32c.crc32c(data)
+    return _crc32c_fn(data)
 
 
 def masked_crc32c(data):
     """TensorFlow's masked CRC-32C: the CRC rotated right by 15 bits plus a constant."""
-    c = _crc32c.crc32c(data)
+    c = _crc32c_fn(data)
     return (((c >> 15) | (c << 17)) + _MASK_DELTA) & _U32
 
 

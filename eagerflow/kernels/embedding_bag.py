@@ -10,8 +10,8 @@ gradient of ``params``: ``values[k] = w_k * g[bag(k)] / norm_bag(k)``, one row p
 dense table is never built.
 
 - CPU twin: numba, one pass per bag; large inputs run the bags in parallel (prange over
-  output rows: each thread writes only its own rows, so the result does not depend on the
-  thread count). Ids out of range raise IndexError naming the id and the table size before
+  output rows in dynamically scheduled chunks: each thread writes only its own rows, so the
+  result does not depend on the thread count). Ids out of range raise IndexError naming the id and the table size before
   anything is computed.
 - GPU twin: RawKernels with one thread per (bag, column): the bag's rows are read and
   written column-coalesced, no atomics. Bad ids are skipped (they add nothing) and recorded
@@ -35,8 +35,15 @@ __all__ = ["COMBINERS", "bag_offsets", "embedding_bag", "embedding_bag_grad",
 
 COMBINERS = ("sum", "mean", "sqrtn")
 _COMBINER_CODE = {"sum": 0, "mean": 1, "sqrtn": 2}
-# Below this many gathered elements a parallel launch costs more than it saves.
-_PARALLEL_MIN = 1 << 15
+# Below this many gathered elements the serial twin runs (the launch costs more). Note that
+# a parallel region ends in a barrier: when other processes hold the cores, that barrier
+# waits out scheduler ticks (measured on a 2-core machine shared with other jobs: 7 ms
+# instead of 0.3 ms for 43k ids x 16), so oversubscribed hosts should set
+# NUMBA_NUM_THREADS to the cores they really have.
+_PARALLEL_MIN = 1 << 18
+# Bags per chunk of the parallel loops: chunks are handed out dynamically, so a thread
+# that lost its core holds up at most one chunk.
+_CHUNK = 256
 # numba's default (workqueue) threading layer aborts on concurrent parallel launches.
 _parallel_lock = threading.Lock()
 
@@ -145,9 +152,13 @@ def _grad_parallel(g, offsets, weights, has_w, combiner, values):
 def _run(serial, parallel, work, *args):
     if (work >= _PARALLEL_MIN and numba.get_num_threads() > 1
             and _parallel_lock.acquire(blocking=False)):
+        # numba's chunk size is thread-local runtime state: set it for this launch only
+        # (a `with numba.parallel_chunksize` inside the kernel would defeat cache=True)
+        previous = numba.set_parallel_chunksize(_CHUNK)
         try:
             parallel(*args)
         finally:
+            numba.set_parallel_chunksize(previous)
             _parallel_lock.release()
     else:
         serial(*args)

@@ -377,7 +377,7 @@ def _gpu_kernel(rule, dtype, sparse):
                 "if (r >= 0 && r < nrows) {\n"
                 "const long long o = r * d + i % d;\n" + refs + pre + body + "\n}"
                 f" else if (r != {INDEX_PAD}LL && i % d == 0) {{\n"
-                "  ef_report(&err[0], 1ULL, r, nrows, (long long)(i / d));\n}")
+                "  ef_report((unsigned long long*)&err[0], 1ULL, r, nrows, (long long)(i / d));\n}")
     kern = cp.ElementwiseKernel(in_params, out_params, code,
                                 f"ef_{'sparse_' if sparse else ''}{rule}_{key[1]}",
                                 preamble=device_errors.REPORT_SRC if sparse else "")
@@ -465,12 +465,13 @@ def apply_sparse(rule, var, slots, indices, grad, lr, **hyper):
     return apply_sparse_gpu(rule, var, slots, indices, grad, lr, **hyper)
 
 
-def deduplicate_rows(indices, values):
+def deduplicate_rows(indices, values, num_rows=None):
     """Sums the rows of duplicate indices (TF's ``_deduplicate_indexed_slices``).
 
     Args:
         indices: integer array ``(n,)``.
         values: rows ``(n, *trailing)``.
+        num_rows: the table's row count, when known (lets the GPU sort 32-bit keys).
 
     Returns:
         ``(unique_indices, summed_rows)``. On the CPU the exact unique indices. On the GPU,
@@ -489,15 +490,33 @@ def deduplicate_rows(indices, values):
     cp = _cupy.load()
     if n == 0:
         return idx.astype(cp.int64), vals
-    idx = idx.astype(cp.int64, copy=False)
-    order = cp.argsort(idx)
-    sidx = idx[order]
-    first = cp.empty(n, dtype=cp.int64)
-    first[:1] = 1
-    cp.not_equal(sidx[1:], sidx[:-1], out=first[1:])
-    seg = cp.cumsum(first) - 1
+    flags_k, scatter_k = _dedupe_kernels()
+    # 32-bit keys halve the radix-sort passes when every index fits
+    keys = idx.astype(cp.int32) if num_rows is not None and num_rows < 2 ** 31 else idx
+    order = cp.argsort(keys)
+    first = flags_k(keys, order, size=n)
+    seg = cp.cumsum(first)
     uniq = cp.full(n, INDEX_PAD, dtype=cp.int64)
-    uniq[seg] = sidx
     seg_of = cp.empty(n, dtype=cp.int64)
-    seg_of[order] = seg
+    scatter_k(idx.astype(cp.int64, copy=False), order, seg, uniq, seg_of, size=n)
     return uniq, scatter_add_new(seg_of, vals, n)
+
+
+_dedupe = []
+
+
+def _dedupe_kernels():
+    if not _dedupe:
+        cp = _cupy.load()
+        flags = cp.ElementwiseKernel(
+            "raw K keys, raw int64 order", "int64 f",
+            "f = (i == 0 || keys[order[i]] != keys[order[i - 1]]) ? 1 : 0",
+            "ef_dedupe_flags")
+        # seg is the inclusive count of first occurrences: the unique slot is seg - 1
+        scatter = cp.ElementwiseKernel(
+            "raw int64 idx, raw int64 order, raw int64 seg", "raw int64 uniq, raw int64 seg_of",
+            "const long long p = order[i]; const long long s = seg[i] - 1;"
+            " uniq[s] = idx[p]; seg_of[p] = s;",
+            "ef_dedupe_scatter")
+        _dedupe.extend((flags, scatter))
+    return _dedupe

@@ -115,7 +115,7 @@ class Layer:
         """Creates (or finds) the variable ``<scope>/<name>`` through ``get_variable``."""
         if constraint is not None:
             raise NotImplementedError("variable constraints are not supported yet")
-        var = get_variable(name, shape=shape, dtype=dtype or self.dtype or "float32",
+        var = get_variable(name, shape=shape, dtype=_first(dtype, self.dtype, "float32"),
                            initializer=initializer, regularizer=regularizer,
                            trainable=trainable and self.trainable, partitioner=partitioner)
         self._variables.append(var)
@@ -191,10 +191,15 @@ class Layer:
         return f"<{type(self).__name__} '{self.name}'>"
 
 
+def _first(*values):
+    """The first value that is not None (numpy dtypes are falsy, so `or` will not do)."""
+    return next(v for v in values if v is not None)
+
+
 def as_float_input(inputs, layer, dtype=None):
     """``inputs`` as a floating Tensor (ints are cast to the layer's dtype)."""
     t = convert_to_tensor(inputs)
-    want = as_dtype(dtype or layer.dtype or "float32")
+    want = as_dtype(_first(dtype, layer.dtype, "float32"))
     if t.dtype != want:  # Keras' autocast: inputs follow the layer's variables
         t = ops.cast(t, want)
     return t

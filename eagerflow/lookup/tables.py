@@ -25,12 +25,10 @@ from ..autograd.tensor import Tensor, _wrap
 from ..backend.dtypes import as_dtype
 from ..kernels import farmhash, siphash
 from ..ops.array import to_device
-from .initializers import KeyValueTensorInitializer, TextFileIndex, TextFileInitializer
+from .initializers import KeyValueTensorInitializer, TextFileInitializer
 
 __all__ = ["StaticHashTable", "HashTable", "StaticVocabularyTable", "IdTableWithHashBuckets",
-           "FastHashSpec", "StrongHashSpec", "HasherSpec", "index_table_from_tensor",
-           "index_table_from_file", "index_to_string_table_from_tensor",
-           "index_to_string_table_from_file"]
+           "FastHashSpec", "StrongHashSpec", "HasherSpec"]
 
 
 class HasherSpec:

@@ -1,9 +1,8 @@
 """Argument normalisation shared by the ``nn`` modules."""
-import numpy as np
 
 from ..autograd.tensor import Tensor, convert_to_tensor
 
-_LAST = ("NHWC", "NWC", "NDHWC", "N...C", "NC" + "")  # "NC" is rank-2 (batch, channels)
+_LAST = ("NHWC", "NWC", "NDHWC", "N...C")
 _FIRST = ("NCHW", "NCW", "NCDHW", "NC...")
 
 
@@ -24,17 +23,12 @@ def as_float_tensor(value, opname, argname):
 
 
 def data_format_channels_last(data_format, opname):
-    """True for channels-last formats (None, 'NHWC', 'NWC', 'NDHWC'), False for 'NC..'."""
+    """True for channels-last formats (None, 'NHWC', 'NWC', 'NDHWC', 'N...C'), False for
+    channels-first ones ('NCHW', 'NCW', 'NCDHW', 'NC...')."""
     if data_format is None or data_format in _LAST:
         return True
     if data_format in _FIRST:
         return False
-    raise ValueError(f"{opname}: data_format must be one of {_LAST[:3] + _FIRST[:3]}, got "
+    raise ValueError(f"{opname}: data_format must be one of {_LAST + _FIRST}, got "
                      f"{data_format!r}")
 
-
-def float_dtype_of(*tensors):
-    for t in tensors:
-        if isinstance(t, Tensor) and t.dtype.kind == "f":
-            return t.dtype
-    return np.dtype(np.float32)

@@ -6,13 +6,12 @@ Also the two SparseTensor helpers the sparse lookup needs: ``sparse_tensor_to_de
 """
 import numpy as np
 
-from .. import backend
+from .. import backend, ops
 from ..autograd.indexed_slices import IndexedSlices
 from ..autograd.registry import defvjp, defvjp_all, register
 from ..autograd.sparse_tensor import SparseTensor
 from ..autograd.tensor import Tensor, _to_array, _wrap, convert_to_tensor
 from ..kernels import embedding_bag as _kb
-from .. import ops
 
 __all__ = ["embedding_lookup", "embedding_lookup_sparse", "sparse_tensor_to_dense",
            "sparse_reorder"]

@@ -12,8 +12,8 @@ from .. import backend, ops
 from ..autograd.tensor import Tensor, _wrap
 from ..backend import random as _random
 from ._common import as_float_tensor, to_tensor
-from .embedding import embedding_lookup
 from .cross_entropy import sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits
+from .embedding import embedding_lookup
 
 __all__ = ["log_uniform_candidate_sampler", "uniform_candidate_sampler",
            "fixed_unigram_candidate_sampler", "nce_loss", "sampled_softmax_loss",

@@ -19,6 +19,7 @@ Example:
     >>> string.to_hash_bucket_fast(ef.constant(["Hello", "TensorFlow", "2.x"]), 3).numpy().tolist()
     [0, 2, 2]
 """
+import math
 import re
 
 import numpy as np
@@ -173,12 +174,13 @@ def _fingerprint_fwd(xp, data):
     n = a.shape[0]
     if a.dtype.kind == "O":
         fp = farmhash.fingerprint64_strings(a.reshape(-1))
-        if a.ndim > 1:
+        if a.size != n:
             # each string first, then the row of 8-byte fingerprints (TF's FingerprintOp)
             rows = fp.astype("<u8").view(np.uint8).reshape(n, -1)
             fp = _fingerprint_rows(rows)
     else:
-        rows = np.ascontiguousarray(a).reshape(n, -1).view(np.uint8).reshape(n, -1)
+        width = int(np.prod(a.shape[1:], dtype=np.int64)) * a.dtype.itemsize
+        rows = np.ascontiguousarray(a).view(np.uint8).reshape(n, width)
         fp = _fingerprint_rows(rows)
     return _out(fp.astype("<u8").view(np.uint8).reshape(n, 8))
 
@@ -196,8 +198,8 @@ def fingerprint(data, method="farmhash64", name=None):
     """Fingerprints each row of ``data`` (``tf.fingerprint``).
 
     Row ``i`` is ``data[i]``: its raw bytes for numeric data (little-endian, as laid out
-    in memory); for a 1-D string tensor the string's bytes; for a string tensor of rank
-    >= 2, the Fingerprint64 of each string concatenated (TensorFlow's rule).
+    in memory); for a string tensor with one string per row, that string's bytes; otherwise
+    the Fingerprint64 of each string of the row, concatenated (TensorFlow's rule).
 
     Args:
         data: tensor of rank >= 1.
@@ -234,11 +236,8 @@ def _as_string_fwd(xp, a, precision, scientific, shortest, width, fill):
     a = np.asarray(a)
     if a.dtype.kind == "O":
         return a.copy()
-    if a.dtype.kind == "b":
+    if a.dtype.kind == "b":  # TF ignores width for bools
         items = ["true" if v else "false" for v in a.reshape(-1).tolist()]
-        if width > -1:
-            fmt = "%" + ("-" if fill == "-" else "") + str(width) + "s"
-            items = [fmt % s for s in items]
         return np.array(items, dtype=object).reshape(a.shape)
     fmt = "%"
     if width > -1:
@@ -252,7 +251,10 @@ def _as_string_fwd(xp, a, precision, scientific, shortest, width, fill):
         items = [fmt % v for v in a.reshape(-1).tolist()]
     else:
         fmt += "g" if shortest else "e" if scientific else "f"
-        items = [fmt % v for v in a.reshape(-1).astype(np.float64).tolist()]
+        # C's printf pads nan/inf with spaces even under the '0' flag
+        nf = fmt.replace("%0", "%", 1)
+        items = [(fmt if math.isfinite(v) else nf) % v
+                 for v in a.reshape(-1).astype(np.float64).tolist()]
     return np.array(items, dtype=object).reshape(a.shape)
 
 
@@ -309,9 +311,12 @@ def _to_number_fwd(xp, a, out_type):
     for s in flat:
         t = s.decode("utf-8", "replace") if isinstance(s, (bytes, bytearray)) else str(s)
         try:
-            if conv is int and "_" in t:
+            if "_" in t:  # Python accepts 1_000; strtod/strtoll do not
                 raise ValueError
-            vals.append(conv(t))
+            if conv is float and "0x" in t.lower():
+                vals.append(float.fromhex(t.strip()))
+            else:
+                vals.append(conv(t))
         except ValueError:
             raise ValueError(f"to_number: could not convert string {s!r} to "
                              f"{dt.name}") from None
@@ -551,15 +556,18 @@ def _split_fwd(xp, a, mode, sep, maxsplit, skip_empty):
     for r, s in enumerate(items):
         is_b = not isinstance(s, str)
         if mode == "chars":
-            if not sep:
+            if not s:
+                toks = []  # TF gives an empty string no token, even without skip_empty
+            elif not sep:
                 toks = [s[i:i + 1] for i in range(len(s))]
             else:
                 toks = (pat_b if is_b else pat_s).split(s)
             if skip_empty:
                 toks = [t for t in toks if t]
+        elif sep is None:
+            toks = _split_whitespace(s, maxsplit, is_b)
         else:
-            d = None if sep is None else (sep.encode("utf-8") if is_b else sep)
-            toks = s.split(d, maxsplit) if s or d is None else []
+            toks = s.split(sep.encode("utf-8") if is_b else sep, maxsplit)
         for c, t in enumerate(toks):
             rows.append(r)
             cols.append(c)
@@ -568,6 +576,33 @@ def _split_fwd(xp, a, mode, sep, maxsplit, skip_empty):
     values = np.empty(len(vals), dtype=object)
     values[:] = vals
     return _sparse_out(rows, cols, values, len(items), width)
+
+
+_WS_S = re.compile(r"[ \t\n\v\f\r]+")
+_WS_B = re.compile(rb"[ \t\n\v\f\r]+")
+
+
+def _split_whitespace(s, maxsplit, is_b):
+    """TF's StringSplitV2 without a separator: runs of ASCII whitespace split, and once
+    ``maxsplit`` tokens are out the rest (even an empty rest) is one more token."""
+    ws = _WS_B if is_b else _WS_S
+    m = ws.match(s)
+    text = s[m.end():] if m else s
+    if maxsplit == 0:
+        return [text] if text else []
+    toks = []
+    while text:
+        m = ws.search(text)
+        if m is None:
+            toks.append(text)
+            text = text[:0]
+        else:
+            toks.append(text[:m.start()])
+            text = text[m.end():]
+        if len(toks) == maxsplit:
+            toks.append(text)
+            break
+    return toks
 
 
 _split = register("string_split", _split_fwd, multi=True)
@@ -616,9 +651,10 @@ def split(input=None, sep=None, maxsplit=-1, result_type="SparseTensor", source=
           name=None):
     """Splits each string on ``sep`` (TF1 ``tf.strings.split``, returning a SparseTensor).
 
-    With ``sep=None`` runs of whitespace separate tokens and leading/trailing whitespace
-    gives no empty token; with a ``sep`` string, consecutive separators delimit empty
-    tokens (Python's ``str.split``), and an empty string gives no token.
+    With ``sep=None`` runs of ASCII whitespace separate tokens and leading/trailing
+    whitespace gives no empty token (with ``maxsplit``, TF's rule: once ``maxsplit`` tokens
+    are out, the rest is one more token, even when empty); with a ``sep`` string,
+    consecutive separators delimit empty tokens, as Python's ``str.split``.
 
     Args:
         input: 1-D string tensor (``source`` is the deprecated alias).

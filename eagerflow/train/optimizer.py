@@ -327,7 +327,8 @@ class Optimizer:
 
     def _apply_sparse_duplicate_indices(self, grad, var, lr):
         """Sums duplicate rows, then applies ``_apply_sparse`` (TF1's hook of this name)."""
-        idx, vals = optimizer_updates.deduplicate_rows(grad.indices._data, grad.values._data)
+        idx, vals = optimizer_updates.deduplicate_rows(grad.indices._data, grad.values._data,
+                                                       var.shape[0])
         self._apply_sparse(vals, idx, var, lr)
 
     def _apply_dense(self, grad, var, lr):

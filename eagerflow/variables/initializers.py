@@ -88,7 +88,9 @@ class Initializer:
         return cls(**config)
 
     def _dtype(self, dtype):
-        return as_dtype(dtype if dtype is not None else (self.dtype or backend.FLOATX))
+        if dtype is None:  # not `or`: a numpy dtype is falsy (it has len 0)
+            dtype = self.dtype if self.dtype is not None else backend.FLOATX
+        return as_dtype(dtype)
 
 
 class Zeros(Initializer):

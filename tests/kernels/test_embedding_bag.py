@@ -63,8 +63,8 @@ def test_forward_and_grad_match_reference(rng, combiner, weighted, dtype):
                                rtol=tol, atol=tol)
 
 
-def test_parallel_path_matches_reference(rng):
-    # large enough for the parallel CPU twin
+def test_parallel_path_matches_reference(rng, monkeypatch):
+    monkeypatch.setattr(kb, "_PARALLEL_MIN", 0)  # the parallel CPU twin for any size
     params, ids, offsets, weights = make(rng, nb=3000, vocab=500, dim=16, max_bag=20)
     dev = backend.to_device
     got = kb.embedding_bag(dev(params), dev(ids), dev(offsets), dev(weights), "sqrtn")

@@ -3,7 +3,7 @@ import pytest
 
 import eagerflow as ef
 import eagerflow.train as train
-from eagerflow import layers
+from eagerflow import layers, nn
 import eagerflow.variables as vs
 from tests.gradcheck import check_grads, tensor, to_numpy
 
@@ -200,8 +200,18 @@ def test_mlp_classifier_reaches_accuracy(store):
     for _ in range(150):
         with ef.GradientTape():
             logits = model(xt)
-            loss = ef.reduce_mean(ef.nn.sparse_softmax_cross_entropy_with_logits(
+            loss = ef.reduce_mean(nn.sparse_softmax_cross_entropy_with_logits(
                 labels=yt, logits=logits))
             opt.minimize(loss, global_step=step)
     acc = (to_numpy(ef.argmax(model(xt), axis=1)) == y).mean()
     assert acc > 0.95 and int(step.numpy()) == 150
+
+
+def test_layer_dtype_follows_first_input(store):
+    layer = layers.Dense(2, name="d64")
+    y = layer(tensor(np.ones((3, 4))))
+    assert layer.kernel.dtype == np.float64 and y.dtype == np.float64
+    bn = layers.BatchNormalization(name="bn64")
+    assert bn(tensor(np.ones((3, 4))), training=True).dtype == np.float64
+    assert bn.moving_mean.dtype == np.float64
+    assert vs.zeros_initializer(dtype=ef.float64)((2,)).dtype == np.float64

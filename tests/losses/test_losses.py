@@ -3,7 +3,6 @@ import numpy as np
 import pytest
 from scipy import special
 
-import eagerflow as ef
 from eagerflow import losses
 from eagerflow.losses import Reduction
 from tests.gradcheck import GradCase, run_case, tensor, to_numpy

@@ -3,7 +3,6 @@ fused_batch_norm."""
 import numpy as np
 import pytest
 
-import eagerflow as ef
 import eagerflow.nn as nn
 from tests.gradcheck import GradCase, run_case, tensor, to_numpy
 

@@ -116,3 +116,23 @@ def test_reinitialize_and_local_collection(store):
     assert vs.local_variables() == [v] and vs.trainable_variables() == []
     store.reinitialize(vs.local_variables())
     assert to_numpy(v).tolist() == [0.0, 0.0]
+
+
+def test_partitioned_shards_feed_embedding_lookup_and_sparse_training(store):
+    import eagerflow.train as train
+    from eagerflow import nn
+    from tests.gradcheck import tensor
+    full = np.arange(40, dtype=np.float32).reshape(10, 4)
+    pv = vs.get_variable("table", initializer=full, partitioner=vs.fixed_size_partitioner(3))
+    ids = tensor(np.array([0, 3, 4, 9, 3]))
+    got = to_numpy(nn.embedding_lookup(list(pv), ids, partition_strategy="div"))
+    np.testing.assert_array_equal(got, full[[0, 3, 4, 9, 3]])
+    opt = train.AdagradOptimizer(0.5)
+    with ef.GradientTape():
+        loss = ef.reduce_sum(nn.embedding_lookup(list(pv), ids, partition_strategy="div"))
+        opt.minimize(loss, var_list=[pv])
+    after = np.concatenate([to_numpy(s) for s in pv])
+    changed = np.flatnonzero(np.any(after != full, axis=1)).tolist()
+    assert changed == [0, 3, 4, 9]
+    # row 3 was looked up twice: gradient 2, accumulator 0.1 + 4
+    np.testing.assert_allclose(after[3], full[3] - 0.5 * 2 / np.sqrt(4.1), rtol=1e-6)

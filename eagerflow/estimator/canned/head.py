@@ -4,6 +4,8 @@ import numpy as np
 
 from ... import ops
 from ...autograd.tensor import Tensor, _wrap, constant
+from ... import backend
+from ...autograd.registry import register
 from ...feature_column.base import host
 from ...metrics import accuracy, auc, mean, precision, recall
 from ...nn import sigmoid, sigmoid_cross_entropy_with_logits, softmax, \
@@ -11,6 +13,18 @@ from ...nn import sigmoid, sigmoid_cross_entropy_with_logits, softmax, \
 from ..model_fn import EstimatorSpec, ModeKeys
 
 __all__ = ["BinaryClassHead", "MultiClassHead", "RegressionHead", "head_for"]
+
+def _names_fwd(xp, ids, names):
+    return np.array(names, dtype=object)[backend.to_numpy(ids)]
+
+
+# class ids -> label strings, recorded as an op so exported heads return "classes" too
+_class_names = register("class_ids_to_names", _names_fwd)
+
+
+def _all_ids(n, logits):
+    return ops.tile(constant(np.arange(n, dtype=np.int64)[None, :]), (int(logits.shape[0]), 1))
+
 
 SUM_OVER_BATCH_SIZE = "sum_over_batch_size"
 SUM = "sum"
@@ -107,20 +121,15 @@ class BinaryClassHead(_Head):
     def predictions(self, logits):
         p = sigmoid(logits)
         class_ids = ops.cast(ops.greater(logits, 0.0), np.int64)
-        classes = self._class_names(class_ids)
-        batch = int(logits.shape[0])
+        names = tuple(self._names())
+        all_ids = _all_ids(2, logits)
         return {"logits": logits, "logistic": p, "probabilities": ops.concat([1.0 - p, p], axis=1),
-                "class_ids": class_ids, "classes": classes,
-                "all_class_ids": constant(np.tile(np.arange(2, dtype=np.int64), (batch, 1))),
-                "all_classes": _wrap(np.tile(np.array(self._names(), dtype=object), (batch, 1)))}
+                "class_ids": class_ids, "classes": _class_names(class_ids, names=names),
+                "all_class_ids": all_ids, "all_classes": _class_names(all_ids, names=names)}
 
     def _names(self):
         return [v.encode() if isinstance(v, str) else v for v in self.label_vocabulary] \
             if self.label_vocabulary else [b"0", b"1"]
-
-    def _class_names(self, class_ids):
-        names = np.array(self._names(), dtype=object)
-        return _wrap(names[host(class_ids)])
 
     def _metrics(self, labels, predictions, per_example, weights):
         p, cid = predictions["logistic"], predictions["class_ids"]
@@ -175,14 +184,12 @@ class MultiClassHead(_Head):
 
     def predictions(self, logits):
         cid = ops.reshape(ops.argmax(logits, axis=1), (-1, 1))
-        names = np.array([(v.encode() if isinstance(v, str) else v) for v in self.label_vocabulary]
-                         if self.label_vocabulary else
-                         [str(i).encode() for i in range(self.n_classes)], dtype=object)
-        batch = int(logits.shape[0])
+        names = tuple((v.encode() if isinstance(v, str) else v) for v in self.label_vocabulary) \
+            if self.label_vocabulary else tuple(str(i).encode() for i in range(self.n_classes))
+        all_ids = _all_ids(self.n_classes, logits)
         return {"logits": logits, "probabilities": softmax(logits), "class_ids": cid,
-                "classes": _wrap(names[host(cid)]),
-                "all_class_ids": constant(np.tile(np.arange(self.n_classes), (batch, 1))),
-                "all_classes": _wrap(np.tile(names, (batch, 1)))}
+                "classes": _class_names(cid, names=names), "all_class_ids": all_ids,
+                "all_classes": _class_names(all_ids, names=names)}
 
     def _metrics(self, labels, predictions, per_example, weights):
         return {"accuracy": accuracy(labels, predictions["class_ids"], weights, name="accuracy"),
