@@ -24,7 +24,8 @@ def feature_columns(num_numeric=13, num_categorical=26, embedding_dim=8, max_buc
         import eagerflow as ef
         return ef.log1p(ef.maximum(x, 0.0))
 
-    numeric = [fc.numeric_column(k, normalizer_fn=log1p) for k in ctr.NUMERIC_KEYS[:num_numeric]]
+    numeric = [fc.numeric_column(k, default_value=0.0, normalizer_fn=log1p)
+               for k in ctr.NUMERIC_KEYS[:num_numeric]]
     cats = [fc.categorical_column_with_hash_bucket(k, min(max_buckets, 2 * v))
             for k, v in zip(ctr.CATEGORICAL_KEYS[:num_categorical], ctr.VOCAB_SIZES)]
     crosses = [fc.crossed_column([ctr.CATEGORICAL_KEYS[a], ctr.CATEGORICAL_KEYS[b]], 10_000)
@@ -34,12 +35,15 @@ def feature_columns(num_numeric=13, num_categorical=26, embedding_dim=8, max_buc
     return wide, deep
 
 
-def input_fn(files, batch_size, epochs=None, shuffle=False, seed=0):
-    """A ``tf.data`` pipeline: TFRecord -> batch -> parse_example -> (features, label)."""
+def input_fn(files, batch_size, columns, epochs=None, shuffle=False, seed=0):
+    """A ``tf.data`` pipeline: TFRecord -> batch -> parse_example (the columns' spec, as a
+    served model parses) -> (features, label)."""
     from eagerflow import data
+    from eagerflow import feature_column as fc
     from eagerflow.datasets import synthetic_ctr as ctr
-    from eagerflow.io import parse_example
-    spec = ctr.feature_spec()
+    from eagerflow.io import FixedLenFeature, parse_example
+    spec = fc.make_parse_example_spec(columns)
+    spec[ctr.LABEL_KEY] = FixedLenFeature([], "int64")
 
     def split(serialized):
         feats = parse_example(serialized, spec)
@@ -67,6 +71,8 @@ def run(num_examples=100_000, steps=300, batch_size=1024, seed=0, workdir=None, 
     """Runs the walk-through; returns the evaluation metrics dict."""
     import eagerflow as ef
     from eagerflow import estimator as est
+    from eagerflow import feature_column as fc
+    from eagerflow import saved_model
     from eagerflow.datasets import synthetic_ctr as ctr
 
     out = out or sys.stdout
@@ -97,21 +103,30 @@ def run(num_examples=100_000, steps=300, batch_size=1024, seed=0, workdir=None, 
     t0 = time.perf_counter()
     hooks = [est.ProgressBarHook(total_steps=steps, desc="2. training Wide & Deep",
                                  disable=not progress)]
-    model.train(input_fn(train_files, batch_size, shuffle=True, seed=seed), steps=steps,
-                hooks=hooks)
+    model.train(input_fn(train_files, batch_size, wide + deep, shuffle=True, seed=seed),
+                steps=steps, hooks=hooks)
     dt = time.perf_counter() - t0
     say(f"2. trained {steps} steps of batch {batch_size} in {dt:.1f}s "
         f"({steps * batch_size / dt:,.0f} examples/s); checkpoint {model.latest_checkpoint()}")
 
     t0 = time.perf_counter()
-    res = model.evaluate(input_fn(eval_files, batch_size, epochs=1))
+    res = model.evaluate(input_fn(eval_files, batch_size, wide + deep, epochs=1))
     say(f"3. evaluation on {n_eval:,} held-out examples: AUC {res['auc']:.4f} (planted model "
         f"{bayes:.4f}), log loss {res['average_loss']:.4f}, accuracy {res['accuracy']:.4f} "
         f"({time.perf_counter() - t0:.1f}s)")
 
-    preds = model.predict(input_fn(eval_files, 4, epochs=1))
+    preds = model.predict(input_fn(eval_files, 4, wide + deep, epochs=1))
     rows = [next(preds) for _ in range(3)]
     say("4. predicted click probabilities for the first evaluation examples: " +
         ", ".join(f"{float(r['logistic'][0]):.3f}" for r in rows))
+
+    t0 = time.perf_counter()
+    spec = fc.make_parse_example_spec(wide + deep)
+    export = model.export_saved_model(os.path.join(workdir, "export"),
+                                      est.build_parsing_serving_input_receiver_fn(spec)).decode()
+    signatures = ", ".join(sorted(saved_model.load(export).signatures))
+    say(f"5. exported a SavedModel to {export} (signatures: {signatures}) in "
+        f"{time.perf_counter() - t0:.1f}s")
     res["bayes_auc"] = bayes
+    res["export_dir"] = export
     return res

@@ -4,11 +4,13 @@ import os
 
 import numpy as np
 
+from .. import ops
 from ..autograd.sparse_tensor import SparseTensor
+from ..autograd.tensor import Tensor, constant
 from ..io.parsing_config import VarLenFeature
-from ..kernels import farmhash
-from ..ops.string import sparse_cross_hashed
-from .base import (CategoricalColumn, IdWeightPair, host, register_column, to_sparse_input)
+from ..ops.string import sparse_cross_hashed, to_hash_bucket_fast
+from .base import CategoricalColumn, IdWeightPair, host, register_column
+from .transform_ops import identity_ids, sparse_components, to_sparse, vocab_ids
 
 __all__ = ["categorical_column_with_hash_bucket", "categorical_column_with_identity",
            "categorical_column_with_vocabulary_list", "categorical_column_with_vocabulary_file",
@@ -32,28 +34,20 @@ def _dtype(dtype, what):
     return dt
 
 
-def _fingerprints(values):
-    """uint64 Fingerprint64 per value: strings as UTF-8, integers as decimal strings."""
-    v = np.asarray(values)
-    if v.dtype.kind == "O" or v.dtype.kind in "US":
-        return farmhash.fingerprint64_strings(v.astype(object))
-    return farmhash.fingerprint64_ints(v.astype(np.int64))
-
-
 def _with_values(sp, values):
-    return SparseTensor(sp.indices, np.asarray(values, dtype=np.int64), sp.dense_shape)
+    return SparseTensor(sp.indices, values, sp.dense_shape)
 
 
 def _check_values_kind(values, want_strings, column):
-    v = np.asarray(values)
-    if v.size == 0:
+    dt = values.dtype
+    if values.size == 0:
         return
-    if want_strings and v.dtype.kind not in "OUS":
+    if want_strings and dt.kind not in "OUS":
         raise ValueError(f"Column dtype and SparseTensors dtype must be compatible. key: "
-                         f"{column.key}, column dtype: string, tensor dtype: {v.dtype}")
-    if not want_strings and v.dtype.kind not in "iu":
+                         f"{column.key}, column dtype: string, tensor dtype: {dt}")
+    if not want_strings and dt.kind not in "iu":
         raise ValueError(f"Column dtype and SparseTensors dtype must be compatible. key: "
-                         f"{column.key}, column dtype: int64, tensor dtype: {v.dtype}")
+                         f"{column.key}, column dtype: int64, tensor dtype: {dt}")
 
 
 @register_column
@@ -79,10 +73,9 @@ class HashedCategoricalColumn(CategoricalColumn):
                                         else np.dtype(np.int64))}
 
     def transform_feature(self, cache):
-        sp = to_sparse_input(cache.get(self.key))
+        sp = to_sparse(cache.get(self.key))
         _check_values_kind(sp.values, self.dtype.kind == "O", self)
-        ids = _fingerprints(sp.values) % np.uint64(self.hash_bucket_size)
-        return _with_values(sp, ids.astype(np.int64))
+        return _with_values(sp, to_hash_bucket_fast(sp.values, self.hash_bucket_size))
 
 
 def categorical_column_with_hash_bucket(key, hash_bucket_size, dtype=str):
@@ -123,18 +116,10 @@ class IdentityCategoricalColumn(CategoricalColumn):
         return {self.key: VarLenFeature(np.dtype(np.int64))}
 
     def transform_feature(self, cache):
-        sp = to_sparse_input(cache.get(self.key))
+        sp = to_sparse(cache.get(self.key))
         _check_values_kind(sp.values, False, self)
-        v = np.asarray(sp.values, dtype=np.int64)
-        bad = (v < 0) | (v >= self.number_buckets)
-        if bad.any():
-            if self.default_value is None:
-                first = int(v[bad][0])
-                raise ValueError(f"categorical_column_with_identity {self.key}: id {first} is "
-                                 f"not in [0, {self.number_buckets}); give default_value to "
-                                 "map out-of-range ids to a bucket")
-            v = np.where(bad, self.default_value, v)
-        return _with_values(sp, v)
+        return _with_values(sp, identity_ids(sp.values, num_buckets=self.number_buckets,
+                                             default=self.default_value, key=self.key))
 
 
 def categorical_column_with_identity(key, num_buckets, default_value=None):
@@ -165,34 +150,13 @@ class _VocabularyColumn(CategoricalColumn):
         return {self.key: VarLenFeature(np.dtype(object) if self.dtype.kind == "O"
                                         else np.dtype(np.int64))}
 
-    def _lookup_table(self):
-        table = getattr(self, "_table", None)
-        if table is None:
-            vocab = self._vocab()
-            table = {(_norm(v) if self.dtype.kind == "O" else int(v)): i
-                     for i, v in enumerate(vocab)}
-            self._table = table
-        return table
-
     def transform_feature(self, cache):
-        sp = to_sparse_input(cache.get(self.key))
-        _check_values_kind(sp.values, self.dtype.kind == "O", self)
-        vals = np.asarray(sp.values)
-        table = self._lookup_table()
-        uniq, inv = np.unique(vals.astype(object) if vals.dtype.kind == "O" else vals,
-                              return_inverse=True)
-        keys = [_norm(u) if self.dtype.kind == "O" else int(u) for u in uniq.tolist()]
-        ids = np.array([table.get(k, -2) for k in keys], dtype=np.int64)
-        oov = ids == -2
-        if oov.any():
-            if self.num_oov_buckets:
-                strs = np.array([str(k) if not isinstance(k, str) else k for k in keys],
-                                dtype=object)[oov]
-                ids[oov] = len(table) + (_fingerprints(strs) %
-                                         np.uint64(self.num_oov_buckets)).astype(np.int64)
-            else:
-                ids[oov] = self.default_value
-        return _with_values(sp, ids[inv.reshape(-1)] if vals.size else np.zeros(0, np.int64))
+        sp = to_sparse(cache.get(self.key))
+        strings = self.dtype.kind == "O"
+        _check_values_kind(sp.values, strings, self)
+        vocab = tuple(_norm(v) if strings else int(v) for v in self._vocab())
+        return _with_values(sp, vocab_ids(sp.values, vocab=vocab, default=self.default_value,
+                                          num_oov=self.num_oov_buckets, strings=strings))
 
 
 def _norm(v):
@@ -329,15 +293,14 @@ class WeightedCategoricalColumn(CategoricalColumn):
     def transform_feature(self, cache):
         ids = cache.get(self.categorical_column)
         raw = cache.get(self.weight_feature_key)
-        w = raw if isinstance(raw, SparseTensor) else None
-        w = to_sparse_input(raw, ignore_value=0.0) if w is None else to_sparse_input(w)
+        w = to_sparse(raw, ignore_value=0.0)
+        # a check only (host reads feed no op, so exports stay traceable)
         if host(w.indices).shape != host(ids.indices).shape or \
                 not np.array_equal(host(w.indices), host(ids.indices)):
             raise ValueError(f"weighted_categorical_column {self.name}: the weights of "
                              f"{self.weight_feature_key!r} must have the same indices as the "
                              f"ids of {self.categorical_column.name!r}")
-        w = SparseTensor(w.indices, np.asarray(w.values, dtype=self.dtype), w.dense_shape)
-        return ids, w
+        return ids, SparseTensor(w.indices, ops.cast(w.values, self.dtype), w.dense_shape)
 
     def get_sparse_tensors(self, cache, state=None):
         ids, w = cache.get(self)
@@ -398,18 +361,15 @@ class CrossedColumn(CategoricalColumn):
         for k in self._leaves():
             raw = cache.get(k) if isinstance(k, str) else k.get_sparse_tensors(cache).id_tensor
             if isinstance(raw, SparseTensor):
-                inputs.append(SparseTensor(host(raw.indices), host(raw.values),
-                                           host(raw.dense_shape)))
+                inputs.append(sparse_components(raw))
             else:  # a dense raw feature stays dense (TF crosses sparse inputs first, then dense)
-                a = host(raw)
-                if a.ndim == 0:
+                t = raw if isinstance(raw, Tensor) else constant(host(raw))
+                if t.ndim == 0:
                     raise ValueError(f"Feature ({k}) cannot have rank 0.")
-                inputs.append(a[:, None] if a.ndim == 1 else a)
-        out = sparse_cross_hashed(inputs, num_buckets=self.hash_bucket_size,
-                                  hash_key=_DEFAULT_HASH_KEY if self.hash_key is None
-                                  else self.hash_key)
-        return SparseTensor(host(out.indices), host(out.values).astype(np.int64),
-                            host(out.dense_shape))
+                inputs.append(ops.reshape(t, (int(t.shape[0]), 1)) if t.ndim == 1 else t)
+        return sparse_cross_hashed(inputs, num_buckets=self.hash_bucket_size,
+                                   hash_key=_DEFAULT_HASH_KEY if self.hash_key is None
+                                   else self.hash_key)
 
 
 def crossed_column(keys, hash_bucket_size, hash_key=None):

@@ -8,11 +8,12 @@ from ..autograd.sparse_tensor import SparseTensor
 from ..autograd.tensor import Tensor, _wrap
 from ..io.parsing_config import FixedLenFeature
 from ..nn import embedding_lookup_sparse
+from ..nn.embedding import _bag as embedding_bag_op
 from ..ops.string import bucketize
 from ..train.saver import load_variable
 from ..variables import TruncatedNormal, get_variable
-from .base import (CategoricalColumn, DenseColumn, IdWeightPair, host, prune_invalid,
-                   register_column)
+from .base import CategoricalColumn, DenseColumn, IdWeightPair, host, register_column
+from .transform_ops import bag_offsets, bucket_sparse, indicator, prune
 
 __all__ = ["numeric_column", "bucketized_column", "embedding_column",
            "shared_embedding_columns", "shared_embeddings", "indicator_column",
@@ -136,14 +137,7 @@ class BucketizedColumn(DenseColumn, CategoricalColumn):
         return ops.one_hot(ids, len(self.boundaries) + 1, dtype=np.float32)
 
     def get_sparse_tensors(self, cache, state=None):
-        ids = host(cache.get(self))
-        b = ids.shape[0]
-        ids = ids.reshape(b, -1).astype(np.int64)
-        n = ids.shape[1]
-        vals = (ids + np.arange(n, dtype=np.int64) * (len(self.boundaries) + 1)).reshape(-1)
-        idx = np.stack([np.repeat(np.arange(b), n), np.tile(np.arange(n), b)], axis=1)
-        return IdWeightPair(SparseTensor(idx.astype(np.int64), vals,
-                                         np.array([b, n], dtype=np.int64)), None)
+        return IdWeightPair(bucket_sparse(cache.get(self), len(self.boundaries) + 1), None)
 
 
 def bucketized_column(source_column, boundaries):
@@ -161,17 +155,18 @@ def bucketized_column(source_column, boundaries):
     return BucketizedColumn(source_column, tuple(float(b) for b in boundaries))
 
 
-def _lookup(table, pair, combiner, max_norm, batch):
-    ids, weights = prune_invalid(pair.id_tensor, pair.weight_tensor)
-    ids = SparseTensor(host(ids.indices), host(ids.values).astype(np.int64),
-                       np.array([batch] + list(host(ids.dense_shape))[1:], dtype=np.int64))
-    if weights is not None:
-        weights = SparseTensor(host(weights.indices), host(weights.values), ids.dense_shape)
-    if host(ids.values).size and host(ids.values).max() >= table.shape[0]:
-        bad = int(host(ids.values).max())
-        raise ValueError(f"id {bad} is out of range for an embedding table of "
-                         f"{table.shape[0]} rows")
-    return embedding_lookup_sparse(table, ids, weights, combiner=combiner, max_norm=max_norm)
+def _lookup(table, pair, combiner, max_norm):
+    """Safe embedding lookup (TF's): ids < 0 and weights <= 0 dropped, empty rows zero.
+
+    Without ``max_norm`` it is two recorded ops (bag offsets, the fused bag), so exported
+    models run it too."""
+    ids, weights = prune(pair.id_tensor, pair.weight_tensor)
+    if max_norm is not None:
+        return embedding_lookup_sparse(table, ids, weights, combiner=combiner,
+                                       max_norm=max_norm)
+    w = None if weights is None else ops.cast(weights.values, table.dtype)
+    return embedding_bag_op(table, ids.values, bag_offsets(ids.indices, ids.dense_shape), w,
+                            combiner=combiner)
 
 
 @register_column
@@ -219,9 +214,7 @@ class EmbeddingColumn(DenseColumn):
                             trainable=self.trainable)
 
     def get_dense_tensor(self, cache, state=None, batch_size=None):
-        pair = cache.get(self)
-        batch = int(host(pair.id_tensor.dense_shape)[0])
-        return _lookup(self._table(), pair, self.combiner, self.max_norm, batch)
+        return _lookup(self._table(), cache.get(self), self.combiner, self.max_norm)
 
 
 def _check_embedding_args(categorical_column, dimension, combiner, initializer,
@@ -338,16 +331,10 @@ class IndicatorColumn(DenseColumn):
 
     def transform_feature(self, cache):
         pair = self.categorical_column.get_sparse_tensors(cache)
-        ids = host(pair.id_tensor.values).astype(np.int64)
-        rows = host(pair.id_tensor.indices)[:, 0] if ids.size else np.zeros(0, np.int64)
-        batch = int(host(pair.id_tensor.dense_shape)[0])
-        n = self.categorical_column.num_buckets
-        w = np.ones(ids.shape, np.float32) if pair.weight_tensor is None else \
-            host(pair.weight_tensor.values).astype(np.float32)
-        keep = ids >= 0  # an id of -1 (missing) adds nothing
-        out = np.zeros((batch, n), np.float32)
-        np.add.at(out, (rows[keep], ids[keep]), w[keep])
-        return _wrap(backend.asarray(out))
+        ids = pair.id_tensor  # an id of -1 (missing) adds nothing
+        w = None if pair.weight_tensor is None else pair.weight_tensor.values
+        return indicator(ids.indices, ids.values, ids.dense_shape, w,
+                         num_buckets=self.categorical_column.num_buckets)
 
     def get_dense_tensor(self, cache, state=None):
         return cache.get(self)

@@ -4,11 +4,9 @@ layout: ``input_layer/<column>/embedding_weights``, ``linear_model/<column>/weig
 import numpy as np
 
 from .. import ops
-from ..nn import embedding_lookup_sparse
 from ..variables import get_variable, variable_scope, zeros_initializer
-from .base import (CategoricalColumn, DenseColumn, FeatureTransformationCache, host,
-                   prune_invalid)
-from .dense import SharedEmbeddingColumn
+from .base import CategoricalColumn, DenseColumn, FeatureTransformationCache
+from .dense import SharedEmbeddingColumn, _lookup
 
 __all__ = ["input_layer", "linear_model", "make_parse_example_spec"]
 
@@ -107,10 +105,7 @@ def linear_model(features, feature_columns, units=1, sparse_combiner="sum",
                 if isinstance(c, CategoricalColumn):
                     w = get_variable("weights", [c.num_buckets, units], dtype=np.float32,
                                      initializer=zeros_initializer(), trainable=trainable)
-                    pair = c.get_sparse_tensors(cache)
-                    ids, weights = prune_invalid(pair.id_tensor, pair.weight_tensor)
-                    terms.append(embedding_lookup_sparse(w, ids, weights,
-                                                         combiner=sparse_combiner))
+                    terms.append(_lookup(w, c.get_sparse_tensors(cache), sparse_combiner, None))
                 elif isinstance(c, DenseColumn):
                     x = c.get_dense_tensor(cache)
                     n = int(np.prod(c.variable_shape))
@@ -148,5 +143,3 @@ def make_parse_example_spec(feature_columns):
             spec[k] = v
     return spec
 
-
-del host

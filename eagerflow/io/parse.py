@@ -12,6 +12,8 @@ Example:
     >>> out["x"].tolist()
     [1.5]
 """
+import threading
+
 import numpy as np
 
 from eagerflow.autograd.sparse_tensor import SparseTensor
@@ -97,6 +99,23 @@ def _make_bytes(buf, arr, vstart, vlen):
     return out
 
 
+_local = threading.local()
+
+
+def _scratch(k, nb):
+    """Per-thread (kind, start, stop) work arrays of shape (k, nb), kind zeroed.
+
+    Reused across batches: fresh multi-MB arrays per batch cost page faults, which are
+    expensive on virtual machines.
+    """
+    buf = getattr(_local, "scratch", None)
+    if buf is None or buf.shape[1] < k * nb:
+        buf = _local.scratch = np.empty((3, max(k * nb, 1 << 16)), dtype=np.int64)
+    kind, start, stop = (buf[i, :k * nb].reshape(k, nb) for i in range(3))
+    kind.fill(0)
+    return kind, start, stop
+
+
 def _layout(cfgs, nb):
     """Row numbers, per-example value counts, offsets and total size of a feature group."""
     nvals = np.array([int(np.prod(c.shape, dtype=np.int64)) for _, c in cfgs], np.int64)
@@ -118,9 +137,7 @@ def _fused_fixed(serialized, features):
     keyoffs = np.zeros(len(keys) + 1, dtype=np.int64)
     np.cumsum([len(k) for k in keyb], out=keyoffs[1:])
     table = _wire.key_table(keyb)
-    kind = np.zeros((len(keys), nb), dtype=np.int64)
-    start = np.empty((len(keys), nb), dtype=np.int64)
-    stop = np.empty((len(keys), nb), dtype=np.int64)
+    kind, start, stop = _scratch(len(keys), nb)
     fl = [(i, k, c) for i, (k, c) in enumerate(features.items()) if KIND_OF_DTYPE[c.dtype] == 2]
     it = [(i, k, c) for i, (k, c) in enumerate(features.items()) if KIND_OF_DTYPE[c.dtype] == 3]
     st = [(i, k, c) for i, (k, c) in enumerate(features.items()) if KIND_OF_DTYPE[c.dtype] == 1]

@@ -23,6 +23,7 @@ from .normalization import (batch_normalization, fused_batch_norm, l2_loss, l2_n
                             local_response_normalization, lrn, moments, top_k, zero_fraction)
 from .pool import (avg_pool, avg_pool1d, avg_pool2d, avg_pool3d, max_pool, max_pool1d,
                    max_pool2d, max_pool3d, pool)
+from .safe_embedding import safe_embedding_lookup_sparse
 from .sampled import (CandidateSamplerResult, compute_sampled_logits,
                       fixed_unigram_candidate_sampler, log_uniform_candidate_sampler, nce_loss,
                       sampled_softmax_loss, uniform_candidate_sampler)
@@ -33,7 +34,8 @@ __all__ = [
     "sigmoid", "silu", "softplus", "softsign", "swish", "tanh",
     "conv1d", "conv1d_transpose", "conv2d", "conv2d_transpose", "conv3d", "conv3d_transpose",
     "convolution", "depthwise_conv2d", "separable_conv1d", "separable_conv2d",
-    "embedding_lookup", "embedding_lookup_sparse", "sparse_reorder", "sparse_tensor_to_dense",
+    "embedding_lookup", "embedding_lookup_sparse", "safe_embedding_lookup_sparse",
+    "sparse_reorder", "sparse_tensor_to_dense",
     "batch_normalization", "fused_batch_norm", "l2_loss", "l2_normalize",
     "local_response_normalization", "lrn", "moments", "top_k",
     "zero_fraction",

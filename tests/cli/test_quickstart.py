@@ -12,11 +12,13 @@ def test_quickstart_end_to_end(tmp_path):
                          out=out, progress=False)
     text = out.getvalue()
     for marker in ("1. wrote 6,000 training", "2. trained 40 steps", "3. evaluation on",
-                   "4. predicted click probabilities"):
+                   "4. predicted click probabilities", "5. exported a SavedModel"):
         assert marker in text, text
     assert res["global_step"] == 40 and 0.55 < res["auc"] <= 1.0
     assert 0.5 < res["bayes_auc"] < 1.0
     assert (tmp_path / "model" / "checkpoint").exists()
+    from eagerflow import saved_model
+    assert saved_model.is_complete(res["export_dir"])
 
 
 def test_tape_demo_learns():

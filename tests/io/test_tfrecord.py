@@ -1,6 +1,7 @@
 import os
 
 import crc32c
+import numpy as np
 import pytest
 
 from eagerflow.io import DataLossError, NotFoundError, TFRecordOptions, TFRecordWriter, tf_record_iterator
@@ -11,8 +12,16 @@ from eagerflow.io.tfrecord import TFRecordReader, encode_record, masked_crc32c, 
 def test_crc_check_value_and_vectors():
     assert crc32c.crc32c(b"123456789") == 0xE3069283
     assert crc32c_np(b"123456789") == 0xE3069283
-    data = os.urandom(1000)
-    assert crc32c_np(data) == crc32c.crc32c(data)
+    from eagerflow.io._framing import HW_CRC
+    for n in (0, 1, 7, 8, 9, 1000, 1003):
+        data = os.urandom(n)
+        assert crc32c_np(data, hardware=False) == crc32c.crc32c(data)
+        if HW_CRC:
+            assert crc32c_np(data, hardware=True) == crc32c.crc32c(data)
+            from eagerflow.io._framing import _TABLES, _crc_hw
+            arr = np.frombuffer(b"abc" + data + b"zz", np.uint8)
+            got = _crc_hw(arr, arr[:len(arr) // 8 * 8].view(np.uint64), 3, n, _TABLES)
+            assert got == crc32c.crc32c(data)  # unaligned start and a ragged end
     assert encode_record(b"hello").hex() == "0500000000000000eab2043e68656c6c6fbb1f1c19"
     assert encode_record(b"").hex() == "000000000000000029039807d8ea82a2"
     assert unmask_crc32c(masked_crc32c(b"abc")) == crc32c.crc32c(b"abc")

@@ -207,3 +207,55 @@ def test_sparse_reorder_and_to_dense():
     with pytest.raises(IndexError, match="out of bounds"):
         nn.sparse_tensor_to_dense(ef.SparseTensor(np.array([[2, 0]]), np.array([1.0]),
                                                   np.array([2, 3])))
+
+
+def reference_safe(params, idx, ids, weights, shape, combiner, default_id):
+    batch = int(np.prod(shape[:-1]))
+    rows = np.ravel_multi_index(tuple(idx[:, :-1].T), shape[:-1])
+    keep = ids >= 0
+    if weights is not None:
+        keep &= weights > 0
+    w = np.ones(len(ids)) if weights is None else weights
+    out = np.zeros((batch, params.shape[1]))
+    for b in range(batch):
+        k = keep & (rows == b)
+        if not k.any():
+            out[b] = params[default_id] if default_id is not None else 0.0
+            continue
+        acc = (w[k][:, None] * params[ids[k]]).sum(0)
+        norm = {"sum": 1.0, "mean": w[k].sum(), "sqrtn": np.sqrt((w[k] ** 2).sum())}[combiner]
+        out[b] = acc / norm
+    return out.reshape(tuple(shape[:-1]) + (params.shape[1],))
+
+
+@pytest.mark.parametrize("combiner", ["sum", "mean", "sqrtn"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("default_id", [None, 2])
+def test_safe_lookup_prunes_invalid_and_fills_empty_rows(combiner, weighted, default_id):
+    shape = (2, 3, 4)          # rank 3: combined along the last dim, result (2, 3, dim)
+    idx = np.array([[0, 0, 0], [0, 0, 1], [0, 2, 0], [1, 0, 0], [1, 0, 2], [1, 1, 3]])
+    ids = np.array([1, -1, 4, 0, 5, 3])
+    w = np.array([0.5, 2.0, -1.0, 1.5, 0.7, 0.0])
+    sp = ef.SparseTensor(backend.to_device(idx), tensor(ids), np.array(shape))
+    sw = ef.SparseTensor(backend.to_device(idx), tensor(w), np.array(shape)) if weighted \
+        else None
+    got = nn.safe_embedding_lookup_sparse(tensor(P), sp, sw, combiner=combiner,
+                                          default_id=default_id)
+    want = reference_safe(P, idx, ids, w if weighted else None, shape, combiner, default_id)
+    assert got.shape == (2, 3, 3)
+    np.testing.assert_allclose(to_numpy(got), want, rtol=1e-12, atol=1e-15)
+
+
+def test_safe_lookup_gradient_and_sharding():
+    idx = np.array([[0, 0], [0, 1], [2, 0]])
+    ids = np.array([4, -1, 1])
+    shards = [P[:3], P[3:]]   # 'div': ids 0-2 in shard 0, 3-5 in shard 1
+
+    def fn(a, b, wv):
+        sp = ef.SparseTensor(backend.to_device(idx), tensor(ids), np.array([3, 2]))
+        sw = ef.SparseTensor(backend.to_device(idx), wv, np.array([3, 2]))
+        return nn.safe_embedding_lookup_sparse([a, b], sp, sw, default_id=0)
+
+    check_grads(fn, shards[0], shards[1], np.array([0.5, 1.0, 2.0]))
+    got = to_numpy(fn(tensor(shards[0]), tensor(shards[1]), tensor(np.array([0.5, 1.0, 2.0]))))
+    np.testing.assert_allclose(got, np.stack([P[4], P[0], P[1]]), rtol=1e-12)
