@@ -70,3 +70,45 @@ def test_raw_receiver_and_errors(tmp_path):
         fresh.export_saved_model(str(tmp_path / "x"), recv)
     with pytest.raises(TypeError, match="ServingInputReceiver"):
         m.export_saved_model(str(tmp_path / "x"), lambda: {"a": 1})
+
+
+def test_wide_and_deep_with_every_column_kind_exports(tmp_path):
+    from eagerflow.io import BytesList, Int64List
+    rng = np.random.default_rng(5)
+    n = 128
+    words = np.array([f"w{i}" for i in rng.integers(0, 6, n)], dtype=object)
+    color = np.array(["red", "green", "blue", "pink"], dtype=object)[rng.integers(0, 4, n)]
+    ident = rng.integers(0, 5, n)
+    age = rng.uniform(0, 90, n).astype(np.float32)
+    y = ((age > 40) ^ (ident % 2 == 0)).astype(np.int64)[:, None]
+    h = fc.categorical_column_with_hash_bucket("word", 20)
+    v = fc.categorical_column_with_vocabulary_list("color", ["red", "green", "blue"],
+                                                   num_oov_buckets=1)
+    i = fc.categorical_column_with_identity("ident", 5)
+    b = fc.bucketized_column(fc.numeric_column("age"), [18.0, 40.0, 65.0])
+    wide = [h, v, i, b, fc.crossed_column(["word", v], 50), fc.crossed_column([b, i], 30)]
+    deep = [fc.numeric_column("age"), fc.embedding_column(h, 3), fc.indicator_column(v),
+            fc.embedding_column(i, 2, combiner="sqrtn")]
+    feats = {"word": words[:, None], "color": color[:, None], "ident": ident[:, None],
+             "age": age[:, None]}
+    m = est.DNNLinearCombinedClassifier(linear_feature_columns=wide, dnn_feature_columns=deep,
+                                        dnn_hidden_units=[8], model_dir=str(tmp_path / "m"))
+    m.train(lambda: iter([(feats, y)] * 20), steps=20)
+
+    def example(k):
+        return Example(features=Features(feature={
+            "word": Feature(bytes_list=BytesList(value=[words[k].encode()])),
+            "color": Feature(bytes_list=BytesList(value=[color[k].encode()])),
+            "ident": Feature(int64_list=Int64List(value=[int(ident[k])])),
+            "age": Feature(float_list=FloatList(value=[float(age[k])]))})).SerializeToString()
+    spec = fc.make_parse_example_spec(wide + deep)
+    path = m.export_saved_model(str(tmp_path / "e"),
+                                est.build_parsing_serving_input_receiver_fn(spec)).decode()
+    sig = saved_model.load(path).signatures["serving_default"]
+    for size in (1, 7):
+        serialized = np.array([example(k) for k in range(size)], dtype=object)
+        got = sig(examples=serialized)
+        parsed = ef.io.parse_example(serialized, spec)  # the same (sparse) inputs, eagerly
+        want = list(m.predict(lambda: (parsed,), yield_single_examples=False))[0]
+        np.testing.assert_allclose(got["logistic"], want["logistic"].numpy(), rtol=1e-5,
+                                   atol=1e-6)
