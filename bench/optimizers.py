@@ -69,15 +69,28 @@ def copy_bandwidth(n, repeats):
     return 2 * n * 4 / t / 1e9
 
 
-def bench_dense(name, make_opt, bytes_per_param, n, repeats, torch, gpu):
-    xp = backend.xp()
-    rng = np.random.default_rng(0)
+def _ef_dense(make_opt, n, repeats, xp, rng):
+    # its own frame, so the variable and slots are freed before the torch twin runs
     with VariableStore().as_default():
         var = ef.Variable(xp.asarray(rng.standard_normal(n, dtype=np.float32)), name="w")
         grad = ef.Tensor(xp.asarray(rng.standard_normal(n, dtype=np.float32)))
         opt = make_opt()
-        t = timeit(lambda: opt.apply_gradients([(grad, var)]), repeats, backend.synchronize)
-        del var, grad, opt
+        return timeit(lambda: opt.apply_gradients([(grad, var)]), repeats, backend.synchronize)
+
+
+def _ef_sparse(make_opt, ids, vals, table_rows, dim, repeats, xp):
+    with VariableStore().as_default():
+        table = ef.Variable(xp.zeros((table_rows, dim), np.float32), name="table")
+        g = ef.IndexedSlices(ef.Tensor(xp.asarray(vals)), ef.Tensor(xp.asarray(ids)),
+                             (table_rows, dim))
+        opt = make_opt()
+        return timeit(lambda: opt.apply_gradients([(g, table)]), repeats, backend.synchronize)
+
+
+def bench_dense(name, make_opt, bytes_per_param, n, repeats, torch, gpu):
+    xp = backend.xp()
+    rng = np.random.default_rng(0)
+    t = _ef_dense(make_opt, n, repeats, xp, rng)
     row = {"workload": f"dense {name} {n:,} params", "eagerflow_ms": t * 1e3,
            "eagerflow_GBps": bytes_per_param * n / t / 1e9}
     if torch is not None:
@@ -109,13 +122,7 @@ def bench_sparse(name, make_opt, rows, table_rows, dim, repeats, torch, gpu):
     rng = np.random.default_rng(1)
     ids = rng.integers(0, table_rows, rows, dtype=np.int64)
     vals = rng.standard_normal((rows, dim), dtype=np.float32)
-    with VariableStore().as_default():
-        table = ef.Variable(xp.zeros((table_rows, dim), np.float32), name="table")
-        g = ef.IndexedSlices(ef.Tensor(xp.asarray(vals)), ef.Tensor(xp.asarray(ids)),
-                             (table_rows, dim))
-        opt = make_opt()
-        t = timeit(lambda: opt.apply_gradients([(g, table)]), repeats, backend.synchronize)
-        del table, opt
+    t = _ef_sparse(make_opt, ids, vals, table_rows, dim, repeats, xp)
     row = {"workload": f"sparse {name} {rows:,}x{dim} rows into {table_rows:,}x{dim}",
            "eagerflow_ms": t * 1e3}
     if torch is not None:

@@ -43,7 +43,7 @@ __all__ = [
 # eagerflow`` stays fast; TF1/TF2 top-level aliases resolve to them the same way.
 _SUBPACKAGES = ("nn", "losses", "layers", "train", "metrics", "variables", "data", "io",
                 "estimator", "feature_column", "summary", "saved_model", "datasets", "lookup",
-                "serving", "kernels", "quickstart")
+                "serving", "kernels", "quickstart", "strings", "sparse")
 _ALIASES = {
     "function": ("saved_model", "function"), "TensorSpec": ("saved_model", "TensorSpec"),
     "get_variable": ("variables", "get_variable"),
@@ -71,6 +71,15 @@ _ALIASES = {
     "sparse_tensor_to_dense": ("nn", "sparse_tensor_to_dense"),
     "sparse_reorder": ("nn", "sparse_reorder"),
     "parse_example": ("io", "parse_example"),
+    "fingerprint": ("ops.string", "fingerprint"), "as_string": ("ops.string", "as_string"),
+    "string_to_hash_bucket_fast": ("ops.string", "string_to_hash_bucket_fast"),
+    "string_to_hash_bucket_strong": ("ops.string", "string_to_hash_bucket_strong"),
+    "string_split": ("ops.string", "string_split"),
+    "string_join": ("ops.string", "string_join"),
+    "string_strip": ("ops.string", "string_strip"),
+    "string_to_number": ("ops.string", "string_to_number"),
+    "regex_replace": ("ops.string", "regex_replace"),
+    "sparse_cross_hashed": ("ops.string", "sparse_cross_hashed"),
 }
 
 

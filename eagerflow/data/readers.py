@@ -168,8 +168,13 @@ class _TFRecordIter(DatasetIterator):
             self.offset += sum(map(len, take)) + 16 * len(take)
             out.extend(take)
         if spans is not None and out:
+            if all(block is spans[0][0] for block, _, _ in spans):
+                # all from one read block: point into it, no copy
+                starts = np.concatenate([s for _, s, _ in spans])
+                ends = starts + np.concatenate([l for _, _, l in spans])
+                return record_batch(out, spans[0][0], starts, ends)
             buf, offs = gather_spans(spans)
-            return record_batch(out, buf, offs)
+            return record_batch(out, buf, offs[:-1], offs[1:])
         arr = np.empty(len(out), dtype=object)
         arr[:] = out
         return arr

@@ -100,7 +100,8 @@ class _ShuffleIter(DatasetIterator):
         return elem
 
     def save(self):
-        return {"epoch": self.epoch, "rng": self.rng.bit_generator.state,
+        return {"epoch": self.epoch, "seed": list(self.ds._seed),
+                "rng": self.rng.bit_generator.state,
                 "pending": list(self.pending), "filled": self.filled,
                 "up_done": self.up_done, "up": self.up.save(),
                 "buffer": [encode_element(e) for e in self.buf]}
@@ -108,6 +109,7 @@ class _ShuffleIter(DatasetIterator):
     def restore(self, state):
         ds = self.ds
         self.epoch = int(state["epoch"])
+        ds._seed = [int(x) for x in state["seed"]]  # later epochs continue the same orders
         ds._epochs = max(ds._epochs, self.epoch + 1)
         self.rng = ds._rng(self.epoch)
         self.rng.bit_generator.state = state["rng"]

@@ -1,6 +1,6 @@
 """numba kernels that decode serialized tf.train.Example protos straight from the wire.
 
-A batch of B serialized Examples is one uint8 buffer plus B+1 offsets. ``locate`` walks
+A batch of B serialized Examples is one uint8 buffer plus (B,) start and end offsets. ``locate`` walks
 every Example once and records, for each requested feature key, which list kind it holds
 and where that list's bytes lie (last map entry wins, as in protobuf). The per-feature
 kernels then count and decode values without creating Python objects. All kernels release
@@ -99,17 +99,17 @@ def _match(buf, ks, ke, keybuf, keyoffs, table):
 
 
 @_jit
-def locate(buf, offs, keybuf, keyoffs, table, kind, start, stop):
+def locate(buf, starts, ends, keybuf, keyoffs, table, kind, start, stop):
     """Fills kind/start/stop (K, B). Returns -1, or the index of a malformed Example.
 
     Varint decoding is written out inline: as helper calls returning tuples numba
     compiled this loop about 5x slower.
     """
-    nb = offs.shape[0] - 1
+    nb = starts.shape[0]
     mask = table.shape[0] - 1
     for b in range(nb):
-        p = offs[b]
-        end = offs[b + 1]
+        p = starts[b]
+        end = ends[b]
         while p < end:
             tag = np.int64(0)
             _sh = np.int64(0)

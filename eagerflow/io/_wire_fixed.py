@@ -195,7 +195,7 @@ def dedupe_rows(mat):
 
 
 @_jit
-def parse_fixed(buf, offs, keybuf, keyoffs, table, kind, start, stop,
+def parse_fixed(buf, starts, ends, keybuf, keyoffs, table, kind, start, stop,
                 nrows, want, nnum, noff, fout, iout, npresent,
                 srows, nstr, soff, vstart, vlen, spresent):
     """``locate`` + ``fixed_numeric`` + ``fixed_bytes`` + packing, in one GIL-free call.
@@ -207,7 +207,7 @@ def parse_fixed(buf, offs, keybuf, keyoffs, table, kind, start, stop,
     object per distinct value (categorical columns repeat a lot), created with the GIL.
     """
     empty = np.zeros((0, 1), dtype=np.uint8)
-    bad = locate(buf, offs, keybuf, keyoffs, table, kind, start, stop)
+    bad = locate(buf, starts, ends, keybuf, keyoffs, table, kind, start, stop)
     if bad >= 0:
         return 1, 0, bad, empty, np.zeros(0, dtype=np.int64), 0
     if nrows.shape[0]:

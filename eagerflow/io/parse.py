@@ -40,20 +40,20 @@ class RecordBatch(np.ndarray):
         self.frame = None
 
 
-def record_batch(records, buf, offsets):
-    """A (B,) :class:`RecordBatch` of ``records`` whose bytes are ``buf`` at ``offsets``."""
+def record_batch(records, buf, starts, ends):
+    """A (B,) :class:`RecordBatch` of ``records``; record i is ``buf[starts[i]:ends[i]]``."""
     out = np.empty(len(records), dtype=object).view(RecordBatch)
     out[:] = records
-    out.frame = (buf, offsets)
+    out.frame = (buf, starts, ends)
     return out
 
 
 def serialized_batch(serialized):
-    """(buffer bytes, uint8 view, offsets (B+1,), batch shape) of serialized records."""
+    """(buffer bytes or None, uint8 view, starts (B,), ends (B,), batch shape)."""
     frame = getattr(serialized, "frame", None)
     if frame is not None and serialized.ndim == 1:
-        arr, offs = frame
-        return None, arr, offs, serialized.shape
+        arr, starts, ends = frame
+        return None, arr, starts, ends, serialized.shape
     if isinstance(serialized, (bytes, bytearray, memoryview)):
         items, shape = [bytes(serialized)], ()
     else:
@@ -70,7 +70,7 @@ def serialized_batch(serialized):
     offs = np.zeros(len(items) + 1, dtype=np.int64)
     if items:
         np.cumsum(np.fromiter(map(len, items), dtype=np.int64, count=len(items)), out=offs[1:])
-    return buf, np.frombuffer(buf, dtype=np.uint8), offs, shape
+    return buf, np.frombuffer(buf, dtype=np.uint8), offs[:-1], offs[1:], shape
 
 
 def _make_bytes(buf, arr, vstart, vlen):
@@ -129,8 +129,8 @@ def _fused_fixed(serialized, features):
     Returns a dict, or None on any problem (malformed data, type or size mismatch, an
     absent value without default): the per-feature path then raises the exact error.
     """
-    buf, arr, offs, _ = serialized_batch(serialized)
-    nb = offs.shape[0] - 1
+    buf, arr, starts, ends, _ = serialized_batch(serialized)
+    nb = starts.shape[0]
     keys = list(features)
     keyb = [k.encode() for k in keys]
     keybuf = np.frombuffer(b"".join(keyb) or b"\0", dtype=np.uint8)
@@ -156,8 +156,8 @@ def _fused_fixed(serialized, features):
     vlen = np.empty(stotal, dtype=np.int64)
     spresent = np.empty((len(st), nb), dtype=np.bool_)
     stage, _, _, umat, inverse, nul = _wire_fixed.parse_fixed(
-        arr, offs, keybuf, keyoffs, table, kind, start, stop, nrows, want, nnum, noff, fout,
-        iout, npresent, srows, nstr, soff, vstart, vlen, spresent)
+        arr, starts, ends, keybuf, keyoffs, table, kind, start, stop, nrows, want, nnum, noff,
+        fout, iout, npresent, srows, nstr, soff, vstart, vlen, spresent)
     if stage:
         return None
     out = {}
@@ -233,9 +233,9 @@ class _Batch:
     """The located features of one batch, decoding each key's values once."""
 
     def __init__(self, serialized, keys, names):
-        self.buf, self.arr, self.offs, self.shape = serialized_batch(serialized)
+        self.buf, self.arr, self.starts, self.ends, self.shape = serialized_batch(serialized)
         self.names = names
-        self.b = self.offs.shape[0] - 1
+        self.b = self.starts.shape[0]
         self.index = {k: i for i, k in enumerate(keys)}
         keyb = [k.encode() for k in keys]
         self.keybuf = np.frombuffer(b"".join(keyb) or b"\0", dtype=np.uint8)
@@ -246,8 +246,8 @@ class _Batch:
         self.kind = np.zeros(shape, dtype=np.int64)
         self.start = np.zeros(shape, dtype=np.int64)
         self.stop = np.zeros(shape, dtype=np.int64)
-        bad = _wire.locate(self.arr, self.offs, self.keybuf, self.keyoffs, self.table, self.kind,
-                           self.start, self.stop)
+        bad = _wire.locate(self.arr, self.starts, self.ends, self.keybuf, self.keyoffs,
+                           self.table, self.kind, self.start, self.stop)
         if bad >= 0:
             raise InvalidArgumentError(f"Could not parse example input, value: {self._name(bad)} "
                                        "(malformed tf.train.Example)")

@@ -72,7 +72,6 @@ def accuracy(labels, predictions, weights=None, metrics_collections=None,
     """
     la, pa = as_array(labels), as_array(predictions)
     _check_same_shape(la, pa, "accuracy")
-    xp = backend.array_module(pa)
     correct = (pa == la.astype(pa.dtype, copy=False)).astype(np.float64)
     return _streaming_mean(_wrap(correct), weights, name, "accuracy")
 

@@ -20,7 +20,11 @@ _STRATEGIES = ("mod", "div")
 
 
 # --- the ops ----------------------------------------------------------------------------
+# Every input that depends on the batch goes through an op (no raw arrays made on the
+# host), so a traced graph (export, ef.function) keeps a dynamic batch dimension.
 def _bag_fwd(xp, params, ids, offsets, weights, combiner):
+    if ids is None:  # bag the rows of params themselves, in order
+        ids = xp.arange(params.shape[0], dtype=np.int64)
     return _kb.embedding_bag(params, ids, offsets, weights, combiner)
 
 
@@ -28,12 +32,14 @@ def _bag_vjp(g, ans, inputs, attrs, needs):
     params, ids, offsets, weights = inputs
     combiner = attrs["combiner"]
     ids_a = ids._data if isinstance(ids, Tensor) else ids
+    nnz = int(params.shape[0] if ids_a is None else ids_a.shape[0])
     out = [None, None, None, None]
     if needs[0]:
-        values = _bag_grad(g, offsets, weights, combiner=combiner, nnz=int(ids_a.shape[0]))
-        out[0] = IndexedSlices(values, _wrap(ids_a), tuple(params.shape))
+        values = _bag_grad(g, offsets, weights, combiner=combiner, nnz=nnz)
+        out[0] = values if ids_a is None else IndexedSlices(values, _wrap(ids_a),
+                                                            tuple(params.shape))
     if needs[3]:
-        out[3] = _weights_grad(g, ans, params, ids_a, offsets, weights, combiner)
+        out[3] = _weights_grad(g, ans, params, ids_a, offsets, weights, combiner, nnz)
     return out
 
 
@@ -43,12 +49,11 @@ def _segments(offsets, nnz):
     return xp.searchsorted(offsets[1:], xp.arange(nnz, dtype=np.int64), side="right")
 
 
-def _weights_grad(g, ans, params, ids, offsets, weights, combiner):
+def _weights_grad(g, ans, params, ids, offsets, weights, combiner, nnz):
     # d out_b / d w_k: sum gives <g_b, p_k>; mean subtracts the bag's output and divides by
     # the weight sum; sqrtn likewise with the root of the sum of squares.
-    nnz = int(ids.shape[0])
     segs = _wrap(_segments(offsets._data if isinstance(offsets, Tensor) else offsets, nnz))
-    rows = ops.gather(params, _wrap(ids))
+    rows = params if ids is None else ops.gather(params, _wrap(ids))
     g_rows = ops.gather(g, segs)
     axes = tuple(range(1, len(params.shape)))
     dot = ops.reduce_sum(rows * g_rows, axis=axes) if axes else rows * g_rows
@@ -69,8 +74,7 @@ def _bag_grad_fwd(xp, g, offsets, weights, combiner, nnz):
 
 def _bag_grad_vjp_g(dv, ans, g, offsets, weights, combiner, nnz):
     # The grad is linear in g; its transpose is the bag itself over the rows of dv.
-    xp = backend.array_module(dv._data)
-    return _bag(dv, _wrap(xp.arange(nnz, dtype=np.int64)), offsets, weights, combiner=combiner)
+    return _bag(dv, None, offsets, weights, combiner=combiner)
 
 
 def _bag_grad_vjp_w(dv, ans, g, offsets, weights, combiner, nnz):
@@ -94,6 +98,30 @@ _bag = register("embedding_bag", _bag_fwd)
 defvjp_all(_bag, _bag_vjp)
 _bag_grad = register("embedding_bag_grad", _bag_grad_fwd)
 defvjp(_bag_grad, _bag_grad_vjp_g, None, _bag_grad_vjp_w)
+
+
+def _lookup_fwd(xp, params, ids):
+    flat = ids.reshape(-1)
+    offsets = xp.arange(flat.shape[0] + 1, dtype=np.int64)  # one id per bag: a checked gather
+    out = _kb.embedding_bag(params, flat, offsets, None, "sum")
+    return out.reshape(tuple(ids.shape) + tuple(params.shape[1:]))
+
+
+def _lookup_vjp(g, ans, params, ids):
+    pshape = tuple(params.shape)
+    return IndexedSlices(ops.reshape(g, (-1,) + pshape[1:]), ops.reshape(ids, (-1,)), pshape)
+
+
+_lookup = register("embedding_lookup", _lookup_fwd)
+defvjp(_lookup, _lookup_vjp, None)
+
+
+def _offsets_fwd(xp, indices, num_bags):
+    return _kb.bag_offsets(indices[:, 0], num_bags)
+
+
+# the bag boundaries of a canonically ordered SparseTensor (no gradient)
+_bag_offsets = register("embedding_bag_offsets", _offsets_fwd)
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -126,11 +154,17 @@ def _clip_rows(x, max_norm):
     return x * (float(max_norm) / ops.maximum(norm, float(max_norm)))
 
 
+def _on(x, xp, what):
+    """``x`` as a Tensor on ``xp``'s device: a Tensor already there is kept as it is (so a
+    traced graph sees the input itself), anything else is converted."""
+    if isinstance(x, Tensor) and backend.array_module(x._data) is xp:
+        _ids_array(x, xp, what)  # dtype check
+        return x
+    return _wrap(_ids_array(x, xp, what))
+
+
 def _lookup_one(table, flat_ids):
-    xp = backend.array_module(table._data)
-    n = int(flat_ids.shape[0])
-    offsets = xp.arange(n + 1, dtype=np.int64)
-    return _bag(table, _wrap(flat_ids), _wrap(offsets), None, combiner="sum")
+    return _lookup(table, flat_ids if isinstance(flat_ids, Tensor) else _wrap(flat_ids))
 
 
 def _partition(flat_ids, sizes, strategy):
@@ -189,15 +223,15 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
             raise ValueError(f"embedding_lookup: shards must agree beyond dimension 0, got "
                              f"{tuple(shards[0].shape)} and {tuple(s.shape)}")
     xp = backend.array_module(shards[0]._data)
-    ids_a = _ids_array(ids, xp)
-    shape = tuple(ids_a.shape)
-    flat = ids_a.reshape(-1)
+    ids_t = _on(ids, xp, "ids")
     if len(shards) == 1:
-        out = _lookup_one(shards[0], flat)
+        out = _lookup(shards[0], ids_t)
+        if max_norm is None:
+            return out
+        flat = ops.reshape(out, (-1,) + trailing)
     else:
-        out = _lookup_sharded(shards, flat, partition_strategy, xp)
-    out = _clip_rows(out, max_norm)
-    return ops.reshape(out, shape + trailing)
+        flat = _lookup_sharded(shards, ids_t._data.reshape(-1), partition_strategy, xp)
+    return ops.reshape(_clip_rows(flat, max_norm), tuple(ids_t.shape) + trailing)
 
 
 def _lookup_sharded(shards, flat, strategy, xp):
@@ -221,15 +255,6 @@ def _lookup_sharded(shards, flat, strategy, xp):
     inverse = xp.empty_like(order)
     inverse[order] = xp.arange(order.shape[0], dtype=order.dtype)
     return ops.gather(ops.concat(pieces, axis=0), _wrap(inverse))
-
-
-def _sparse_parts(sp, xp, what):
-    if not isinstance(sp, SparseTensor):
-        raise TypeError(f"{what} must be a SparseTensor, got {type(sp).__name__}")
-    idx = _ids_array(sp.indices, xp, f"{what}.indices")
-    if idx.ndim != 2 or idx.shape[1] < 1:
-        raise ValueError(f"{what}.indices must have shape (nnz, rank), got {tuple(idx.shape)}")
-    return idx
 
 
 def embedding_lookup_sparse(params, sp_ids, sp_weights, partition_strategy="mod", name=None,
@@ -275,8 +300,14 @@ def embedding_lookup_sparse(params, sp_ids, sp_weights, partition_strategy="mod"
         raise ValueError("embedding_lookup_sparse: params must not be an empty list")
     table = _as_tensor(params[0] if sharded else params, "params")
     xp = backend.array_module(table._data)
-    idx = _sparse_parts(sp_ids, xp, "sp_ids")
-    ids = _ids_array(sp_ids.values, xp, "sp_ids.values").reshape(-1)
+    if not isinstance(sp_ids, SparseTensor):
+        raise TypeError(f"sp_ids must be a SparseTensor, got {type(sp_ids).__name__}")
+    idx = _on(sp_ids.indices, xp, "sp_ids.indices")
+    if idx.ndim != 2 or idx.shape[1] < 1:
+        raise ValueError(f"sp_ids.indices must have shape (nnz, rank), got {tuple(idx.shape)}")
+    ids = _on(sp_ids.values, xp, "sp_ids.values")
+    if ids.ndim != 1:
+        ids = ops.reshape(ids, (-1,))
     ds = sp_ids.dense_shape
     ds = ds._data if isinstance(ds, Tensor) else ds
     num_bags = int(np.asarray(ds if isinstance(ds, (np.ndarray, list, tuple))
@@ -292,14 +323,13 @@ def embedding_lookup_sparse(params, sp_ids, sp_weights, partition_strategy="mod"
                              f"values but sp_ids has {ids.shape[0]}")
         if weights.dtype != table.dtype:
             weights = ops.cast(weights, table.dtype)
-    offsets = _wrap(_kb.bag_offsets(idx[:, 0], num_bags))
+    offsets = _bag_offsets(idx, num_bags=num_bags)
     if (sharded and len(params) > 1) or max_norm is not None:
-        rows = embedding_lookup(params, _wrap(ids), partition_strategy, max_norm=max_norm)
+        rows = embedding_lookup(params, ids, partition_strategy, max_norm=max_norm)
         flat = ops.reshape(rows, (int(ids.shape[0]), -1))
-        arange = _wrap(xp.arange(int(ids.shape[0]), dtype=np.int64))
-        out = _bag(flat, arange, offsets, weights, combiner=combiner)
+        out = _bag(flat, None, offsets, weights, combiner=combiner)
         return ops.reshape(out, (num_bags,) + tuple(rows.shape[1:]))
-    return _bag(table, _wrap(ids), offsets, weights, combiner=combiner)
+    return _bag(table, ids, offsets, weights, combiner=combiner)
 
 
 # --- SparseTensor helpers -----------------------------------------------------------------

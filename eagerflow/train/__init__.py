@@ -10,7 +10,7 @@ Example:
     >>> round(float(w.numpy()[0]), 4)
     2.4
 """
-from . import clipping, global_step as _global_step_module, optimizer, optimizers, schedules
+from . import clipping, optimizer, optimizers, schedules
 from .clipping import clip_by_global_norm, clip_by_norm, clip_by_value, global_norm
 from .global_step import (assert_global_step, create_global_step, get_global_step,
                           get_or_create_global_step, global_step)

@@ -27,7 +27,7 @@ from ..autograd.variable import Variable
 from ..kernels import optimizer_updates
 from ..variables.partitioners import PartitionedVariable
 from ..variables.store import get_default_store
-from . import global_step as _gs
+from .global_step import get_global_step
 from .schedules import LearningRateSchedule
 
 __all__ = ["Optimizer", "TrainOp"]
@@ -115,7 +115,7 @@ class Optimizer:
     def _lr(self):
         lr = self._learning_rate
         if isinstance(lr, LearningRateSchedule):
-            step = _gs.get_global_step()
+            step = get_global_step()
             lr = lr(step if step is not None else self._iterations)
         elif callable(lr) and not isinstance(lr, Tensor):
             lr = lr()

@@ -103,3 +103,14 @@ def test_save_and_restore_files(tmp_path):
     it2 = iter(D.range(10).shuffle(4, seed=3))
     it2.restore(str(tmp_path / "state.json"))
     assert [int(x) for x in it2] == rest and len(head + rest) == 10
+
+
+def test_resume_unseeded_shuffle_keeps_later_epochs():
+    it = iter(D.range(20).shuffle(20).repeat(3))  # no seed anywhere
+    head = [int(next(it)) for _ in range(7)]
+    state = json.loads(json.dumps(it.get_state()))
+    rest = [int(x) for x in it]
+    it2 = iter(D.range(20).shuffle(20).repeat(3))  # another random base seed
+    it2.set_state(state)
+    assert [int(x) for x in it2] == rest  # the later epochs too
+    assert sorted(head + rest[:13]) == list(range(20))

@@ -85,3 +85,20 @@ def test_csv_and_parquet(tmp_path):
     assert t.num_rows == 500 and t.column("label").to_pylist() == cols["label"].tolist()
     i1 = np.array(t.column("I1").to_pylist(), dtype=object)
     assert [v is None for v in i1] == np.isnan(cols["I1"]).tolist()
+
+
+def test_record_batches_parse_like_plain_arrays(tmp_path):
+    from eagerflow.io.parse import RecordBatch
+    files, _ = ctr.write_tfrecord(str(tmp_path / "r.tfrecord"), 2500, seed=6, num_shards=2)
+    spec = ctr.feature_spec()
+    for block in (64 << 10, 8 << 20):  # batches across read blocks (gathered) / within one
+        frames = 0
+        for b in TFRecordDataset(files, buffer_size=block).batch(700):
+            assert isinstance(b, RecordBatch)
+            frames += b.frame is not None
+            plain = np.array(list(b), dtype=object)
+            got, want = parse_example(b, spec), parse_example(plain, spec)
+            for k in want:
+                assert got[k].tolist() == want[k].tolist(), k
+            assert parse_example(b[1:3], spec)["label"].tolist() == want["label"][1:3].tolist()
+        assert frames == 4

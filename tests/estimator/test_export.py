@@ -46,7 +46,7 @@ def test_parsing_receiver_export_matches_predict(tmp_path):
         got = sig(examples=_examples(rows))
         want = list(m.predict(lambda: ({"a": rows[:, :1], "b": rows[:, 1:]},),
                               yield_single_examples=False))[0]
-        np.testing.assert_allclose(got["probabilities"], want["probabilities"], rtol=1e-5)
+        np.testing.assert_allclose(got["probabilities"], want["probabilities"].numpy(), rtol=1e-5)
         assert got["classes"].tolist() == want["classes"].tolist()
         assert got["all_classes"].shape == (n, 2)
     cls = loaded.signatures["classification"]
@@ -64,7 +64,7 @@ def test_raw_receiver_and_errors(tmp_path):
     got = sig(a=X[:4, :1], b=X[:4, 1:])
     want = list(m.predict(lambda: ({"a": X[:4, :1], "b": X[:4, 1:]},),
                           yield_single_examples=False))[0]
-    np.testing.assert_allclose(got["logits"], want["logits"], rtol=1e-5)
+    np.testing.assert_allclose(got["logits"], want["logits"].numpy(), rtol=1e-5)
     fresh = est.DNNClassifier([8], cols, model_dir=str(tmp_path / "untrained"))
     with pytest.raises(ValueError, match="Couldn't find trained model"):
         fresh.export_saved_model(str(tmp_path / "x"), recv)

@@ -42,13 +42,19 @@ GRAD_CASES = [
     GradCase(["embedding_bag"], _lookup_sparse(c, wt), P, W, id=f"sparse_{c}_{wt}")
     for c in ("sum", "mean", "sqrtn") for wt in (False, True)
 ] + [
-    GradCase(["embedding_bag"], lambda p: nn.embedding_lookup(p, tensor(IDS.reshape(5, 1))),
-             P, order=2, id="embedding_lookup"),
-    GradCase(["embedding_bag"],
+    GradCase(["embedding_lookup"],
+             lambda p: nn.embedding_lookup(p, tensor(IDS.reshape(5, 1))), P, order=2,
+             id="embedding_lookup"),
+    GradCase(["embedding_lookup"],
              lambda a, b: nn.embedding_lookup([a, b], tensor(IDS), partition_strategy="div"),
              P[:3], P[3:], id="embedding_lookup_sharded"),
-    GradCase(["embedding_bag"], lambda p: nn.embedding_lookup(p, tensor(IDS), max_norm=1.0),
+    GradCase(["embedding_lookup"], lambda p: nn.embedding_lookup(p, tensor(IDS), max_norm=1.0),
              P, id="embedding_lookup_max_norm"),
+    # max_norm takes the unfused path: rows looked up, then bagged in place (ids None)
+    GradCase(["embedding_lookup", "embedding_bag", "embedding_bag_grad"],
+             lambda p, w: nn.embedding_lookup_sparse(p, _sp(tensor(IDS)), _sp(w),
+                                                     combiner="sqrtn", max_norm=1.5),
+             P, W, order=2, id="embedding_bag_rows_in_place"),
 ]
 
 

@@ -73,10 +73,10 @@ def test_weight_gradient_is_indexed_slices():
 
 
 GRAD_CASES = [
-    GradCase(["embedding_bag"], lambda w, b, x: nn.nce_loss(
+    GradCase(["embedding_lookup"], lambda w, b, x: nn.nce_loss(
         w, b, LAB, x, 3, NC, num_true=2, sampled_values=fixed()), WTS, BIAS, INP,
         id="nce_loss"),
-    GradCase(["embedding_bag"], lambda w, b, x: nn.sampled_softmax_loss(
+    GradCase(["embedding_lookup"], lambda w, b, x: nn.sampled_softmax_loss(
         w, b, LAB, x, 3, NC, num_true=2, sampled_values=fixed()), WTS, BIAS, INP,
         id="sampled_softmax_loss"),
 ]

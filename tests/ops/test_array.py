@@ -111,8 +111,11 @@ def test_device_copy_roundtrip_and_gradient():
     np.testing.assert_array_equal(to_numpy(h), to_numpy(x))
     with pytest.raises(ValueError, match="backend must be"):
         ef.ops.array.to_device(x, "tpu")
-    check_grads(lambda t: t.cpu() * 2.0, rand(3), expect_ops=("device_copy",))
+    back = ef.get_backend()  # the result returns to the backend under test
+    check_grads(lambda t: ef.ops.array.to_device(t.cpu() * 2.0, back), rand(3),
+                expect_ops=("device_copy",))
 
 
-GRAD_CASES.append(GradCase("device_copy", lambda x: ef.ops.array.to_device(x, "numpy") * x.cpu(),
-                           rand(3)))
+GRAD_CASES.append(GradCase(
+    "device_copy", lambda x: ef.ops.array.to_device(ef.ops.array.to_device(x, "numpy") * x.cpu(),
+                                                    ef.get_backend()), rand(3)))

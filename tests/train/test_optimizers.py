@@ -284,3 +284,36 @@ def test_bad_inputs_leave_variables_unchanged():
               table)])
         kernels.check_errors()
     assert to_numpy(table)[1, 0] == 2.0
+
+
+def test_estimator_style_model_fn_every_step():
+    """A model_fn run eagerly each step, under the store and a step tape (DESIGN.md #5)."""
+    from eagerflow import layers, metrics
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 3)).astype(np.float32)
+    y = (x @ np.array([1.0, -2.0, 0.5], np.float32))[:, None]
+    store = vs.VariableStore()
+
+    def model_fn(features, labels):
+        h = layers.dense(features, 8, activation="tanh")  # unnamed: dense, dense_1 each step
+        pred = layers.dense(h, 1)
+        loss = ef.reduce_mean(ef.square(pred - labels))
+        opt = train.AdamOptimizer(0.05)  # a new optimizer object every step
+        train_op = opt.minimize(loss, global_step=train.get_or_create_global_step())
+        mse, _ = metrics.mean_squared_error(labels, pred)
+        return loss, train_op, mse
+
+    losses = []
+    for _ in range(60):
+        with store.as_default(), ef.GradientTape():
+            loss, op, _ = model_fn(tensor(x), tensor(y))
+        losses.append(float(to_numpy(loss)))
+    assert losses[-1] < 0.1 * losses[0]
+    assert sorted(store.names()) == sorted([
+        "dense/kernel", "dense/bias", "dense_1/kernel", "dense_1/bias", "global_step",
+        "beta1_power", "beta2_power", "dense/kernel/Adam", "dense/kernel/Adam_1",
+        "dense/bias/Adam", "dense/bias/Adam_1", "dense_1/kernel/Adam",
+        "dense_1/kernel/Adam_1", "dense_1/bias/Adam", "dense_1/bias/Adam_1",
+        "mean_squared_error/total", "mean_squared_error/count"])
+    assert int(to_numpy(store["global_step"])) == 60
+    np.testing.assert_allclose(to_numpy(store["beta1_power"]), 0.9 ** 61, rtol=1e-5)
