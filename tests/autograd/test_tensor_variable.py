@@ -54,15 +54,24 @@ def test_numpy_interop_on_cpu():
     assert np.asarray(x, dtype=np.float64).dtype == np.float64
 
 
-def test_dlpack_roundtrip_with_torch():
-    torch = pytest.importorskip("torch")  # optional peer; the numpy path is tested below
+def test_dlpack_roundtrip_shares_memory():
+    """With torch (CPU or CUDA, matching the backend) when it is installed, else NumPy."""
+    try:
+        import torch
+    except ImportError:
+        torch = None
     x = ef.constant([1.0, 2.0])
-    if ef.get_backend() == "numpy":
+    if torch is not None:
         t = torch.from_dlpack(x)
-        t[0] = 5.0  # shared memory
+        t[0] = 5.0  # shared memory: the tensor sees the write
         assert to_numpy(x)[0] == 5.0
-        back = ef.from_dlpack(torch.arange(3.0))
-        assert to_numpy(back).tolist() == [0.0, 1.0, 2.0]
+        src = torch.arange(3.0, device="cuda" if ef.get_backend() == "cupy" else "cpu")
+        back = ef.from_dlpack(src)
+        assert back.backend == ef.get_backend() and to_numpy(back).tolist() == [0.0, 1.0, 2.0]
+    elif ef.get_backend() == "numpy":
+        view = np.from_dlpack(x)
+        view[0] = 5.0
+        assert to_numpy(x)[0] == 5.0
 
 
 def test_dlpack_from_numpy():
