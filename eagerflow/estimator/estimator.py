@@ -44,7 +44,7 @@ from ..train.session_run_hook import HookRunner, SessionRunHook
 from ..summary import FileWriterCache, SummarySaverHook
 from ..variables.store import VariableStore, get_default_store
 from .inputs import batches, call_input_fn
-from .model_fn import EstimatorSpec, ModeKeys, call_model_fn, model_fn_args
+from .model_fn import ModeKeys, call_model_fn, model_fn_args
 from .run_config import RunConfig
 
 __all__ = ["Estimator", "WarmStartSettings"]

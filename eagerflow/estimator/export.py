@@ -134,7 +134,7 @@ def _new_version_dir(export_dir_base):
 def export_saved_model(estimator, export_dir_base, serving_input_receiver_fn,
                        assets_extra=None, as_text=False, checkpoint_path=None):
     """Implementation of :meth:`Estimator.export_saved_model`; returns the export path (bytes)."""
-    from .estimator import _EstimatorStore, get_default_store
+    from .estimator import _EstimatorStore
     ckpt = checkpoint_path or estimator.latest_checkpoint()
     if ckpt is None:
         raise ValueError(f"Couldn't find trained model at {estimator.model_dir}.")

@@ -13,7 +13,7 @@ from .. import backend
 from ..autograd.sparse_tensor import SparseTensor
 from ..autograd.tensor import Tensor
 
-__all__ = ["FeatureColumn", "DenseColumn", "CategoricalColumn", "IdWeightPair",
+__all__ = ["FeatureColumn", "WrapperColumn", "DenseColumn", "CategoricalColumn", "IdWeightPair",
            "FeatureTransformationCache", "host", "to_sparse_input", "prune_invalid",
            "batch_size_of"]
 
@@ -126,6 +126,30 @@ def deserialize(config):
     if cls is None:
         raise ValueError(f"unknown feature column class {config.get('class_name')!r}")
     return cls.from_config(config["config"])
+
+
+class WrapperColumn(FeatureColumn):
+    """A column built on one other column: its name is the source's plus a suffix, and it
+    parses what the source parses."""
+
+    _source = "categorical_column"
+    _suffix = ""
+
+    @property
+    def source(self):
+        return getattr(self, self._source)
+
+    @property
+    def name(self):
+        return f"{self.source.name}{self._suffix}"
+
+    @property
+    def parents(self):
+        return [self.source]
+
+    @property
+    def parse_example_spec(self):
+        return self.source.parse_example_spec
 
 
 class DenseColumn(FeatureColumn):

@@ -12,7 +12,8 @@ from ..nn.embedding import _bag as embedding_bag_op
 from ..ops.string import bucketize
 from ..train.saver import load_variable
 from ..variables import TruncatedNormal, get_variable
-from .base import CategoricalColumn, DenseColumn, IdWeightPair, host, register_column
+from .base import (CategoricalColumn, DenseColumn, IdWeightPair, WrapperColumn,
+                   register_column)
 from .transform_ops import bag_offsets, bucket_sparse, indicator, prune
 
 __all__ = ["numeric_column", "bucketized_column", "embedding_column",
@@ -101,25 +102,14 @@ def numeric_column(key, shape=(1,), default_value=None, dtype=np.float32, normal
 
 
 @register_column
-class BucketizedColumn(DenseColumn, CategoricalColumn):
+class BucketizedColumn(WrapperColumn, DenseColumn, CategoricalColumn):
     """A numeric column discretised by ``boundaries`` (see :func:`bucketized_column`)."""
 
     _fields = ("source_column", "boundaries")
+    _source, _suffix = "source_column", "_bucketized"
 
     def __init__(self, source_column, boundaries):
         self.source_column, self.boundaries = source_column, tuple(boundaries)
-
-    @property
-    def name(self):
-        return f"{self.source_column.name}_bucketized"
-
-    @property
-    def parents(self):
-        return [self.source_column]
-
-    @property
-    def parse_example_spec(self):
-        return self.source_column.parse_example_spec
 
     @property
     def variable_shape(self):
@@ -170,8 +160,10 @@ def _lookup(table, pair, combiner, max_norm):
 
 
 @register_column
-class EmbeddingColumn(DenseColumn):
+class EmbeddingColumn(WrapperColumn, DenseColumn):
     """Dense embeddings of a categorical column (see :func:`embedding_column`)."""
+
+    _suffix = "_embedding"
 
     _fields = ("categorical_column", "dimension", "combiner", "initializer",
                "ckpt_to_load_from", "tensor_name_in_ckpt", "max_norm", "trainable")
@@ -183,18 +175,6 @@ class EmbeddingColumn(DenseColumn):
         self.combiner, self.initializer = combiner, initializer
         self.ckpt_to_load_from, self.tensor_name_in_ckpt = ckpt_to_load_from, tensor_name_in_ckpt
         self.max_norm, self.trainable = max_norm, trainable
-
-    @property
-    def name(self):
-        return f"{self.categorical_column.name}_embedding"
-
-    @property
-    def parents(self):
-        return [self.categorical_column]
-
-    @property
-    def parse_example_spec(self):
-        return self.categorical_column.parse_example_spec
 
     @property
     def variable_shape(self):
@@ -263,9 +243,7 @@ class SharedEmbeddingColumn(EmbeddingColumn):
                          ckpt_to_load_from, tensor_name_in_ckpt, max_norm, trainable)
         self.shared_embedding_collection_name = shared_embedding_collection_name
 
-    @property
-    def name(self):
-        return f"{self.categorical_column.name}_shared_embedding"
+    _suffix = "_shared_embedding"
 
     @property
     def var_scope_name(self):
@@ -305,25 +283,15 @@ shared_embeddings = shared_embedding_columns
 
 
 @register_column
-class IndicatorColumn(DenseColumn):
+class IndicatorColumn(WrapperColumn, DenseColumn):
     """Multi-hot counts (or summed weights) of a categorical column's ids."""
+
+    _suffix = "_indicator"
 
     _fields = ("categorical_column",)
 
     def __init__(self, categorical_column):
         self.categorical_column = categorical_column
-
-    @property
-    def name(self):
-        return f"{self.categorical_column.name}_indicator"
-
-    @property
-    def parents(self):
-        return [self.categorical_column]
-
-    @property
-    def parse_example_spec(self):
-        return self.categorical_column.parse_example_spec
 
     @property
     def variable_shape(self):

@@ -6,7 +6,6 @@ way: ops build on autograd, never the reverse.
 """
 from ..autograd.registry import get as _get
 from ..autograd.tensor import Tensor as _Tensor
-from ..autograd.tensor import _wrap
 from . import array, creation, indexing, math, products, random, reduce, scan, segment
 from .creation import eye, fill, linspace, ones, range, zeros
 from .indexing import (batch_gather, boolean_mask, gather, gather_nd, getitem, one_hot,

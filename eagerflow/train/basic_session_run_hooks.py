@@ -8,7 +8,6 @@ import time
 
 import numpy as np
 
-from .checkpoint_state import latest_checkpoint  # noqa: F401  (re-exported convenience)
 from .global_step import get_global_step
 from .saver import Saver
 from .session_run_hook import SessionRunArgs, SessionRunHook, scalar

@@ -89,6 +89,31 @@ def _check_columns(cols, what):
     return cols
 
 
+def _linear_model_fn(head, feature_columns, optimizer, sparse_combiner):
+    cols = _check_columns(feature_columns, "feature_columns")
+    lr = min(0.2, 1.0 / math.sqrt(len(cols)))  # TF's default for the linear part
+
+    def model_fn(features, labels, mode):
+        logits = _linear_logits(features, cols, head.logits_dimension, sparse_combiner)
+        opt = get_optimizer(optimizer, lr) if mode == ModeKeys.TRAIN else None
+        return head.create_estimator_spec(features, mode, logits, labels,
+                                          _train_op_fn([(opt, "linear")]))
+    return model_fn
+
+
+def _dnn_model_fn(head, feature_columns, hidden_units, optimizer, activation_fn, dropout_rate):
+    cols = _check_columns(feature_columns, "feature_columns")
+    units = list(hidden_units)
+
+    def model_fn(features, labels, mode):
+        logits = _dnn_logits(features, cols, units, head.logits_dimension, activation_fn,
+                             dropout_rate, mode)
+        opt = get_optimizer(optimizer, 0.05) if mode == ModeKeys.TRAIN else None
+        return head.create_estimator_spec(features, mode, logits, labels,
+                                          _train_op_fn([(opt, "dnn")]))
+    return model_fn
+
+
 class _Canned(Estimator):
     def __init__(self, model_fn, model_dir, config, warm_start_from):
         super().__init__(model_fn, model_dir=model_dir, config=config,
@@ -103,16 +128,9 @@ class LinearClassifier(_Canned):
     def __init__(self, feature_columns, model_dir=None, n_classes=2, weight_column=None,
                  label_vocabulary=None, optimizer="Ftrl", config=None, warm_start_from=None,
                  loss_reduction=SUM_OVER_BATCH_SIZE, sparse_combiner="sum"):
-        cols = _check_columns(feature_columns, "feature_columns")
         head = head_for(n_classes, weight_column, label_vocabulary, loss_reduction)
-        lr = min(0.2, 1.0 / math.sqrt(len(cols)))
-
-        def model_fn(features, labels, mode):
-            logits = _linear_logits(features, cols, head.logits_dimension, sparse_combiner)
-            opt = get_optimizer(optimizer, lr) if mode == ModeKeys.TRAIN else None
-            return head.create_estimator_spec(features, mode, logits, labels,
-                                              _train_op_fn([(opt, "linear")]))
-        super().__init__(model_fn, model_dir, config, warm_start_from)
+        super().__init__(_linear_model_fn(head, feature_columns, optimizer, sparse_combiner),
+                         model_dir, config, warm_start_from)
 
 
 class LinearRegressor(_Canned):
@@ -121,16 +139,9 @@ class LinearRegressor(_Canned):
     def __init__(self, feature_columns, model_dir=None, label_dimension=1, weight_column=None,
                  optimizer="Ftrl", config=None, warm_start_from=None,
                  loss_reduction=SUM_OVER_BATCH_SIZE, sparse_combiner="sum"):
-        cols = _check_columns(feature_columns, "feature_columns")
         head = RegressionHead(label_dimension, weight_column, loss_reduction)
-        lr = min(0.2, 1.0 / math.sqrt(len(cols)))
-
-        def model_fn(features, labels, mode):
-            logits = _linear_logits(features, cols, head.logits_dimension, sparse_combiner)
-            opt = get_optimizer(optimizer, lr) if mode == ModeKeys.TRAIN else None
-            return head.create_estimator_spec(features, mode, logits, labels,
-                                              _train_op_fn([(opt, "linear")]))
-        super().__init__(model_fn, model_dir, config, warm_start_from)
+        super().__init__(_linear_model_fn(head, feature_columns, optimizer, sparse_combiner),
+                         model_dir, config, warm_start_from)
 
 
 class DNNClassifier(_Canned):
@@ -141,17 +152,10 @@ class DNNClassifier(_Canned):
                  weight_column=None, label_vocabulary=None, optimizer="Adagrad",
                  activation_fn=relu, dropout=None, config=None, warm_start_from=None,
                  loss_reduction=SUM_OVER_BATCH_SIZE, batch_norm=False):
-        cols = _check_columns(feature_columns, "feature_columns")
-        units = list(hidden_units)
         head = head_for(n_classes, weight_column, label_vocabulary, loss_reduction)
-
-        def model_fn(features, labels, mode):
-            logits = _dnn_logits(features, cols, units, head.logits_dimension, activation_fn,
-                                 dropout, mode)
-            opt = get_optimizer(optimizer, 0.05) if mode == ModeKeys.TRAIN else None
-            return head.create_estimator_spec(features, mode, logits, labels,
-                                              _train_op_fn([(opt, "dnn")]))
-        super().__init__(model_fn, model_dir, config, warm_start_from)
+        super().__init__(_dnn_model_fn(head, feature_columns, hidden_units, optimizer,
+                                       activation_fn, dropout), model_dir, config,
+                         warm_start_from)
 
 
 class DNNRegressor(_Canned):
@@ -161,17 +165,10 @@ class DNNRegressor(_Canned):
                  weight_column=None, optimizer="Adagrad", activation_fn=relu, dropout=None,
                  config=None, warm_start_from=None, loss_reduction=SUM_OVER_BATCH_SIZE,
                  batch_norm=False):
-        cols = _check_columns(feature_columns, "feature_columns")
-        units = list(hidden_units)
         head = RegressionHead(label_dimension, weight_column, loss_reduction)
-
-        def model_fn(features, labels, mode):
-            logits = _dnn_logits(features, cols, units, head.logits_dimension, activation_fn,
-                                 dropout, mode)
-            opt = get_optimizer(optimizer, 0.05) if mode == ModeKeys.TRAIN else None
-            return head.create_estimator_spec(features, mode, logits, labels,
-                                              _train_op_fn([(opt, "dnn")]))
-        super().__init__(model_fn, model_dir, config, warm_start_from)
+        super().__init__(_dnn_model_fn(head, feature_columns, hidden_units, optimizer,
+                                       activation_fn, dropout), model_dir, config,
+                         warm_start_from)
 
 
 def _combined_model_fn(head, linear_cols, linear_opt, dnn_cols, dnn_opt, hidden_units,
