@@ -9,12 +9,13 @@ from ..autograd.tensor import Tensor, _wrap
 from ..io.parsing_config import FixedLenFeature
 from ..nn import embedding_lookup_sparse
 from ..nn.embedding import _bag as embedding_bag_op
+from ..nn.embedding import _bag_offsets as embedding_bag_offsets_op
 from ..ops.string import bucketize
 from ..train.saver import load_variable
 from ..variables import TruncatedNormal, get_variable
-from .base import (CategoricalColumn, DenseColumn, IdWeightPair, WrapperColumn,
+from .base import (CategoricalColumn, DenseColumn, IdWeightPair, WrapperColumn, host,
                    register_column)
-from .transform_ops import bag_offsets, bucket_sparse, indicator, prune
+from .transform_ops import bucket_sparse, indicator, prune
 
 __all__ = ["numeric_column", "bucketized_column", "embedding_column",
            "shared_embedding_columns", "shared_embeddings", "indicator_column",
@@ -155,8 +156,9 @@ def _lookup(table, pair, combiner, max_norm):
         return embedding_lookup_sparse(table, ids, weights, combiner=combiner,
                                        max_norm=max_norm)
     w = None if weights is None else ops.cast(weights.values, table.dtype)
-    return embedding_bag_op(table, ids.values, bag_offsets(ids.indices, ids.dense_shape), w,
-                            combiner=combiner)
+    offsets = embedding_bag_offsets_op(ids.indices,
+                                       num_bags=int(host(ids.dense_shape).reshape(-1)[0]))
+    return embedding_bag_op(table, ids.values, offsets, w, combiner=combiner)
 
 
 @register_column

@@ -1,6 +1,6 @@
 """The feature columns' id transformations as registered ops, so that an exported model
 turns raw features into ids itself: dense -> sparse, identity and vocabulary ids, pruning,
-bucket ids, indicator counts and embedding-bag offsets. Integer outputs live on the current
+bucket ids and indicator counts. Integer outputs live on the current
 backend; strings stay host object arrays."""
 import numpy as np
 
@@ -8,11 +8,10 @@ from .. import backend
 from ..autograd.registry import register
 from ..autograd.sparse_tensor import SparseTensor
 from ..autograd.tensor import Tensor, _wrap
-from ..kernels import embedding_bag as _kb
 from ..kernels import farmhash, scatter_add
 
 __all__ = ["to_sparse", "identity_ids", "vocab_ids", "prune", "bucket_sparse", "indicator",
-           "bag_offsets", "sparse_components"]
+           "sparse_components"]
 
 
 def _host(a):
@@ -159,11 +158,3 @@ def _indicator_fwd(xp, indices, ids, dense_shape, weights=None, num_buckets=0):
 
 
 indicator = register("fc_indicator", _indicator_fwd)
-
-
-def _offsets_fwd(xp, indices, dense_shape):
-    num_bags = int(backend.to_numpy(dense_shape)[0])
-    return _kb.bag_offsets(indices[:, 0], num_bags)
-
-
-bag_offsets = register("fc_bag_offsets", _offsets_fwd)

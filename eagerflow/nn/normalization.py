@@ -4,8 +4,9 @@ import collections
 
 import numpy as np
 
-from .. import backend, ops
-from ..autograd.tensor import Tensor, _wrap
+from .. import ops
+from ..autograd.registry import defvjp_all, register
+from ..autograd.tensor import Tensor
 from ._common import as_float_tensor, data_format_channels_last, to_tensor
 
 __all__ = ["top_k", "zero_fraction", "l2_loss", "l2_normalize", "moments",
@@ -13,6 +14,27 @@ __all__ = ["top_k", "zero_fraction", "l2_loss", "l2_normalize", "moments",
            "TopKV2"]
 
 TopKV2 = collections.namedtuple("TopKV2", ["values", "indices"])
+
+
+def _top_k_fwd(xp, a, k):
+    key = a.astype(np.int8) if a.dtype.kind == "b" else a
+    # a stable sort of the negated values keeps the lower index first among ties
+    key = -key if key.dtype.kind != "u" else (key.max() - key if key.size else key)
+    idx = xp.argsort(key, axis=-1, kind="stable")[..., :k]
+    return xp.take_along_axis(a, idx, axis=-1), idx.astype(np.int32)
+
+
+def _top_k_vjp(g, ans, inputs, attrs, needs):
+    x = inputs[0]
+    if not needs[0]:
+        return [None]
+    # each selected value's gradient goes back to its position: one_hot(indices) . g
+    hot = ops.one_hot(ans[1], int(x.shape[-1]), dtype=g[0].dtype)      # (..., k, n)
+    return [ops.reduce_sum(hot * ops.expand_dims(g[0], -1), axis=-2)]
+
+
+_top_k = register("top_k", _top_k_fwd, multi=True)
+defvjp_all(_top_k, _top_k_vjp)
 
 
 def top_k(input, k=1, sorted=True, name=None):
@@ -45,15 +67,8 @@ def top_k(input, k=1, sorted=True, name=None):
     n = x.shape[-1]
     if not 0 <= k <= n:
         raise ValueError(f"top_k: k must be in [0, {n}] (the last dimension), got {k}")
-    xp = backend.array_module(x._data)
-    a = x._data
-    if a.dtype.kind == "b":
-        a = a.astype(np.int8)
-    # a stable sort of the negated values keeps the lower index first among ties
-    key = -a if a.dtype.kind != "u" else (a.max() - a if a.size else a)
-    idx = xp.argsort(key, axis=-1, kind="stable")[..., :k]
-    values = ops.take_along_axis(x, _wrap(idx), axis=-1)
-    return TopKV2(values, _wrap(idx.astype(np.int32)))
+    values, indices = _top_k(x, k=k)
+    return TopKV2(values, indices)
 
 
 def zero_fraction(value, name=None):

@@ -7,16 +7,20 @@ are combined along the last dimension.
 Dropping entries would change the number of ids, which on the GPU means reading a size back
 from the device. Instead an invalid entry keeps its place with weight 0 and id 0: it adds
 nothing to the sum, the weight sum or the sum of squares, so every combiner gives what the
-pruned lookup gives, and the ``IndexedSlices`` gradient only carries zero rows for it.
+pruned lookup gives, and the ``IndexedSlices`` gradient only carries zero rows for it. It
+is all eagerflow ops, so an exported model replays it for any batch.
 """
 import numpy as np
 
 from .. import backend, ops
+from ..autograd.registry import get as _get_op
 from ..autograd.sparse_tensor import SparseTensor
 from ..autograd.tensor import Tensor, _wrap
-from .embedding import _as_tensor, _ids_array, embedding_lookup, embedding_lookup_sparse
+from .embedding import _as_tensor, _on, embedding_lookup, embedding_lookup_sparse
 
 __all__ = ["safe_embedding_lookup_sparse"]
+
+_segment_sum = _get_op("unsorted_segment_sum")
 
 
 def _host_shape(ds):
@@ -71,17 +75,18 @@ def safe_embedding_lookup_sparse(embedding_weights, sparse_ids, sparse_weights=N
     if len(shape) < 2:
         raise ValueError(f"safe_embedding_lookup_sparse: sparse_ids must have rank >= 2, got "
                          f"dense shape {list(shape)}")
-    idx = _ids_array(sparse_ids.indices, xp, "sparse_ids.indices")
-    ids = _ids_array(sparse_ids.values, xp, "sparse_ids.values").reshape(-1)
+    # all of it in eagerflow ops, so an exported graph replays it for any batch
+    idx = _on(sparse_ids.indices, xp, "sparse_ids.indices")
+    ids = _on(sparse_ids.values, xp, "sparse_ids.values")
     batch = int(np.prod(shape[:-1]))
     if len(shape) > 2:
         # rows of the leading dims, row-major, keep the canonical order
         strides = np.cumprod((1,) + shape[-2:0:-1])[::-1].astype(np.int64)
-        rows = (idx[:, :-1] * xp.asarray(strides)).sum(axis=1)
+        rows = ops.reduce_sum(idx[:, :-1] * _wrap(xp.asarray(strides)), axis=1)
     else:
         rows = idx[:, 0]
-    flat_idx = xp.stack([rows, idx[:, -1]], axis=1)
-    valid = ids >= 0
+    flat_idx = ops.stack([rows, idx[:, -1]], axis=1)
+    valid = ops.greater_equal(ids, 0)
     if sparse_weights is not None:
         if not isinstance(sparse_weights, SparseTensor):
             raise TypeError("safe_embedding_lookup_sparse: sparse_weights must be a "
@@ -89,19 +94,20 @@ def safe_embedding_lookup_sparse(embedding_weights, sparse_ids, sparse_weights=N
         w = _as_tensor(sparse_weights.values, "sparse_weights.values")
         if w.dtype != table.dtype:
             w = ops.cast(w, table.dtype)
-        valid = valid & (w._data > 0)
-        weights = ops.where(_wrap(valid), w, ops.zeros_like(w))
+        valid = ops.logical_and(valid, ops.greater(w, 0.0))
+        weights = ops.where(valid, w, ops.zeros_like(w))
     else:
-        weights = _wrap(valid.astype(table.dtype))
-    safe_ids = xp.where(valid, ids, 0)
+        weights = ops.cast(valid, table.dtype)
+    safe_ids = ops.where(valid, ids, ops.zeros_like(ids))
     dense = np.asarray([batch, shape[-1]], np.int64)
     out = embedding_lookup_sparse(
-        embedding_weights, SparseTensor(flat_idx, _wrap(safe_ids), dense),
+        embedding_weights, SparseTensor(flat_idx, safe_ids, dense),
         SparseTensor(flat_idx, weights, dense), partition_strategy, combiner=combiner,
         max_norm=max_norm)
     if default_id is not None:
-        counts = ops.unsorted_segment_sum(_wrap(valid.astype(table.dtype)), _wrap(rows),
-                                          batch)
+        # the registered op itself: ops.unsorted_segment_sum hands the op the raw ids array,
+        # which a trace would freeze as a constant
+        counts = _segment_sum(ops.cast(valid, table.dtype), rows, num_segments=batch)
         empty = ops.cast(ops.equal(counts, ops.zeros_like(counts)), table.dtype)
         fill = embedding_lookup(embedding_weights, _wrap(xp.asarray([int(default_id)])),
                                 partition_strategy, max_norm=max_norm)

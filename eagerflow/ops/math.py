@@ -423,6 +423,8 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
 
 
 def _cast_fwd(xp, a, dtype):
+    if not hasattr(a, "astype"):  # a Python scalar or list
+        return xp.asarray(a, dtype=dtype)
     return a.astype(dtype, copy=False) if a.dtype != dtype else a
 
 

@@ -96,7 +96,8 @@ def _make_sorted(reduction):
 
 def _make_unsorted(reduction):
     def fn(data, segment_ids, num_segments, name=None):
-        ids = _ids_array(segment_ids, data)
+        # a Tensor of ids stays a Tensor, so export tracing sees it as an op input
+        ids = segment_ids if isinstance(segment_ids, Tensor) else _ids_array(segment_ids, data)
         n = int(num_segments.numpy() if isinstance(num_segments, Tensor) else num_segments)
         if n < 0:
             raise ValueError(f"unsorted_segment_{reduction}: num_segments must be >= 0, got {n}")

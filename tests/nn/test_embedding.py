@@ -265,3 +265,31 @@ def test_safe_lookup_gradient_and_sharding():
     check_grads(fn, shards[0], shards[1], np.array([0.5, 1.0, 2.0]))
     got = to_numpy(fn(tensor(shards[0]), tensor(shards[1]), tensor(np.array([0.5, 1.0, 2.0]))))
     np.testing.assert_allclose(got, np.stack([P[4], P[0], P[1]]), rtol=1e-12)
+
+
+def test_lookups_trace_into_a_graph_with_a_dynamic_batch():
+    # every batch-dependent input goes through an op, so export can replay the lookups
+    from eagerflow.saved_model.tracer import trace_graph
+    table = ef.Variable(backend.to_device(P), name="emb")
+
+    def sparse(indices, values):
+        sp = ef.SparseTensor(indices, values, np.array([int(indices.shape[0]) // 2, 2]))
+        return nn.embedding_lookup_sparse(table, sp, None, combiner="sqrtn"), \
+            nn.embedding_lookup(table, values)
+
+    def make(b):
+        idx = np.stack([np.repeat(np.arange(b), 2), np.tile([0, 1], b)], 1)
+        return tensor(idx), tensor(np.arange(2 * b) % 6)
+
+    graph, consts, _, _ = trace_graph(sparse, make)
+    ops_run = [n["op"] for n in graph["nodes"]]
+    assert ops_run == ["embedding_bag_offsets", "embedding_bag", "embedding_lookup"]
+    assert graph["nodes"][0]["attrs"]["num_bags"] == {"__batch__": 1}
+    assert not consts
+
+    def safe(indices, values):
+        sp = ef.SparseTensor(indices, values - 1, np.array([int(indices.shape[0]) // 2, 2]))
+        return nn.safe_embedding_lookup_sparse(table, sp, default_id=3)
+
+    graph, _, _, _ = trace_graph(safe, make)   # raises TraceError if anything left the graph
+    assert "embedding_bag" in [n["op"] for n in graph["nodes"]]

@@ -11,7 +11,7 @@ X = R.standard_normal((3, 4, 5, 2))
 V = R.permutation(20).reshape(4, 5) * 0.37
 
 GRAD_CASES = [
-    GradCase([], lambda x: nn.top_k(x, 3).values, V, id="top_k"),
+    GradCase(["top_k"], lambda x: nn.top_k(x, 3).values, V, order=2, id="top_k"),
     GradCase([], nn.l2_loss, X, order=2, id="l2_loss"),
     GradCase([], lambda x: nn.l2_normalize(x, axis=-1), X, order=2, id="l2_normalize"),
     # order 1 only: TF stops the gradient through the mean inside the variance, so the

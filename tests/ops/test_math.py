@@ -288,3 +288,8 @@ def _np_unbroadcast(g, shape):
 
 
 BINARY_REFS = [(n, r) for n, r, _, _ in BINARY]
+
+
+def test_cast_of_python_values():
+    assert ef.cast(2.5, ef.int32).numpy().tolist() == 2
+    assert ef.cast([1, 2], ef.float32).dtype == np.float32
