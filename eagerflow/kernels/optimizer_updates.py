@@ -28,7 +28,7 @@ from numba import njit, prange
 from eagerflow import backend
 from eagerflow.backend import _cupy
 
-from . import device_errors
+from . import device_errors, optimizer_updates_vec
 from .scatter_add import scatter_add_new
 
 __all__ = ["RULES", "INDEX_PAD", "deduplicate_rows", "apply_dense", "apply_sparse", "apply_dense_cpu", "apply_sparse_cpu",
@@ -353,15 +353,26 @@ def apply_sparse_cpu(rule, var, slots, indices, grad, lr, **hyper):
 _gpu_kernels = {}
 
 
+def _gpu_layout(rule):
+    """(slot names, body, array hyperparameter names, scalar names) of the GPU kernels."""
+    names, hnames, body = RULES[rule]
+    scalars = [n for n in hnames if n not in _ARRAY_HYPER]
+    arrays = ["lr"] + [n for n in hnames if n in _ARRAY_HYPER]
+    if rule == "adam":
+        # lr_t is the same for every element: computed once (see _gpu_args), which spares
+        # each element a sqrt and a division
+        arrays = ["alpha"]
+        body = body.replace("T alpha = lr * sqrt(1 - b2p) / (1 - b1p);", "")
+    return names, body, arrays, scalars
+
+
 def _gpu_kernel(rule, dtype, sparse):
     key = (rule, np.dtype(dtype).name, sparse)
     kern = _gpu_kernels.get(key)
     if kern is not None:
         return kern
     cp = _cupy.load()
-    names, hnames, body = RULES[rule]
-    scalars = [n for n in hnames if n not in _ARRAY_HYPER]
-    arrays = ["lr"] + [n for n in hnames if n in _ARRAY_HYPER]
+    names, body, arrays, scalars = _gpu_layout(rule)
     pre = "".join(f"const T {n} = {n}_arr[0];\n" for n in arrays)
     sc = "".join(f", T {n}" for n in scalars)
     ar = "".join(f", raw T {n}_arr" for n in arrays)
@@ -385,12 +396,21 @@ def _gpu_kernel(rule, dtype, sparse):
     return kern
 
 
+_alpha_kernel = []
+
+
 def _gpu_args(rule, var, lr, hyper):
     cp = _cupy.load()
     _, hnames, _ = RULES[rule]
     arrays = [cp.asarray(lr, dtype=var.dtype).reshape(1)]
     arrays += [cp.asarray(hyper[n], dtype=var.dtype).reshape(1) for n in hnames
                if n in _ARRAY_HYPER]
+    if rule == "adam":
+        if not _alpha_kernel:
+            _alpha_kernel.append(cp.ElementwiseKernel(
+                "T lr, T b1p, T b2p", "T alpha", "alpha = lr * sqrt(1 - b2p) / (1 - b1p)",
+                "ef_adam_alpha"))
+        arrays = [_alpha_kernel[0](*arrays)]
     scalars = [var.dtype.type(hyper[n]) for n in hnames if n not in _ARRAY_HYPER]
     return arrays, scalars
 
@@ -404,6 +424,11 @@ def apply_dense_gpu(rule, var, slots, grad, lr, **hyper):
     cp = _cupy.load()
     g = cp.ascontiguousarray(grad.astype(var.dtype, copy=False))
     arrays, scalars = _gpu_args(rule, var, lr, hyper)
+    if optimizer_updates_vec.vector_ok(var, [g, var, *slots]):
+        names, body, anames, snames = _gpu_layout(rule)
+        optimizer_updates_vec.apply_dense_vec(rule, var.dtype, names, body, anames, snames,
+                                              var, slots, g, arrays, scalars)
+        return
     _gpu_kernel(rule, var.dtype, False)(g, *arrays, *scalars, var, *slots)
 
 
