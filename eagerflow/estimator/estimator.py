@@ -26,7 +26,6 @@ Example:
 """
 import logging
 import os
-import re
 import tempfile
 
 import numpy as np
@@ -39,7 +38,8 @@ from ..train.basic_session_run_hooks import (CheckpointSaverHook, LoggingTensorH
                                              NanTensorHook, StepCounterHook, StopAtStepHook)
 from ..train.checkpoint_state import latest_checkpoint
 from ..train.global_step import get_or_create_global_step
-from ..train.saver import CheckpointReader, Saver, load_checkpoint
+from ..train.restore import RestoreOnCreate, Snapshots, WarmStartSettings
+from ..train.saver import Saver, load_checkpoint
 from ..train.session_run_hook import HookRunner, SessionRunHook
 from ..summary import FileWriterCache, SummarySaverHook
 from ..variables.store import VariableStore, get_default_store
@@ -52,67 +52,20 @@ __all__ = ["Estimator", "WarmStartSettings"]
 log = logging.getLogger("eagerflow")
 
 
-class WarmStartSettings:
-    """Initialise matching variables from another checkpoint when training starts fresh.
-
-    Args:
-        ckpt_to_initialize_from: a checkpoint prefix or a directory.
-        vars_to_warm_start: a regex (or list of names/regexes) of variable names.
-        var_name_to_prev_var_name: optional renames, new name -> name in the checkpoint.
-    """
-
-    def __init__(self, ckpt_to_initialize_from, vars_to_warm_start=".*",
-                 var_name_to_vocab_info=None, var_name_to_prev_var_name=None):
-        self.ckpt_to_initialize_from = ckpt_to_initialize_from
-        if isinstance(vars_to_warm_start, str):
-            vars_to_warm_start = [vars_to_warm_start]
-        self.patterns = [re.compile(p) for p in (vars_to_warm_start or [])]
-        self.renames = dict(var_name_to_prev_var_name or {})
-
-    def source_name(self, name):
-        if not any(p.match(name) for p in self.patterns):
-            return None
-        return self.renames.get(name, name)
-
-
 class _EstimatorStore(VariableStore):
-    """A variable store that restores variables as they are created and can roll them back
-    to their first values (the build pass)."""
+    """A fresh store whose variables are restored from ``checkpoint`` (or warm-started) as
+    ``model_fn`` creates them, and whose build pass can be rolled back."""
 
     def __init__(self, checkpoint=None, warm_start=None):
         super().__init__()
-        self._reader = CheckpointReader(checkpoint) if checkpoint else None
-        self._warm = warm_start
-        self._warm_reader = (CheckpointReader(warm_start.ckpt_to_initialize_from)
-                             if warm_start is not None else None)
+        RestoreOnCreate(self, checkpoint, warm_start).attach()
         self._snapshots = None
 
-    def _register(self, name, var, *args, **kwargs):
-        super()._register(name, var, *args, **kwargs)
-        value = None
-        if self._reader is not None and self._reader.has_tensor(name):
-            value = self._reader.get_tensor(name)
-            where = self._reader.prefix
-        elif self._warm_reader is not None:
-            src = self._warm.source_name(name)
-            if src is not None and self._warm_reader.has_tensor(src):
-                value = self._warm_reader.get_tensor(src)
-                where = self._warm_reader.prefix
-        if value is not None:
-            if tuple(value.shape) != tuple(var.shape):
-                raise ValueError(f"variable {name} has shape {tuple(var.shape)} but checkpoint "
-                                 f"{where} holds shape {tuple(value.shape)}")
-            target = "numpy" if backend.array_module(var._data) is np else "cupy"
-            var.assign(backend.to_device(value.astype(var.dtype, copy=False), target))
-        if self._snapshots is not None:
-            self._snapshots.append((var, var._data.copy()))
-
     def start_snapshots(self):
-        self._snapshots = []
+        self._snapshots = Snapshots(self)
 
     def roll_back(self):
-        for var, value in self._snapshots:
-            var.assign(value)
+        self._snapshots.roll_back()
         self._snapshots = None
 
 

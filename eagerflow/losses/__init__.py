@@ -10,9 +10,11 @@ from .loss_functions import (absolute_difference, cosine_distance, hinge_loss, h
                              log_loss, mean_pairwise_squared_error, mean_squared_error,
                              sigmoid_cross_entropy, softmax_cross_entropy,
                              sparse_softmax_cross_entropy)
+from ..variables.store import get_regularization_loss, get_regularization_losses
 from .reduction import Reduction, compute_weighted_loss
 
 __all__ = ["Reduction", "compute_weighted_loss", "absolute_difference", "cosine_distance",
            "hinge_loss", "huber_loss", "log_loss", "mean_pairwise_squared_error",
            "mean_squared_error", "sigmoid_cross_entropy", "softmax_cross_entropy",
-           "sparse_softmax_cross_entropy"]
+           "sparse_softmax_cross_entropy", "get_regularization_loss",
+           "get_regularization_losses"]

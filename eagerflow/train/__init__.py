@@ -37,3 +37,60 @@ __all__ = [
     "cosine_decay_restarts", "exponential_decay", "inverse_time_decay", "linear_warmup",
     "natural_exp_decay", "piecewise_constant", "polynomial_decay",
 ]
+
+# --- the rest of tf.train: checkpoints, hooks, protos and the TF1 session loop ---------------
+from . import restore, saver  # noqa: E402
+from ..io import (BytesList, Example, Feature, FeatureList, FeatureLists, Features,  # noqa: E402
+                  FloatList, Int64List, SequenceExample)
+from .basic_session_run_hooks import (CheckpointSaverHook, CheckpointSaverListener,  # noqa: E402
+                                      FinalOpsHook, LoggingTensorHook,
+                                      NanLossDuringTrainingError, NanTensorHook,
+                                      SecondOrStepTimer, StepCounterHook, StopAtStepHook)
+from .checkpoint_state import (CheckpointState, get_checkpoint_state,  # noqa: E402
+                               latest_checkpoint, update_checkpoint_state)
+from .saver import (CheckpointReader, NewCheckpointReader, Saver,  # noqa: E402
+                    checkpoint_exists, list_variables, load_checkpoint, load_variable)
+from .session_run_hook import (SessionRunArgs, SessionRunContext, SessionRunHook,  # noqa: E402
+                               SessionRunValues)
+
+# Names whose implementation lives in packages above train (the session loop needs summaries
+# and the Estimator's machinery; the input helpers need data; write_graph needs the tracer):
+# resolved on first use so that importing train stays one-way.
+_LATER = {
+    "MonitoredTrainingSession": "eagerflow.estimator.monitored_session",
+    "MonitoredSession": "eagerflow.estimator.monitored_session",
+    "SingularMonitoredSession": "eagerflow.estimator.monitored_session",
+    "ChiefSessionCreator": "eagerflow.estimator.monitored_session",
+    "Scaffold": "eagerflow.estimator.monitored_session",
+    "Supervisor": "eagerflow.estimator.monitored_session",
+    "basic_train_loop": "eagerflow.estimator.monitored_session",
+    "SummarySaverHook": "eagerflow.summary",
+    "string_input_producer": "eagerflow.data.legacy_input",
+    "match_filenames_once": "eagerflow.data.legacy_input",
+    "batch": "eagerflow.data.legacy_input",
+    "shuffle_batch": "eagerflow.data.legacy_input",
+    "write_graph": "eagerflow.saved_model.graph_io",
+    "summary_iterator": "eagerflow.summary",
+}
+
+
+def __getattr__(name):
+    module = _LATER.get(name)
+    if module is None:
+        raise AttributeError(f"module 'eagerflow.train' has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ += [
+    "restore", "saver", "BytesList", "Example", "Feature", "FeatureList", "FeatureLists",
+    "Features", "FloatList", "Int64List", "SequenceExample", "CheckpointSaverHook",
+    "CheckpointSaverListener", "FinalOpsHook", "LoggingTensorHook",
+    "NanLossDuringTrainingError", "NanTensorHook", "SecondOrStepTimer", "StepCounterHook",
+    "StopAtStepHook", "CheckpointState", "get_checkpoint_state", "latest_checkpoint",
+    "update_checkpoint_state", "CheckpointReader", "NewCheckpointReader", "Saver",
+    "checkpoint_exists", "list_variables", "load_checkpoint", "load_variable",
+    "SessionRunArgs", "SessionRunContext", "SessionRunHook", "SessionRunValues",
+] + list(_LATER)

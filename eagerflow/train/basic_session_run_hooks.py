@@ -181,6 +181,8 @@ class StepCounterHook(SessionRunHook):
         return SessionRunArgs(get_global_step())
 
     def after_run(self, run_context, run_values):
+        if run_values.results is None:  # no global step (yet): nothing to count
+            return
         step = int(scalar(run_values.results))
         if self._timer.should_trigger_for_step(step):
             elapsed = self._timer.update_last_triggered_step(step)

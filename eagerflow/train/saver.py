@@ -26,7 +26,7 @@ from .. import backend
 from ..autograd.variable import Variable
 from .checkpoint_state import atomic_write, get_checkpoint_state, update_checkpoint_state
 
-__all__ = ["Saver", "checkpoint_exists", "list_variables", "load_variable", "load_checkpoint",
+__all__ = ["Saver", "NewCheckpointReader", "checkpoint_exists", "list_variables", "load_variable", "load_checkpoint",
            "CheckpointReader", "NotFoundError"]
 
 DATA_SUFFIX = ".safetensors"
@@ -90,6 +90,11 @@ class CheckpointReader:
     @property
     def global_step(self):
         return self._index.get("global_step")
+
+
+def NewCheckpointReader(filepattern):  # noqa: N802  (TF1's name)
+    """TF1's ``tf.train.NewCheckpointReader``: a :class:`CheckpointReader`."""
+    return CheckpointReader(filepattern)
 
 
 def load_checkpoint(ckpt_dir_or_file):

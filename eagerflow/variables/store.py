@@ -78,6 +78,7 @@ class VariableStore:
         self._scope_counts = {}
         self._lock = threading.RLock()
         self.root_reuse = reuse
+        self._creation_hooks = []
 
     # --- default-store stack ----------------------------------------------------------
     @contextlib.contextmanager
@@ -210,6 +211,12 @@ class VariableStore:
             return a.astype(dtype, copy=False)
         return make, shape, dtype
 
+    def add_creation_hook(self, fn):
+        """Calls ``fn(name, variable)`` right after each new variable is created (checkpoint
+        restoration on creation, snapshots); returns a function that removes the hook."""
+        self._creation_hooks.append(fn)
+        return lambda: self._creation_hooks.remove(fn) if fn in self._creation_hooks else None
+
     def _register(self, name, var, make, regularizer, collections, owner=None):
         self._vars[name] = var
         self._initializers[name] = make
@@ -223,6 +230,8 @@ class VariableStore:
             self.add_to_collection(key, var)
         if var.trainable:
             self.add_to_collection(GraphKeys.TRAINABLE_VARIABLES, var)
+        for hook in list(self._creation_hooks):
+            hook(name, var)
 
     def _get_partitioned(self, name, shape, dtype, initializer, regularizer, trainable,
                          collections, partitioner, reuse):

@@ -1,0 +1,124 @@
+"""TF1-style programs: MonitoredTrainingSession with hooks and checkpoints (train, stop,
+resume), Scaffold.init_fn, Supervisor/basic_train_loop, write_graph, errors."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import eagerflow as ef
+from eagerflow import train
+from eagerflow.variables import VariableStore, get_variable, zeros_initializer
+
+
+def _program(ckpt_dir, last_step, hooks=()):
+    """A TF1 program: variables, a step function, a monitored session loop."""
+    w = get_variable("w", [2], initializer=zeros_initializer())
+    step = train.get_or_create_global_step()
+    target = ef.constant([1.0, -2.0])
+
+    def train_step():
+        loss = lambda: ef.reduce_sum(ef.square(w - target))  # noqa: E731
+        train.GradientDescentOptimizer(0.1).minimize(loss, global_step=step)
+        return {"loss": loss(), "step": step}
+
+    results = []
+    with train.MonitoredTrainingSession(
+            checkpoint_dir=ckpt_dir, save_checkpoint_steps=5, save_summaries_steps=2,
+            log_step_count_steps=5,
+            hooks=[train.StopAtStepHook(last_step=last_step)] + list(hooks)) as sess:
+        while not sess.should_stop():
+            results.append(sess.run(train_step))
+    return w, step, results
+
+
+def test_trains_stops_and_resumes(tmp_path):
+    d = str(tmp_path)
+    with VariableStore().as_default():
+        w, step, res = _program(d, 12)
+        assert int(step.numpy()) == 12 and len(res) == 12
+        assert res[-1]["loss"] < res[0]["loss"] and int(res[-1]["step"]) == 12
+        w12 = w.numpy().copy()
+    assert os.path.basename(train.latest_checkpoint(d)) == "model.ckpt-12"
+    with VariableStore().as_default():  # a new process: restored, then 8 more steps
+        w, step, res = _program(d, 20)
+        assert len(res) == 8 and int(step.numpy()) == 20
+        assert np.abs(w.numpy() - [1.0, -2.0]).max() < np.abs(w12 - [1.0, -2.0]).max()
+    from eagerflow import summary
+    summary.FileWriterCache.clear()
+    tags = {v.tag for f in summary.event_files(d) for e in summary.summary_iterator(f)
+            for v in e.summary.value}
+    assert {"loss", "global_step/sec"} <= tags
+
+
+def test_scaffold_init_fn_runs_only_without_checkpoint(tmp_path):
+    calls = []
+    with VariableStore().as_default():
+        get_variable("v", [1], initializer=zeros_initializer())
+        train.get_or_create_global_step()
+        sc = train.Scaffold(init_fn=lambda scaffold, sess: calls.append("init"))
+        with train.MonitoredTrainingSession(checkpoint_dir=str(tmp_path), scaffold=sc,
+                                            save_checkpoint_steps=1) as sess:
+            sess.run(lambda: None)
+        with train.MonitoredTrainingSession(checkpoint_dir=str(tmp_path), scaffold=sc) as sess:
+            pass
+    assert calls == ["init"]
+
+
+def test_end_of_input_stops_cleanly_and_closed_session_errors():
+    from eagerflow.io.errors import OutOfRangeError
+    batches = iter([1, 2, 3])
+    seen = []
+
+    def step():
+        seen.append(next(batches))  # StopIteration ends the loop, as OutOfRangeError does
+
+    with VariableStore().as_default():
+        with train.MonitoredTrainingSession() as sess:
+            while not sess.should_stop():
+                sess.run(step)
+        assert seen == [1, 2, 3]
+        with pytest.raises(RuntimeError, match="closed Session"):
+            sess.run(step)
+        with train.MonitoredTrainingSession() as sess:
+            raise OutOfRangeError("end of input")  # suppressed, as TF's session does
+        with pytest.raises(TypeError, match="cannot fetch"):
+            with train.MonitoredTrainingSession() as sess:
+                sess.run([object()])
+
+
+def test_run_step_fn_and_fetch_structures():
+    with VariableStore().as_default():
+        v = get_variable("v", [2], initializer=zeros_initializer())
+        with train.SingularMonitoredSession() as sess:
+            out = sess.run({"v": v, "c": lambda: ef.constant(3.0)})
+            assert out["v"].tolist() == [0.0, 0.0] and float(out["c"]) == 3.0
+            got = sess.run_step_fn(lambda ctx: ctx.run_with_hooks(lambda: ef.constant(1.0)))
+            assert float(got) == 1.0
+
+
+def test_supervisor_basic_train_loop(tmp_path):
+    with VariableStore().as_default():
+        step = train.get_or_create_global_step()
+        sv = train.Supervisor(logdir=str(tmp_path), save_model_secs=0)
+
+        def train_step_fn(sess, inc):
+            step.assign_add(inc)
+            if int(step.numpy()) >= 6:
+                sv.request_stop()
+        train.basic_train_loop(sv, train_step_fn, args=(2,))
+        assert int(step.numpy()) == 6
+
+
+def test_write_graph(tmp_path):
+    w = ef.Variable([[2.0]], name="w")
+
+    @ef.function(input_signature=[ef.TensorSpec([None, 1], ef.float32, name="x")])
+    def f(x):
+        return {"y": x @ w}
+    path = train.write_graph(f, str(tmp_path), "graph.json")
+    g = json.loads(open(path).read())
+    assert [n["op"] for n in g["nodes"]] == ["matmul"] and g["variables"] == ["w"]
+    assert train.write_graph(f, str(tmp_path), "graph.bin", as_text=False).endswith(".bin")
+    with pytest.raises(TypeError, match="write_graph"):
+        train.write_graph(42, str(tmp_path), "x")
