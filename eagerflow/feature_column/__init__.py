@@ -24,7 +24,7 @@ from .dense import (BucketizedColumn, EmbeddingColumn, IndicatorColumn, NumericC
                     SharedEmbeddingColumn, bucketized_column, embedding_column,
                     indicator_column, numeric_column, shared_embedding_columns,
                     shared_embeddings)
-from .input_layer import input_layer, linear_model, make_parse_example_spec
+from .input_layer import DenseFeatures, input_layer, linear_model, make_parse_example_spec
 
 serialize_feature_column = serialize
 deserialize_feature_column = deserialize
@@ -36,7 +36,7 @@ __all__ = [
     "categorical_column_with_vocabulary_list", "categorical_column_with_vocabulary_file",
     "weighted_categorical_column", "crossed_column", "numeric_column", "bucketized_column",
     "embedding_column", "shared_embedding_columns", "shared_embeddings", "indicator_column",
-    "input_layer", "linear_model", "make_parse_example_spec", "NumericColumn",
+    "input_layer", "linear_model", "make_parse_example_spec", "DenseFeatures", "NumericColumn",
     "BucketizedColumn", "EmbeddingColumn", "SharedEmbeddingColumn", "IndicatorColumn",
     "HashedCategoricalColumn", "IdentityCategoricalColumn", "VocabularyListCategoricalColumn",
     "VocabularyFileCategoricalColumn", "WeightedCategoricalColumn", "CrossedColumn",

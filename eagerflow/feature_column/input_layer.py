@@ -6,9 +6,9 @@ import numpy as np
 from .. import ops
 from ..variables import get_variable, variable_scope, zeros_initializer
 from .base import CategoricalColumn, DenseColumn, FeatureTransformationCache
-from .dense import SharedEmbeddingColumn, _lookup
+from .dense import SharedEmbeddingColumn, _lookup, numeric_column  # noqa: F401 (doctest)
 
-__all__ = ["input_layer", "linear_model", "make_parse_example_spec"]
+__all__ = ["input_layer", "linear_model", "make_parse_example_spec", "DenseFeatures"]
 
 
 def _check_columns(feature_columns, what):
@@ -50,9 +50,13 @@ def input_layer(features, feature_columns, weight_collections=None, trainable=Tr
             raise ValueError(f"Items of feature_columns must be a _DenseColumn. You can wrap a "
                              f"categorical column with an embedding_column or "
                              f"indicator_column. Given: {c}")
+    return _dense_concat(features, cols, "input_layer", cols_to_vars, cols_to_output_tensors)
+
+
+def _dense_concat(features, cols, scope, cols_to_vars=None, cols_to_output_tensors=None):
     cache = FeatureTransformationCache(features)
     outputs = []
-    with variable_scope(None, default_name="input_layer"):
+    with variable_scope(None, default_name=scope):
         for c in cols:
             # a shared table is found again by its collection name; other columns get
             # TF1's unique default scope
@@ -71,8 +75,34 @@ def input_layer(features, feature_columns, weight_collections=None, trainable=Tr
                          f"Batch size of columns ({', '.join(sizes)}): "
                          f"({', '.join(str(v) for v in sizes.values())})")
     if cols_to_vars is not None:
-        _fill_vars(cols_to_vars, cols, "input_layer")
+        _fill_vars(cols_to_vars, cols, scope)
     return ops.concat(outputs, axis=1) if len(outputs) > 1 else outputs[0]
+
+
+class DenseFeatures:
+    """A layer object producing :func:`input_layer`'s output (``tf.keras.layers.DenseFeatures``
+    / TF2's ``DenseFeatures``); variables live under ``<name>/<column>/``.
+
+    Example:
+        >>> import numpy as np
+        >>> from eagerflow.variables import VariableStore
+        >>> layer = DenseFeatures([numeric_column("x", shape=2)])
+        >>> with VariableStore().as_default():
+        ...     layer({"x": np.ones((3, 2))}).shape.as_list()
+        [3, 2]
+    """
+
+    def __init__(self, feature_columns, trainable=True, name=None):
+        self._cols = _check_columns(feature_columns, "DenseFeatures")
+        for c in self._cols:
+            if not isinstance(c, DenseColumn):
+                raise ValueError(f"Items of feature_columns must be a DenseColumn. Given: {c}")
+        self.trainable = trainable
+        self.name = name or "dense_features"
+
+    def __call__(self, features, training=None, cols_to_output_tensors=None):
+        return _dense_concat(features, self._cols, self.name,
+                             cols_to_output_tensors=cols_to_output_tensors)
 
 
 def _fill_vars(cols_to_vars, cols, scope):

@@ -425,15 +425,12 @@ def string_spans(values):
             lengths = np.fromiter(map(len, items), np.int64, n)
             return _contiguous(joined.encode("ascii"), lengths)
         items = _to_bytes_list(items)
-    elif not all(type(s) is bytes for s in items):
+    try:  # all bytes-like: one C-level join (a Python type check per item costs more)
+        bjoined = b"".join(items)
+    except TypeError:
         items = _to_bytes_list(items)
-    lengths = np.fromiter(map(len, items), np.int64, n)
-    width = int(lengths.max())
-    if 0 < width and n * width <= 2 * int(lengths.sum()) + 16 * n:
-        # numpy pads each item with NULs to the width; the true lengths come from len()
-        block = np.array(items, dtype=f"S{width}").view(np.uint8)
-        return block, np.arange(n, dtype=np.int64) * width, lengths
-    return _contiguous(b"".join(items), lengths)
+        bjoined = b"".join(items)
+    return _contiguous(bjoined, np.fromiter(map(len, items), np.int64, n))
 
 
 def _contiguous(joined, lengths):

@@ -201,3 +201,14 @@ def test_serialization_roundtrip_and_equality():
     assert back == emb and hash(back) == hash(emb) and back.name == "c_embedding"
     assert fc.numeric_column("a") == fc.numeric_column("a")
     assert fc.numeric_column("a") != fc.numeric_column("b")
+
+
+def test_dense_features_layer_names_and_output():
+    emb = fc.embedding_column(fc.categorical_column_with_identity("i", 4), 2)
+    layer = fc.DenseFeatures([fc.numeric_column("x"), emb], name="feats")
+    with VariableStore().as_default():
+        out = layer({"x": np.ones((3, 1)), "i": np.array([[0], [1], [3]])})
+        names = [v.name for v in global_variables()]
+    assert out.shape == (3, 3) and names == ["feats/i_embedding/embedding_weights"]
+    with pytest.raises(ValueError, match="DenseColumn"):
+        fc.DenseFeatures([fc.categorical_column_with_identity("i", 4)])
