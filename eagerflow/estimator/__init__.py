@@ -14,9 +14,12 @@ from .export import (ClassificationOutput, PredictOutput, RegressionOutput,
                      build_raw_serving_input_receiver_fn)
 from .model_fn import EstimatorSpec, ModeKeys
 from .progress import ProgressBarHook
+from .training import (EvalSpec, Exporter, FinalExporter, LatestExporter, TrainSpec,
+                       train_and_evaluate)
 from .run_config import RunConfig
 
-__all__ = ["ClassificationOutput", "PredictOutput", "RegressionOutput",
+__all__ = ["EvalSpec", "Exporter", "FinalExporter", "LatestExporter", "TrainSpec",
+           "train_and_evaluate", "ClassificationOutput", "PredictOutput", "RegressionOutput",
            "ServingInputReceiver", "build_parsing_serving_input_receiver_fn",
            "build_raw_serving_input_receiver_fn", "DCNClassifier", "DeepFMClassifier", "DNNClassifier",
            "DNNLinearCombinedClassifier", "DNNLinearCombinedRegressor", "DNNRegressor",

@@ -40,6 +40,7 @@ __all__ = [
 
 # --- the rest of tf.train: checkpoints, hooks, protos and the TF1 session loop ---------------
 from . import restore, saver  # noqa: E402
+from .restore import WarmStartSettings, init_from_checkpoint  # noqa: E402
 from ..io import (BytesList, Example, Feature, FeatureList, FeatureLists, Features,  # noqa: E402
                   FloatList, Int64List, SequenceExample)
 from .basic_session_run_hooks import (CheckpointSaverHook, CheckpointSaverListener,  # noqa: E402
@@ -85,7 +86,7 @@ def __getattr__(name):
 
 
 __all__ += [
-    "restore", "saver", "BytesList", "Example", "Feature", "FeatureList", "FeatureLists",
+    "restore", "saver", "WarmStartSettings", "init_from_checkpoint", "BytesList", "Example", "Feature", "FeatureList", "FeatureLists",
     "Features", "FloatList", "Int64List", "SequenceExample", "CheckpointSaverHook",
     "CheckpointSaverListener", "FinalOpsHook", "LoggingTensorHook",
     "NanLossDuringTrainingError", "NanTensorHook", "SecondOrStepTimer", "StepCounterHook",

@@ -10,6 +10,7 @@ the checkpoint directory, exactly as TensorFlow writes it::
     all_model_checkpoint_timestamps: 1764000100.25
     last_preserved_timestamp: 1763999990.0
 """
+import logging
 import os
 import re
 import tempfile
@@ -137,10 +138,24 @@ def update_checkpoint_state(save_dir, model_checkpoint_path, all_model_checkpoin
 
 
 def latest_checkpoint(checkpoint_dir, latest_filename=None):
-    """The newest checkpoint prefix in ``checkpoint_dir``, or None (``tf.train.latest_checkpoint``)."""
+    """The newest valid checkpoint prefix in ``checkpoint_dir``, or None
+    (``tf.train.latest_checkpoint``).
+
+    A newest checkpoint whose files are missing, truncated or corrupt is skipped in favour
+    of the previous one listed in the state file, with a warning.
+    """
     state = get_checkpoint_state(checkpoint_dir, latest_filename)
     if state is None:
         return None
-    prefix = state.model_checkpoint_path
-    from .saver import checkpoint_exists
-    return prefix if checkpoint_exists(prefix) else None
+    from .saver import checkpoint_is_valid
+    candidates = [state.model_checkpoint_path] + [
+        p for p in reversed(state.all_model_checkpoint_paths)
+        if p != state.model_checkpoint_path]
+    for i, prefix in enumerate(candidates):
+        if checkpoint_is_valid(prefix):
+            if i:
+                logging.getLogger("eagerflow").warning(
+                    "checkpoint %s is incomplete or corrupt; using %s instead",
+                    candidates[0], prefix)
+            return prefix
+    return None

@@ -8,7 +8,7 @@ import numpy as np
 from .. import backend
 from .saver import CheckpointReader
 
-__all__ = ["RestoreOnCreate", "Snapshots", "WarmStartSettings"]
+__all__ = ["RestoreOnCreate", "Snapshots", "WarmStartSettings", "init_from_checkpoint"]
 
 
 class WarmStartSettings:
@@ -97,3 +97,49 @@ class Snapshots:
         for var, value in self._items:
             var.assign(value)
         self._items = []
+
+
+def init_from_checkpoint(ckpt_dir_or_file, assignment_map):
+    """Initialises variables from a checkpoint (``tf.compat.v1.train.init_from_checkpoint``).
+
+    ``assignment_map`` maps checkpoint names to current ones: ``{'old/w': 'new/w'}``, scope
+    prefixes ``{'old_scope/': 'new_scope/'}`` (``'/'`` is the root), or checkpoint name ->
+    Variable. Variables that exist now are set at once; those the default store creates
+    later are set when created.
+
+    Raises:
+        ValueError: a mapped checkpoint name that the checkpoint lacks, or a shape mismatch.
+    """
+    from ..autograd.variable import Variable
+    from ..variables.store import get_default_store
+    reader = CheckpointReader(ckpt_dir_or_file)
+    pairs = list(assignment_map.items())
+    for ckpt_name, current in pairs:
+        if not ckpt_name.endswith("/") and not reader.has_tensor(ckpt_name):
+            raise ValueError(f"Tensor {ckpt_name} is not found in {reader.prefix} checkpoint")
+
+    def source(name):
+        for ckpt_name, current in pairs:
+            if isinstance(current, Variable):
+                if current.name == name:
+                    return ckpt_name
+            elif ckpt_name.endswith("/"):
+                scope = "" if current in ("/", "") else current
+                if name.startswith(scope):
+                    return ("" if ckpt_name == "/" else ckpt_name) + name[len(scope):]
+            elif current == name:
+                return ckpt_name
+        return None
+
+    def hook(name, var):
+        src = source(name)
+        if src is not None and reader.has_tensor(src):
+            assign_from(var, reader.get_tensor(src), reader.prefix)
+
+    store = get_default_store()
+    for ckpt_name, current in pairs:
+        if isinstance(current, Variable):
+            hook(current.name, current)
+    for name in store.names():
+        hook(name, store[name])
+    store.add_creation_hook(hook)

@@ -26,7 +26,7 @@ from .. import backend
 from ..autograd.variable import Variable
 from .checkpoint_state import atomic_write, get_checkpoint_state, update_checkpoint_state
 
-__all__ = ["Saver", "NewCheckpointReader", "checkpoint_exists", "list_variables", "load_variable", "load_checkpoint",
+__all__ = ["Saver", "NewCheckpointReader", "checkpoint_exists", "checkpoint_is_valid", "list_variables", "load_variable", "load_checkpoint",
            "CheckpointReader", "NotFoundError"]
 
 DATA_SUFFIX = ".safetensors"
@@ -43,6 +43,29 @@ class NotFoundError(KeyError, FileNotFoundError):
 def checkpoint_exists(prefix):
     """True when a complete checkpoint with this prefix exists."""
     return os.path.isfile(prefix + INDEX_SUFFIX) and os.path.isfile(prefix + DATA_SUFFIX)
+
+
+def checkpoint_is_valid(prefix):
+    """True when the checkpoint's files are complete and consistent: the index parses, and
+    the safetensors header parses and accounts for exactly the data file's size (a
+    truncated or overwritten file fails). Reads only the headers."""
+    if not checkpoint_exists(prefix):
+        return False
+    try:
+        with open(prefix + INDEX_SUFFIX, encoding="utf-8") as f:
+            index = json.load(f)
+        path = prefix + DATA_SUFFIX
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            n = int.from_bytes(f.read(8), "little")
+            if n <= 0 or 8 + n > size:
+                return False
+            header = json.loads(f.read(n))
+        end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"),
+                  default=0)
+        return 8 + n + end == size and set(index["tensors"]) <= set(header)
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def _resolve(ckpt_dir_or_file):

@@ -97,3 +97,43 @@ def test_save_does_not_leave_partial_files_on_failure(tmp_path):
     with pytest.raises(TypeError, match="holds strings"):
         Saver(vs).save(str(tmp_path / "m"), global_step=1)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_corrupt_newest_checkpoint_is_skipped(tmp_path, caplog):
+    import logging
+    vs = _vars()
+    s = Saver(vs)
+    s.save(str(tmp_path / "m"), global_step=1)
+    vs[0].assign(np.full((2, 3), 9.0, np.float32))
+    newest = s.save(str(tmp_path / "m"), global_step=2)
+    data = tmp_path / "m-2.safetensors"
+    data.write_bytes(data.read_bytes()[:-7])  # truncated (a crash mid-copy, a full disk)
+    with caplog.at_level(logging.WARNING, logger="eagerflow"):
+        assert latest_checkpoint(str(tmp_path)) == str(tmp_path / "m-1")
+    assert "incomplete or corrupt" in caplog.text and newest.endswith("m-2")
+    (tmp_path / "m-1.index").write_text("{not json")
+    assert latest_checkpoint(str(tmp_path)) is None
+
+
+def test_init_from_checkpoint_maps_names_and_scopes(tmp_path):
+    from eagerflow.train import init_from_checkpoint
+    from eagerflow.variables import VariableStore, get_variable, variable_scope
+    src = [ef.Variable(np.ones((2, 2), np.float32) * 3, name="old/w"),
+           ef.Variable(np.ones(2, np.float32) * 4, name="old/b")]
+    prefix = Saver(src).save(str(tmp_path / "src"), global_step=1)
+    with VariableStore().as_default():
+        w_now = get_variable("new/w", [2, 2], initializer=np.zeros((2, 2), np.float32))
+        init_from_checkpoint(prefix, {"old/": "new/"})
+        assert to_numpy(w_now).tolist() == [[3, 3], [3, 3]]
+        with variable_scope("new"):
+            b_later = get_variable("b", [2], initializer=np.zeros(2, np.float32))
+        assert to_numpy(b_later).tolist() == [4, 4]  # created after the call: set on creation
+    with VariableStore().as_default():
+        v = get_variable("x", [2], initializer=np.zeros(2, np.float32))
+        init_from_checkpoint(prefix, {"old/b": v})
+        assert to_numpy(v).tolist() == [4, 4]
+        with pytest.raises(ValueError, match="not found"):
+            init_from_checkpoint(prefix, {"old/missing": "x"})
+        bad = get_variable("y", [3], initializer=np.zeros(3, np.float32))
+        with pytest.raises(ValueError, match="shape"):
+            init_from_checkpoint(prefix, {"old/b": bad})
