@@ -113,10 +113,17 @@ def main(argv=None):
     q.add_argument("--workdir", default=None, help="where data and the model go (default: "
                    "a new temporary directory)")
     q.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sub.add_parser("serve", help="the TensorFlow-Serving-compatible model server "
+                   "(tensorflow_model_server's flags; see `eagerflow serve --help`)",
+                   add_help=False)
     t = sub.add_parser("tape-demo", help="train a small CTR model with the gradient tape alone")
     t.add_argument("--steps", type=int, default=300)
     t.add_argument("--batch-size", type=int, default=512)
     t.add_argument("--seed", type=int, default=0)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "serve":
+        from .serving.cli import main as serve_main
+        return serve_main(argv[1:])
     args = parser.parse_args(argv)
     if args.steps <= 0 or args.batch_size <= 0:
         parser.error("--steps and --batch-size must be positive")

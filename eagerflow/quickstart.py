@@ -129,4 +129,34 @@ def run(num_examples=100_000, steps=300, batch_size=1024, seed=0, workdir=None, 
         f"{time.perf_counter() - t0:.1f}s")
     res["bayes_auc"] = bayes
     res["export_dir"] = export
+
+    answer = serve_and_predict(os.path.dirname(export), eval_files, say)
+    res["served_predictions"] = answer
     return res
+
+
+def serve_and_predict(export_base, files, say, name="ctr", count=3):
+    """Starts the TF-Serving-compatible server on 127.0.0.1, POSTs serialized Examples to the
+    REST predict API as a TF Serving client would, prints and returns the answer."""
+    import base64
+    import json
+    import urllib.request
+
+    from eagerflow.data import TFRecordDataset
+    from eagerflow.serving import ModelServer
+    records = [bytes(np.asarray(r).item()) for r in TFRecordDataset(files).take(count)]
+    body = json.dumps({"instances": [{"b64": base64.b64encode(r).decode()}
+                                     for r in records]}).encode()
+    t0 = time.perf_counter()
+    with ModelServer.for_model(name, export_base) as srv:
+        url = f"http://127.0.0.1:{srv.rest_port}/v1/models/{name}:predict"
+        req = urllib.request.Request(url, data=body,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            answer = json.loads(resp.read())
+    probs = [p["logistic"][0] for p in answer["predictions"]]
+    say(f"6. served the export with the TensorFlow-Serving-compatible server and POSTed "
+        f"{count} serialized tf.Examples to {url}: click probabilities "
+        + ", ".join(f"{p:.3f}" for p in probs) + f" ({time.perf_counter() - t0:.1f}s; "
+        "the server has stopped)")
+    return answer

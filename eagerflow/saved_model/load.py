@@ -164,17 +164,14 @@ class Signature:
                     raise ValueError(f"input {alias!r} must be numeric ({info.dtype}), got "
                                      f"{a.dtype}")
                 a = a.astype(info.dtype, copy=False)
-            if info.shape is not None:
-                if a.ndim != len(info.shape) or any(d is not None and d != s
-                                                    for d, s in zip(info.shape, a.shape)):
-                    shape = [-1 if d is None else d for d in info.shape]
-                    raise ValueError(f"input {alias!r} must have shape {shape}, got "
-                                     f"{list(a.shape)}")
-                if info.shape and info.shape[0] is None:
-                    if batch is not None and a.shape[0] != batch:
-                        raise ValueError(f"inputs disagree on the batch size: {batch} and "
-                                         f"{a.shape[0]} ({alias!r})")
-                    batch = a.shape[0]
+            # As in TF Serving, the TensorInfo shape describes the input but is not enforced
+            # (half_plus_two takes [3] and [2, 2] for its [-1, 1] input): the graph's ops
+            # reject shapes they cannot compute with, naming them.
+            if info.shape and info.shape[0] is None and a.ndim:
+                if batch is not None and a.shape[0] != batch:
+                    raise ValueError(f"inputs disagree on the batch size: {batch} and "
+                                     f"{a.shape[0]} ({alias!r})")
+                batch = a.shape[0]
             arrays.append(a if a.dtype.kind == "O" else backend.asarray(a))
         return arrays, (1 if batch is None else batch)
 

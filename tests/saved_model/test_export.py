@@ -93,8 +93,13 @@ def test_input_validation(tmp_path):
         .signatures["serving_default"]
     with pytest.raises(ValueError, match=r"takes inputs \['x'\]; missing \['x'\]"):
         sig(y=np.ones((1, 1)))
-    with pytest.raises(ValueError, match=r"must have shape \[-1, 1\], got \[2\]"):
-        sig(x=np.ones(2))
+    # shapes are not enforced, as in TF Serving: half_plus_two is elementwise
+    assert sig(x=np.array([1.0, 2.0, 5.0]))["y"].tolist() == [2.5, 3.0, 4.5]
+    assert sig(x=np.ones((2, 3)))["y"].shape == (2, 3)
+    two = saved_model.load(saved_model.save(_mlp_function(), str(tmp_path / "2")))
+    with pytest.raises(ValueError, match="disagree on the batch size: 3 and 2"):
+        two.signatures["serving_default"](dense=np.ones((3, 4), np.float32),
+                                          ids=np.zeros((2, 2), np.int64))
     with pytest.raises(ValueError, match="must be numeric"):
         sig(x=np.array([["a"]]))
 
