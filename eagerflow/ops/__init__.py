@@ -9,7 +9,7 @@ from ..autograd.tensor import Tensor as _Tensor
 from . import array, creation, indexing, math, products, random, reduce, scan, segment
 from .creation import eye, fill, linspace, ones, range, zeros
 from .indexing import (batch_gather, boolean_mask, gather, gather_nd, getitem, one_hot,
-                       scatter_nd, take_along_axis)
+                       scatter_nd, strided_slice, take_along_axis)
 from .math import *  # noqa: F401,F403
 from .math import __all__ as _math_all
 from .math import _run_binary, _run_unary
@@ -27,7 +27,8 @@ from .array import (broadcast_to, concat, expand_dims, matrix_transpose, pad, ra
 
 __all__ = list(_math_all) + [
     "eye", "fill", "linspace", "ones", "range", "zeros", "batch_gather", "boolean_mask",
-    "gather", "gather_nd", "getitem", "one_hot", "scatter_nd", "take_along_axis", "einsum",
+    "gather", "gather_nd", "getitem", "one_hot", "scatter_nd", "strided_slice",
+    "take_along_axis", "einsum",
     "matmul", "matvec", "tensordot", "argmax", "argmin", "count_nonzero", "reduce_all",
     "reduce_any", "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min",
     "reduce_prod", "reduce_std", "reduce_sum", "reduce_variance", "argsort", "cumprod",

@@ -12,8 +12,8 @@ from .reduce import normalize_axis
 from .segment import unsorted_segment_sum
 from .array import _shape, reshape, transpose
 
-__all__ = ["getitem", "gather", "gather_nd", "scatter_nd", "boolean_mask", "one_hot",
-           "take_along_axis", "batch_gather"]
+__all__ = ["getitem", "strided_slice", "gather", "gather_nd", "scatter_nd", "boolean_mask",
+           "one_hot", "take_along_axis", "batch_gather"]
 
 
 # --- x[key] -----------------------------------------------------------------------------
@@ -61,6 +61,48 @@ def getitem(x, key):
     a = x._data if isinstance(x, Tensor) else _to_array(x)
     key = _norm_key(key, array_module(a))
     return _getitem(x, key=key)
+
+
+def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0,
+                  new_axis_mask=0, shrink_axis_mask=0, var=None, name=None):
+    """``tf.strided_slice``: the slice ``input_[begin:end:strides]`` spelled with TF's masks.
+
+    Bit ``i`` of ``begin_mask``/``end_mask`` ignores ``begin[i]``/``end[i]`` (the fullest
+    range), of ``ellipsis_mask`` makes spec ``i`` an Ellipsis, of ``new_axis_mask`` a new
+    axis of size 1, of ``shrink_axis_mask`` an integer index (the axis is removed). The
+    result is ``getitem`` with the equivalent Python key, so the gradient is getitem's.
+
+    Example:
+        >>> import eagerflow as ef
+        >>> ef.strided_slice(ef.range(10), [1], [8], [3]).numpy().tolist()
+        [1, 4, 7]
+    """
+    def ints(v):
+        if isinstance(v, Tensor):
+            v = v.numpy()
+        return [int(i) for i in np.asarray(v).reshape(-1)]
+    begin, end = ints(begin), ints(end)
+    strides = [1] * len(begin) if strides is None else ints(strides)
+    if not len(begin) == len(end) == len(strides):
+        raise ValueError(f"strided_slice: begin, end and strides must have the same length, "
+                         f"got {len(begin)}, {len(end)} and {len(strides)}")
+    if bin(int(ellipsis_mask)).count("1") > 1:
+        raise ValueError("strided_slice: at most one bit of ellipsis_mask may be set")
+    key = []
+    for i, (b, e, st) in enumerate(zip(begin, end, strides)):
+        bit = 1 << i
+        if ellipsis_mask & bit:
+            key.append(Ellipsis)
+        elif new_axis_mask & bit:
+            key.append(None)
+        elif shrink_axis_mask & bit:
+            key.append(b)
+        else:
+            if st == 0:
+                raise ValueError(f"strided_slice: strides[{i}] must be non-zero")
+            key.append(slice(None if begin_mask & bit else b,
+                             None if end_mask & bit else e, st))
+    return getitem(input_, tuple(key))
 
 
 # --- gather -------------------------------------------------------------------------------
@@ -291,7 +333,9 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     depth = int(depth)
     if depth < 0:
         raise ValueError(f"one_hot: depth must be >= 0, got {depth}")
-    nd = indices.ndim if isinstance(indices, Tensor) else np.ndim(indices)
+    if not isinstance(indices, Tensor):  # Python lists and NumPy arrays, as tf.one_hot takes
+        indices = _wrap(_to_array(indices))
+    nd = indices.ndim
     axis = -1 if axis is None else int(axis)
     if not -1 <= axis <= nd:
         raise ValueError(f"one_hot: axis must be in [-1, {nd}], got {axis}")

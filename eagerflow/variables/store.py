@@ -178,6 +178,12 @@ class VariableStore:
 
     def _initial_value_fn(self, name, shape, dtype, initializer):
         dtype = as_dtype(dtype) if dtype is not None else None
+        if isinstance(initializer, str) and (dtype is None or dtype.kind != "O"):
+            # a name ('glorot_uniform', 'zeros'...), as layers take; unknown names raise
+            try:
+                initializer = init_ops.get(initializer)
+            except ValueError as e:
+                raise ValueError(f"get_variable {name}: {e}") from None
         if initializer is not None and not callable(initializer):
             # a value: the shape comes from it
             value = initializer

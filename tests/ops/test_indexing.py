@@ -35,6 +35,9 @@ GRAD_CASES = [
              lambda x: ef.take_along_axis(x, np.array([[2, 0], [1, 1]]), axis=1), rand(2, 3)),
     GradCase(["gather"], lambda x: ef.boolean_mask(x, np.array([True, False, True])),
              rand(3, 2), id="boolean_mask"),
+    GradCase("getitem", lambda x: ef.strided_slice(x, [0, 3, 0], [2, 0, 1], [1, -2, 1],
+                                                    begin_mask=1, shrink_axis_mask=4),
+             rand(3, 4, 2), id="strided_slice"),
 ]
 
 
@@ -125,6 +128,11 @@ def test_boolean_mask_and_one_hot():
     assert oh2.dtype == np.int64
 
 
+def test_one_hot_accepts_python_lists_and_numpy():
+    np.testing.assert_array_equal(to_numpy(ef.one_hot([0, 2], 3)), [[1, 0, 0], [0, 0, 1]])
+    np.testing.assert_array_equal(to_numpy(ef.one_hot(np.array([[1]]), 2)), [[[0, 1]]])
+
+
 def test_getitem_with_duplicates_accumulates_gradient():
     x = tensor(rand(3))
     with ef.GradientTape() as t:
@@ -141,3 +149,32 @@ def test_two_gathers_accumulate_as_indexed_slices():
     assert isinstance(g, ef.IndexedSlices)
     assert to_numpy(g.indices).tolist() == [1, 3, 0, 1] or to_numpy(g.indices).tolist() == [0, 1, 1, 3]
     np.testing.assert_allclose(to_numpy(g.to_dense()), [[1, 1], [4, 4], [0, 0], [3, 3]])
+
+
+def test_strided_slice_masks_match_numpy():
+    x = rand(4, 5, 3)
+    t = tensor(x)
+    cases = [
+        (dict(begin=[1, 0], end=[3, 5], strides=[1, 2]), x[1:3, 0:5:2]),
+        (dict(begin=[0, 4], end=[0, 0], strides=[1, -1], begin_mask=1, end_mask=3),
+         x[:, 4::-1]),
+        (dict(begin=[0, 2], end=[0, 3], strides=[1, 1], ellipsis_mask=1, shrink_axis_mask=2),
+         x[..., 2]),
+        (dict(begin=[1, 0, 0], end=[2, 0, 0], strides=[1, 1, 1], new_axis_mask=2,
+              shrink_axis_mask=1, end_mask=4), x[1, None, :]),
+    ]
+    for kw, want in cases:
+        np.testing.assert_array_equal(to_numpy(ef.strided_slice(t, **kw)), want)
+    np.testing.assert_array_equal(to_numpy(ef.strided_slice(t, [1], [3])), x[1:3])
+    with pytest.raises(ValueError, match="strides\\[0\\] must be non-zero"):
+        ef.strided_slice(t, [0], [2], [0])
+    with pytest.raises(ValueError, match="same length"):
+        ef.strided_slice(t, [0, 1], [2], [1])
+
+
+def test_clipping_utilities_at_top_level():
+    clipped = ef.clip_by_norm(tensor(np.array([3.0, 4.0])), 1.0)
+    np.testing.assert_allclose(to_numpy(clipped), [0.6, 0.8])
+    assert float(to_numpy(ef.global_norm([tensor(np.array([3.0, 4.0]))]))) == 5.0
+    (c,), norm = ef.clip_by_global_norm([tensor(np.array([6.0, 8.0]))], 5.0)
+    np.testing.assert_allclose(to_numpy(c), [3.0, 4.0])

@@ -136,3 +136,11 @@ def test_partitioned_shards_feed_embedding_lookup_and_sparse_training(store):
     assert changed == [0, 3, 4, 9]
     # row 3 was looked up twice: gradient 2, accumulator 0.1 + 4
     np.testing.assert_allclose(after[3], full[3] - 0.5 * 2 / np.sqrt(4.1), rtol=1e-6)
+
+
+def test_initializer_names_and_unknown_name(store):
+    v = vs.get_variable("named", [2, 3], initializer="zeros")
+    np.testing.assert_array_equal(to_numpy(v), np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="get_variable bad: unknown initializer 'nope'"):
+        vs.get_variable("bad", [2], initializer="nope")
+    assert "bad" not in [x.name for x in vs.global_variables()]
