@@ -28,8 +28,14 @@ def _float_tensor(x, what):
         raise ValueError(f"The corresponding Tensor of numerical column must be a Tensor. "
                          f"SparseTensor is not supported. key: {what}")
     if isinstance(x, Tensor):
+        if x.dtype.kind not in "biuf":
+            raise ValueError(f"numeric_column {what}: the feature must be numeric, got a "
+                             f"tensor of dtype {x.dtype}")
         return x if x.dtype == np.float32 else ops.cast(x, np.float32)
     a = np.asarray(x) if not backend.is_array(x) else x
+    if a.dtype.kind not in "biuf":
+        raise ValueError(f"numeric_column {what}: the feature must be numeric, got values "
+                         f"of dtype {a.dtype}")
     return _wrap(backend.asarray(a, dtype=np.float32))
 
 

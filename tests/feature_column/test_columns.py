@@ -182,6 +182,10 @@ def test_parse_example_spec_and_errors():
         dense_of([fc.numeric_column("a")], {"b": np.ones((1, 1))})
     with pytest.raises(ValueError, match="rank 0"):
         ids_of(fc.categorical_column_with_hash_bucket("w", 3), {"w": np.array("x")})
+    with pytest.raises(ValueError, match="numeric_column a: the feature must be numeric"):
+        dense_of([fc.numeric_column("a")], {"a": np.array([["x"], ["y"]])})
+    with pytest.raises(ValueError, match="numeric_column a: the feature must be numeric"):
+        dense_of([fc.numeric_column("a")], {"a": ef.constant(np.array([["x"]], object))})
     with pytest.raises(ValueError, match="shape dimensions must be greater than 0"):
         fc.numeric_column("a", shape=0)
     with pytest.raises(ValueError, match="Invalid dimension"):
@@ -212,3 +216,46 @@ def test_dense_features_layer_names_and_output():
     assert out.shape == (3, 3) and names == ["feats/i_embedding/embedding_weights"]
     with pytest.raises(ValueError, match="DenseColumn"):
         fc.DenseFeatures([fc.categorical_column_with_identity("i", 4)])
+
+
+def test_shared_sources_are_transformed_once_per_batch(monkeypatch):
+    calls = []
+    for cls in (fc.HashedCategoricalColumn, fc.NumericColumn):
+        orig = cls.transform_feature
+
+        def counted(self, cache, _orig=orig):
+            calls.append(self.name)
+            return _orig(self, cache)
+        monkeypatch.setattr(cls, "transform_feature", counted)
+    h = fc.categorical_column_with_hash_bucket("h", 50)
+    n = fc.numeric_column("n")
+    cols = [fc.indicator_column(h), fc.embedding_column(h, 3), n,
+            fc.bucketized_column(n, [0.0, 1.0])]
+    out = dense_of(cols, {"h": np.array([["a"], ["b"]], object), "n": np.array([[0.5], [2.0]])})
+    assert out.shape == (2, 50 + 3 + 1 + 3)
+    assert sorted(calls) == ["h", "n"]
+
+
+def test_parse_example_spec_round_trip_through_parse_example():
+    from eagerflow.io import parse_example
+    h = fc.categorical_column_with_hash_bucket("h", 20)
+    v = fc.categorical_column_with_vocabulary_list("v", [3, 5, 7], dtype=ef.int64)
+    cols = [fc.numeric_column("n", shape=(2,), default_value=(9.0, 9.0)),
+            fc.indicator_column(h), fc.indicator_column(v)]
+    spec = fc.make_parse_example_spec(cols)
+    ex = [ef.train.Example(features=ef.train.Features(feature=f)).SerializeToString() for f in (
+        {"n": ef.train.Feature(float_list=ef.train.FloatList(value=[1.0, 2.0])),
+         "h": ef.train.Feature(bytes_list=ef.train.BytesList(value=[b"x", b"y"])),
+         "v": ef.train.Feature(int64_list=ef.train.Int64List(value=[7]))},
+        {"v": ef.train.Feature(int64_list=ef.train.Int64List(value=[3, 5]))})]
+    parsed = parse_example(ex, spec)
+    assert isinstance(parsed["h"], SparseTensor) and isinstance(parsed["v"], SparseTensor)
+    direct = {"n": np.array([[1.0, 2.0], [9.0, 9.0]]),
+              "h": np.array([["x", "y"], ["", ""]], object),
+              "v": np.array([[7, -1], [3, 5]])}
+    got, want = dense_of(cols, parsed), dense_of(cols, direct)
+    np.testing.assert_array_equal(got, want)
+    # ordered by column name: h_indicator (20), n (2), v_indicator (3)
+    assert got[:, 20:22].tolist() == [[1.0, 2.0], [9.0, 9.0]]
+    assert got[:, :20].sum(axis=1).tolist() == [2.0, 0.0]
+    assert got[:, 22:].tolist() == [[0, 0, 1], [1, 1, 0]]
