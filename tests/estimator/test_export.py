@@ -112,3 +112,73 @@ def test_wide_and_deep_with_every_column_kind_exports(tmp_path):
         want = list(m.predict(lambda: (parsed,), yield_single_examples=False))[0]
         np.testing.assert_allclose(got["logistic"], want["logistic"].numpy(), rtol=1e-5,
                                    atol=1e-6)
+
+
+def _canned(name, model_dir):
+    """Every canned estimator on one numeric and one hashed categorical feature."""
+    num = fc.numeric_column("a")
+    cat = fc.categorical_column_with_hash_bucket("c", 11)
+    emb = fc.embedding_column(cat, 3)
+    cfg = est.RunConfig(log_step_count_steps=None)
+    kw = dict(model_dir=model_dir, config=cfg)
+    make = {
+        "LinearClassifier": lambda: est.LinearClassifier([num, cat], **kw),
+        "LinearRegressor": lambda: est.LinearRegressor([num, cat], **kw),
+        "DNNClassifier": lambda: est.DNNClassifier([4], [num, emb], **kw),
+        "DNNRegressor": lambda: est.DNNRegressor([4], [num, emb], **kw),
+        "DNNLinearCombinedClassifier": lambda: est.DNNLinearCombinedClassifier(
+            linear_feature_columns=[cat], dnn_feature_columns=[num, emb],
+            dnn_hidden_units=[4], **kw),
+        "DNNLinearCombinedRegressor": lambda: est.DNNLinearCombinedRegressor(
+            linear_feature_columns=[cat], dnn_feature_columns=[num, emb],
+            dnn_hidden_units=[4], **kw),
+        "DeepFMClassifier": lambda: est.DeepFMClassifier([emb], hidden_units=[4],
+                                                         dense_columns=[num], **kw),
+        "DCNClassifier": lambda: est.DCNClassifier([num, emb], num_cross_layers=2,
+                                                   hidden_units=[4], **kw),
+    }[name]
+    return make(), [num, cat]
+
+
+CANNED = ["LinearClassifier", "LinearRegressor", "DNNClassifier", "DNNRegressor",
+          "DNNLinearCombinedClassifier", "DNNLinearCombinedRegressor", "DeepFMClassifier",
+          "DCNClassifier"]
+
+
+@pytest.mark.parametrize("name", CANNED)
+def test_every_canned_estimator_export_load_parity(tmp_path, name):
+    from eagerflow.io import BytesList
+    rng = np.random.default_rng(11)
+    n = 64
+    a = rng.standard_normal((n, 1)).astype(np.float32)
+    c = np.array([f"v{k}" for k in rng.integers(0, 7, n)], dtype=object)[:, None]
+    y = (a[:, 0] > 0).astype(np.int64)[:, None]
+    if "Regressor" in name:
+        y = a * 2.0 + 1.0
+    m, raw_cols = _canned(name, str(tmp_path / "m"))
+    m.train(lambda: iter([({"a": a, "c": c}, y)] * 5), steps=5)
+
+    def serialized(k):
+        return np.array([Example(features=Features(feature={
+            "a": Feature(float_list=FloatList(value=[float(a[i, 0])])),
+            "c": Feature(bytes_list=BytesList(value=[c[i, 0].encode()]))})).SerializeToString()
+            for i in range(k)], dtype=object)
+
+    spec = fc.make_parse_example_spec(raw_cols)
+    parsing = saved_model.load(m.export_saved_model(
+        str(tmp_path / "p"), est.build_parsing_serving_input_receiver_fn(spec)).decode())
+    raw = saved_model.load(m.export_saved_model(
+        str(tmp_path / "r"), est.build_raw_serving_input_receiver_fn(
+            {"a": ef.TensorSpec([None, 1], ef.float32),
+             "c": ef.TensorSpec([None, 1], ef.string)})).decode())
+    head_sig = "regression" if "Regressor" in name else "classification"
+    assert {"serving_default", "predict", head_sig} <= set(parsing.signatures)
+    key = "predictions" if "Regressor" in name else "probabilities"
+    for k in (1, 5):
+        want = list(m.predict(lambda: ({"a": a[:k], "c": c[:k]},),
+                              yield_single_examples=False))[0]
+        got_p = parsing.signatures["predict"](examples=serialized(k))
+        got_r = raw.signatures["serving_default"](a=a[:k], c=c[:k])
+        for got in (got_p, got_r):
+            np.testing.assert_allclose(got[key], want[key].numpy(), rtol=1e-5, atol=1e-6)
+            assert got[key].shape[0] == k
