@@ -106,11 +106,19 @@ def _source(tensors, enqueue_many):
     if isinstance(tensors, Dataset):
         return tensors
     if enqueue_many:
-        return Dataset.from_tensor_slices(tensors)
+        # a list is a list of separate tensors (TF1's ``tensors`` argument), not one stacked
+        # tensor as ``from_tensor_slices`` reads it
+        return Dataset.from_tensor_slices(tuple(tensors) if isinstance(tensors, list)
+                                          else tensors)
     if callable(tensors):
         return Dataset.from_generator(tensors)
     raise TypeError("batch: tensors must be a Dataset, an input producer, a generator "
                     "function, or (with enqueue_many=True) arrays whose first dim is examples")
+
+
+def _as_list_if(tensors):
+    """TF1 returns a list of batched tensors for a list of tensors."""
+    return list if isinstance(tensors, list) else None
 
 
 def batch(tensors, batch_size, num_threads=1, capacity=32, enqueue_many=False, shapes=None,
@@ -122,7 +130,7 @@ def batch(tensors, batch_size, num_threads=1, capacity=32, enqueue_many=False, s
     ds = _source(tensors, enqueue_many)
     ds = ds.padded_batch(batch_size, drop_remainder=not allow_smaller_final_batch) \
         if dynamic_pad else ds.batch(batch_size, drop_remainder=not allow_smaller_final_batch)
-    return QueueLike(ds, "batch/fifo_queue")
+    return QueueLike(ds, "batch/fifo_queue", convert=_as_list_if(tensors))
 
 
 def shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, num_threads=1, seed=None,
@@ -137,4 +145,4 @@ def shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, num_threads=
     buf = max(1, min(capacity, min_after_dequeue + batch_size))
     ds = ds.shuffle(buf, seed=seed).batch(batch_size,
                                           drop_remainder=not allow_smaller_final_batch)
-    return QueueLike(ds, "shuffle_batch/random_shuffle_queue")
+    return QueueLike(ds, "shuffle_batch/random_shuffle_queue", convert=_as_list_if(tensors))

@@ -16,6 +16,8 @@ import numpy as np
 from .. import backend
 from ..autograd import nest
 from ..autograd.tensor import Tensor
+from ..autograd.variable import Variable
+from .optimizer import TrainOp
 
 __all__ = ["SessionRunHook", "SessionRunArgs", "SessionRunContext", "SessionRunValues",
            "EagerSession", "HookRunner"]
@@ -78,8 +80,14 @@ class SessionRunContext:
 
 
 def _to_value(x):
+    if isinstance(x, Variable):
+        # a snapshot, as TF's sess.run gives: on the CPU the variable's own buffer would
+        # change under the caller at the next update
+        return np.array(backend.to_numpy(x._data), copy=True)
     if isinstance(x, Tensor):
         return backend.to_numpy(x._data)
+    if isinstance(x, TrainOp):  # TF1's sess.run(train_op) gives None
+        return None
     return x
 
 
@@ -95,7 +103,7 @@ class EagerSession:
 
     def evaluate(self, fetches):
         def one(f):
-            if f is None:
+            if f is None or isinstance(f, TrainOp):
                 return None
             if isinstance(f, str):
                 if f not in self.named:

@@ -46,3 +46,17 @@ def test_batch_and_shuffle_batch():
         shuffle_batch(x, 2, capacity=4, min_after_dequeue=4, enqueue_many=True)
     with pytest.raises(TypeError, match="enqueue_many"):
         batch([1, 2, 3], 2)
+
+
+def test_batch_of_a_list_of_tensors_batches_each_tensor():
+    feats, labels = np.arange(10).reshape(5, 2), np.arange(5) * 10
+    q = batch([feats, labels], 2, enqueue_many=True, allow_smaller_final_batch=True)
+    got = list(q)
+    assert [type(b) for b in got] == [list] * 3
+    assert [b[0].tolist() for b in got] == [[[0, 1], [2, 3]], [[4, 5], [6, 7]], [[8, 9]]]
+    assert [b[1].tolist() for b in got] == [[0, 10], [20, 30], [40]]
+    s = shuffle_batch([feats, labels], 5, capacity=10, min_after_dequeue=2, seed=1,
+                      enqueue_many=True)
+    f, lab = s.dequeue()
+    assert sorted(lab.tolist()) == [0, 10, 20, 30, 40]
+    np.testing.assert_array_equal(f[:, 0] * 5, lab)  # rows stay paired

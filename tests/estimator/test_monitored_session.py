@@ -97,6 +97,28 @@ def test_run_step_fn_and_fetch_structures():
             assert float(got) == 1.0
 
 
+def test_fetching_a_train_op_gives_none_as_tf1(tmp_path):
+    # TF1's ``_, loss = sess.run([train_op, loss])`` with the train op made by a step callable
+    with VariableStore().as_default():
+        w = get_variable("w", [1], initializer=zeros_initializer())
+        gs = train.get_or_create_global_step()
+        opt = train.GradientDescentOptimizer(0.25)
+        loss = lambda: ef.reduce_sum(ef.square(w - 1.0))  # noqa: E731
+        out = []
+        with train.MonitoredTrainingSession(
+                checkpoint_dir=str(tmp_path), save_checkpoint_steps=2,
+                hooks=[train.StopAtStepHook(last_step=3)]) as sess:
+            while not sess.should_stop():
+                out.append(sess.run({"train_op": lambda: opt.minimize(loss, global_step=gs),
+                                     "w": w}))
+        assert [o["train_op"] for o in out] == [None] * 3
+        assert [round(float(o["w"][0]), 4) for o in out] == [0.5, 0.75, 0.875]
+        assert int(gs.numpy()) == 3
+        assert os.path.basename(train.latest_checkpoint(str(tmp_path))) == "model.ckpt-3"
+        with train.SingularMonitoredSession() as sess:
+            assert sess.run(lambda: opt.minimize(loss)) is None
+
+
 def test_supervisor_basic_train_loop(tmp_path):
     with VariableStore().as_default():
         step = train.get_or_create_global_step()
