@@ -212,3 +212,43 @@ def test_precision_recall_at_k(class_id):
     np.testing.assert_allclose(float(p1), np.mean(np.argmax(scores, 1) == dense_labels))
     with pytest.raises(ValueError, match="k must be"):
         metrics.precision_at_k(tensor(dense_labels), tensor(scores), k=7)
+
+
+def test_streaming_metrics_against_scikit_learn():
+    import sklearn.metrics as sk  # a dev dependency (pyproject [dev]); missing -> a failure
+    y, p, w = data(700, seed=9, ties=True)
+    hard = p > 0.5
+    lab, reg = np.random.default_rng(9).standard_normal((2, 700))
+    parts = (slice(0, 123), slice(123, 450), slice(450, 700))  # streaming over 3 batches
+    for sl in parts:
+        args = dict(weights=tensor(w[sl]))
+        roc, _ = metrics.auc(tensor(y[sl]), tensor(p[sl]), exact=True, name="sk_roc", **args)
+        pr, _ = metrics.auc(tensor(y[sl]), tensor(p[sl]), exact=True, curve="PR",
+                            name="sk_pr", **args)
+        acc, _ = metrics.accuracy(tensor(y[sl]), tensor(hard[sl]), name="sk_acc", **args)
+        prec, _ = metrics.precision(tensor(y[sl]), tensor(hard[sl]), name="sk_prec", **args)
+        rec, _ = metrics.recall(tensor(y[sl]), tensor(hard[sl]), name="sk_rec", **args)
+        mse, _ = metrics.mean_squared_error(tensor(lab[sl]), tensor(reg[sl]), name="sk_mse",
+                                            **args)
+        mae, _ = metrics.mean_absolute_error(tensor(lab[sl]), tensor(reg[sl]), name="sk_mae",
+                                             **args)
+        rmse, _ = metrics.root_mean_squared_error(tensor(lab[sl]), tensor(reg[sl]),
+                                                  name="sk_rmse", **args)
+    np.testing.assert_allclose(float(roc), sk.roc_auc_score(y, p, sample_weight=w), rtol=1e-10)
+    np.testing.assert_allclose(float(pr), sk.average_precision_score(y, p, sample_weight=w),
+                               rtol=1e-10)
+    np.testing.assert_allclose(float(acc), sk.accuracy_score(y, hard, sample_weight=w),
+                               rtol=1e-6)
+    np.testing.assert_allclose(float(prec), sk.precision_score(y, hard, sample_weight=w),
+                               rtol=1e-6)
+    np.testing.assert_allclose(float(rec), sk.recall_score(y, hard, sample_weight=w),
+                               rtol=1e-6)
+    np.testing.assert_allclose(float(mse), sk.mean_squared_error(lab, reg, sample_weight=w),
+                               rtol=1e-6)
+    np.testing.assert_allclose(float(mae), sk.mean_absolute_error(lab, reg, sample_weight=w),
+                               rtol=1e-6)
+    np.testing.assert_allclose(float(rmse), np.sqrt(sk.mean_squared_error(
+        lab, reg, sample_weight=w)), rtol=1e-6)
+    approx, _ = metrics.auc(tensor(y), tensor(p), weights=tensor(w), num_thresholds=2000,
+                            name="sk_roc_thresholded")
+    assert abs(float(approx) - sk.roc_auc_score(y, p, sample_weight=w)) < 5e-3
