@@ -83,6 +83,12 @@ _ALIASES = {
     "clip_by_norm": ("train.clipping", "clip_by_norm"),
     "clip_by_global_norm": ("train.clipping", "clip_by_global_norm"),
     "global_norm": ("train.clipping", "global_norm"),
+    # TF1 spellings of the random ops and of tf.norm / tf.trace
+    "random_normal": ("ops.random", "normal"), "random_uniform": ("ops.random", "uniform"),
+    "truncated_normal": ("ops.random", "truncated_normal"),
+    "random_shuffle": ("ops.random", "shuffle"), "multinomial": ("ops.random", "categorical"),
+    "set_random_seed": ("ops.random", "set_seed"),
+    "norm": ("linalg", "norm"), "trace": ("linalg", "trace"),
 }
 
 

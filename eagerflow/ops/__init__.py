@@ -22,8 +22,8 @@ from .segment import (bincount, segment_max, segment_mean, segment_min, segment_
                       segment_sum, unsorted_segment_max, unsorted_segment_mean,
                       unsorted_segment_min, unsorted_segment_sqrt_n, unsorted_segment_sum)
 from .array import (broadcast_to, concat, expand_dims, matrix_transpose, pad, rank, reshape,
-                    reverse, shape, size, slice, split, squeeze, stack, tile, transpose,
-                    unstack)
+                    reverse, sequence_mask, shape, size, slice, split, squeeze, stack, tile,
+                    transpose, unstack)
 
 __all__ = list(_math_all) + [
     "eye", "fill", "linspace", "ones", "range", "zeros", "batch_gather", "boolean_mask",
@@ -36,7 +36,8 @@ __all__ = list(_math_all) + [
     "segment_mean", "segment_min", "segment_sqrt_n", "segment_sum", "unsorted_segment_max",
     "unsorted_segment_mean", "unsorted_segment_min", "unsorted_segment_sqrt_n",
     "unsorted_segment_sum", "broadcast_to", "concat", "expand_dims", "matrix_transpose",
-    "pad", "rank", "reshape", "reverse", "shape", "size", "slice", "split", "squeeze",
+    "pad", "rank", "reshape", "reverse", "sequence_mask", "shape", "size", "slice", "split",
+    "squeeze",
     "stack", "tile", "transpose", "unstack", "array", "creation", "indexing", "math", "products",
     "random", "reduce", "scan", "segment",
 ]

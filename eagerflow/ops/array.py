@@ -7,12 +7,13 @@ import numpy as np
 from ..autograd.registry import defvjp, defvjp_all, register
 from ..autograd.tensor import Tensor, _to_array, _wrap
 from ..backend import array_module
+from ..backend.dtypes import as_dtype
 from .broadcast import unbroadcast
 from .reduce import normalize_axis, reduce_sum
 
 __all__ = ["reshape", "transpose", "expand_dims", "squeeze", "concat", "stack", "unstack",
            "split", "tile", "pad", "slice", "broadcast_to", "reverse", "shape", "rank",
-           "size", "matrix_transpose", "flatten_outer", "to_device"]
+           "size", "matrix_transpose", "flatten_outer", "to_device", "sequence_mask"]
 
 
 def _ndim(x):
@@ -391,3 +392,33 @@ def size(input, out_type=np.int64, name=None):
     """The number of elements as a 0-d int tensor (``tf.size``)."""
     from .. import backend
     return _wrap(backend.asarray(np.asarray(int(np.prod(_shape(input))), dtype=out_type)))
+
+
+def _sequence_mask_fwd(xp, lengths, maxlen, dtype):
+    if lengths.dtype.kind not in "iu":
+        raise TypeError(f"sequence_mask: lengths must be integers, got {lengths.dtype}")
+    if maxlen is None:
+        maxlen = int(lengths.max()) if lengths.size else 0
+    mask = xp.arange(maxlen, dtype=lengths.dtype) < lengths[..., None]
+    return mask if dtype == np.bool_ else mask.astype(dtype)
+
+
+_sequence_mask = register("sequence_mask", _sequence_mask_fwd)
+
+
+def sequence_mask(lengths, maxlen=None, dtype=np.bool_, name=None):
+    """``tf.sequence_mask``: ``mask[..., j] = j < lengths[...]``, shape ``lengths.shape +
+    (maxlen,)``; ``maxlen`` defaults to ``max(lengths)`` (a registered op, so export traces it).
+
+    Example:
+        >>> import eagerflow as ef
+        >>> ef.sequence_mask([1, 3], 4).numpy().astype(int).tolist()
+        [[1, 0, 0, 0], [1, 1, 1, 0]]
+    """
+    if maxlen is not None:
+        maxlen = int(maxlen.numpy() if isinstance(maxlen, Tensor) else maxlen)
+        if maxlen < 0:
+            raise ValueError(f"sequence_mask: maxlen must be >= 0, got {maxlen}")
+    if not isinstance(lengths, Tensor):
+        lengths = _wrap(_to_array(lengths))
+    return _sequence_mask(lengths, maxlen=maxlen, dtype=as_dtype(dtype))

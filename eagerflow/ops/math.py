@@ -24,7 +24,7 @@ __all__ = [
     "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "logical_xor",
     "logical_not", "is_nan", "is_finite", "is_inf", "where", "clip_by_value", "cast",
     "identity", "stop_gradient", "add_n", "atan2", "real_div", "scalar_mul", "log_sigmoid",
-    "xlogy", "zeros_like", "ones_like",
+    "xlogy", "zeros_like", "ones_like", "to_float", "to_double", "to_int32", "to_int64",
 ]
 
 _np_ndarray = np.ndarray
@@ -444,6 +444,26 @@ def cast(x, dtype, name=None):
     if isinstance(x, Tensor) and x.dtype == dtype:
         return x
     return _cast(x, dtype=dtype)
+
+
+def to_float(x, name="ToFloat"):
+    """TF1's ``tf.to_float``: ``cast(x, float32)``."""
+    return cast(x, np.float32)
+
+
+def to_double(x, name="ToDouble"):
+    """TF1's ``tf.to_double``: ``cast(x, float64)``."""
+    return cast(x, np.float64)
+
+
+def to_int32(x, name="ToInt32"):
+    """TF1's ``tf.to_int32``: ``cast(x, int32)``."""
+    return cast(x, np.int32)
+
+
+def to_int64(x, name="ToInt64"):
+    """TF1's ``tf.to_int64``: ``cast(x, int64)``."""
+    return cast(x, np.int64)
 
 
 _identity = register("identity", lambda xp, a: a.copy())

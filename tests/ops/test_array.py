@@ -119,3 +119,41 @@ def test_device_copy_roundtrip_and_gradient():
 GRAD_CASES.append(GradCase(
     "device_copy", lambda x: ef.ops.array.to_device(ef.ops.array.to_device(x, "numpy") * x.cpu(),
                                                     ef.get_backend()), rand(3)))
+
+
+def test_sequence_mask_matches_numpy_and_traces():
+    lengths = np.array([[0, 3], [5, 1]])
+    got = to_numpy(ef.sequence_mask(tensor(lengths), 4))
+    np.testing.assert_array_equal(got, np.arange(4) < lengths[..., None])
+    assert got.dtype == np.bool_ and got.shape == (2, 2, 4)
+    f = to_numpy(ef.sequence_mask([2, 0, 1], dtype=ef.float32))  # maxlen = max(lengths)
+    assert f.dtype == np.float32 and f.tolist() == [[1, 1], [0, 0], [1, 0]]
+    assert to_numpy(ef.sequence_mask(np.zeros(0, np.int64))).shape == (0, 0)
+    with pytest.raises(TypeError, match="sequence_mask: lengths must be integers"):
+        ef.sequence_mask(tensor(np.array([1.5])), 2)
+    with pytest.raises(ValueError, match="maxlen must be >= 0"):
+        ef.sequence_mask([1], -1)
+    from eagerflow.saved_model.tracer import trace_graph
+    graph, consts, _, _ = trace_graph(lambda n: ef.sequence_mask(n, 6, dtype=ef.float32),
+                                      lambda b: (tensor(np.arange(b) % 7),))
+    assert [n["op"] for n in graph["nodes"]] == ["sequence_mask"] and not consts
+
+
+def test_tf1_top_level_spellings():
+    assert ef.to_float(tensor(np.array([1, 2]))).dtype == np.float32
+    assert ef.to_double(tensor(np.array([1]))).dtype == np.float64
+    assert ef.to_int32(tensor(np.array([1.7]))).dtype == np.int32
+    assert to_numpy(ef.to_int64(tensor(np.array([1.7, -1.7])))).tolist() == [1, -1]
+    ef.set_random_seed(5)
+    a = to_numpy(ef.random_normal((3,), seed=1))
+    ef.random.set_seed(5)
+    np.testing.assert_array_equal(a, to_numpy(ef.random.normal((3,), seed=1)))
+    u = to_numpy(ef.random_uniform((1000,), minval=2.0, maxval=3.0, seed=2))
+    assert u.min() >= 2.0 and u.max() < 3.0
+    assert np.abs(to_numpy(ef.truncated_normal((1000,), seed=3))).max() <= 2.0
+    assert sorted(to_numpy(ef.random_shuffle(tensor(np.arange(5)), seed=4)).tolist()) == \
+        [0, 1, 2, 3, 4]
+    assert to_numpy(ef.multinomial(tensor(np.array([[-1e9, 0.0]])), 3, seed=6)).tolist() == \
+        [[1, 1, 1]]
+    assert float(to_numpy(ef.norm(tensor(np.array([3.0, 4.0]))))) == 5.0
+    assert float(to_numpy(ef.trace(tensor(np.eye(3))))) == 3.0
