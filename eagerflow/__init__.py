@@ -24,7 +24,8 @@ from . import linalg
 from .ops import *  # noqa: F401,F403
 from .ops import __all__ as _ops_all
 from .ops import random
-from .ops import math as math
+
+del math  # (from the star import) ef.math is the tf.math namespace, eagerflow/math.py, lazy
 
 bool = bool_  # noqa: A001  (TF spells it tf.bool)
 
@@ -35,13 +36,13 @@ __all__ = [
     "value_and_grad", "get_backend", "gpu_available", "memory_stats", "set_backend",
     "as_dtype", "bool", "complex64", "complex128", "double", "float16", "float32", "float64",
     "half", "int8", "int16", "int32", "int64", "string", "uint8", "uint16", "uint32",
-    "uint64", "random", "math", "ops", "linalg",
+    "uint64", "random", "ops", "linalg",
 ] + [n for n in _ops_all if n not in ("math", "random")]
 
 # --- lazily imported parts ------------------------------------------------------------
 # Subpackages above the core load on first use (``ef.estimator``...), so ``import
 # eagerflow`` stays fast; TF1/TF2 top-level aliases resolve to them the same way.
-_SUBPACKAGES = ("nn", "losses", "layers", "train", "metrics", "variables", "data", "io",
+_SUBPACKAGES = ("math", "nn", "losses", "layers", "train", "metrics", "variables", "data", "io",
                 "estimator", "feature_column", "summary", "saved_model", "datasets", "lookup",
                 "serving", "kernels", "quickstart", "strings", "sparse", "errors")
 _ALIASES = {

@@ -116,3 +116,27 @@ def test_logsumexp_is_stable():
     np.testing.assert_allclose(got, [1e4 + np.log(2), -1e4 + np.log(2)], rtol=1e-6)
     inf = to_numpy(ef.reduce_logsumexp(tensor(np.array([-np.inf, -np.inf]))))
     assert inf == -np.inf
+
+
+def test_tf_math_namespace_holds_reductions_segments_and_nn_functions():
+    x = np.array([[1.0, -2.0, 3.0], [0.5, 0.0, -1.0]])
+    t = tensor(x)
+    np.testing.assert_allclose(to_numpy(ef.math.reduce_sum(t, axis=1)), x.sum(1))
+    np.testing.assert_allclose(to_numpy(ef.math.reduce_logsumexp(t)),
+                               np.log(np.exp(x).sum()))
+    np.testing.assert_allclose(to_numpy(ef.math.exp(t)), np.exp(x))
+    assert to_numpy(ef.math.argmax(t, axis=1)).tolist() == [2, 0]
+    np.testing.assert_allclose(to_numpy(ef.math.cumsum(t, axis=1)), np.cumsum(x, 1))
+    np.testing.assert_allclose(
+        to_numpy(ef.math.unsorted_segment_sum(t, np.array([1, 1]), 2)), [[0, 0, 0], x.sum(0)])
+    np.testing.assert_allclose(to_numpy(ef.math.segment_mean(t, np.array([0, 0]))),
+                               [x.mean(0)])
+    assert to_numpy(ef.math.bincount(tensor(np.array([2, 2, 0])))).tolist() == [1, 0, 2]
+    np.testing.assert_allclose(to_numpy(ef.math.softplus(t)), np.log1p(np.exp(x)))
+    e = np.exp(x - x.max(1, keepdims=True))
+    np.testing.assert_allclose(to_numpy(ef.math.softmax(t)), e / e.sum(1, keepdims=True))
+    np.testing.assert_allclose(to_numpy(ef.math.l2_normalize(t, axis=1)),
+                               x / np.linalg.norm(x, axis=1, keepdims=True))
+    assert to_numpy(ef.math.top_k(t, 1).indices).tolist() == [[2], [0]]
+    assert float(to_numpy(ef.math.zero_fraction(t))) == pytest.approx(1 / 6)
+    assert ef.math.top_k is ef.nn.top_k and ef.math.reduce_sum is ef.reduce_sum
