@@ -154,7 +154,11 @@ def export_saved_model(estimator, export_dir_base, serving_input_receiver_fn,
         if isinstance(preds, Tensor):
             preds = {"output": preds}
         outputs_kind["export_outputs"] = spec.export_outputs
-        return {k: v for k, v in preds.items() if isinstance(v, Tensor)}
+        out = {k: v for k, v in preds.items() if isinstance(v, Tensor)}
+        for key, eo in (spec.export_outputs or {}).items():
+            for name, t in _export_output_tensors(key, eo)[1].items():
+                out[f"{_EO}{key}/{name}"] = t
+        return out
 
     sample = None
     if receiver.sample_inputs is not None:
@@ -162,9 +166,12 @@ def export_saved_model(estimator, export_dir_base, serving_input_receiver_fn,
     cf = _trace(predict_fn, specs, aliases, sample, PREDICT)
     for a, s in zip(aliases, specs):
         cf.tensor_names[a] = f"{s.name or a}:0"
-    concretes = {"serving_default": cf, "predict": cf}
-    extra = _head_signatures(cf, receiver, aliases)
-    concretes.update(extra)
+    export_outputs = outputs_kind.get("export_outputs")
+    if export_outputs:
+        concretes = _export_output_signatures(cf, export_outputs, receiver, aliases)
+    else:
+        concretes = {"serving_default": cf, "predict": cf}
+        concretes.update(_head_signatures(cf, receiver, aliases))
     path = _new_version_dir(export_dir_base)
     write_export(path, concretes, assets_extra=assets_extra)
     log.info("SavedModel written to: %s", path)
@@ -186,15 +193,70 @@ def _head_signatures(cf, receiver, aliases):
     return out
 
 
-def _view(cf, mapping, method):
-    """The same graph under other output aliases and method name."""
+def _view(cf, mapping, method, keep_inputs=False):
+    """The same graph under other output aliases and method name; the one string input is
+    renamed ``inputs`` (classify/regress) unless ``keep_inputs``."""
     graph = dict(cf.graph)
     names = list(graph["output_aliases"])
     graph["output_aliases"] = list(mapping)
     graph["outputs"] = [cf.graph["outputs"][names.index(src)] for src in mapping.values()]
     view = ConcreteFunction(graph, cf.consts, cf.variables, cf.input_specs,
-                            ["inputs"], {k: cf.output_aliases[v] for k, v in mapping.items()},
-                            method)
-    view.tensor_names = {"inputs": cf.tensor_names.get(cf.input_names[0],
-                                                       f"{cf.input_names[0]}:0")}
+                            list(cf.input_names) if keep_inputs else ["inputs"],
+                            {k: cf.output_aliases[v] for k, v in mapping.items()}, method)
+    if keep_inputs:
+        view.tensor_names = dict(cf.tensor_names)
+    else:
+        view.tensor_names = {"inputs": cf.tensor_names.get(cf.input_names[0],
+                                                           f"{cf.input_names[0]}:0")}
     return view
+
+
+_EO = "__export_output__/"  # alias prefix of export_outputs' tensors inside the traced graph
+
+
+def _export_output_tensors(key, eo):
+    """``(method, {output alias: Tensor})`` of one ``EstimatorSpec.export_outputs`` entry,
+    with TF's output keys (``outputs``/``output``; ``scores``, ``classes``; ``outputs``)."""
+    if isinstance(eo, PredictOutput):
+        outs = {"output": eo.outputs} if isinstance(eo.outputs, Tensor) else dict(eo.outputs)
+        method = PREDICT
+    elif isinstance(eo, ClassificationOutput):
+        if eo.scores is None and eo.classes is None:
+            raise ValueError(f"export_outputs[{key!r}]: classes and scores cannot both be "
+                             "None")
+        outs = {k: v for k, v in (("scores", eo.scores), ("classes", eo.classes))
+                if v is not None}
+        method = CLASSIFY
+    elif isinstance(eo, RegressionOutput):
+        outs, method = {"outputs": eo.value}, REGRESS
+    else:
+        raise TypeError(f"export_outputs[{key!r}] must be a PredictOutput, "
+                        f"ClassificationOutput or RegressionOutput, got {type(eo).__name__}")
+    for name, t in outs.items():
+        if not isinstance(t, Tensor):
+            raise TypeError(f"export_outputs[{key!r}][{name!r}] must be a Tensor, got "
+                            f"{type(t).__name__}")
+    return method, outs
+
+
+def _export_output_signatures(cf, export_outputs, receiver, aliases):
+    """One signature per ``export_outputs`` entry, as TF's ``build_all_signature_defs``:
+    a single entry is also ``serving_default``; classify/regress need one string input
+    (otherwise that signature is left out with a warning, as TF does)."""
+    if len(export_outputs) > 1 and "serving_default" not in export_outputs:
+        raise ValueError("Multiple export_outputs were provided, but none of them is "
+                         "specified as the default. Do this by naming one of them with "
+                         "'serving_default'.")
+    one_string = len(aliases) == 1 and receiver.receiver_tensors[aliases[0]].dtype.kind == "O"
+    out = {}
+    for key, eo in export_outputs.items():
+        method, outs = _export_output_tensors(key, eo)
+        mapping = {name: f"{_EO}{key}/{name}" for name in outs}
+        if method != PREDICT and not one_string:
+            log.warning("export_outputs[%r]: %s needs a single string input; signature "
+                        "left out", key, method)
+            continue
+        out[key] = _view(cf, mapping, method, keep_inputs=method == PREDICT)
+    if len(export_outputs) == 1 and "serving_default" not in out and out:
+        out["serving_default"] = next(iter(out.values()))
+    return out

@@ -154,16 +154,23 @@ def trace_graph(fn, make_args):
             raise TraceError(f"{where}: the op sequence changed between batch sizes")
         nodes.append(dict(na, inputs=_merge(na["inputs"], nb["inputs"], BATCH_A, BATCH_B, where),
                           attrs=_merge(na["attrs"], nb["attrs"], BATCH_A, BATCH_B, where)))
+    # output refs first: an output that is a constant (computed by no op) registers its
+    # array as a constant too, and must be in the list below
+    outputs = [ta.output_ref(t) for t in nest.flatten(out_a)]
+    outputs_b = [tb.output_ref(t) for t in nest.flatten(out_b)]
+    if len(outputs) != len(outputs_b) or len(ta.consts) != len(tb.consts):
+        raise TraceError("the function's outputs changed between batch sizes")
+    outputs = [_merge(ra, rb, BATCH_A, BATCH_B, f"output #{i}")
+               for i, (ra, rb) in enumerate(zip(outputs, outputs_b))]
     consts = []
     for cid, (ca, cb) in enumerate(zip(ta.consts, tb.consts)):
         if ca.shape != cb.shape or not _same(ca, cb):
-            user = next((n["op"] for n in ta.nodes if {"const": cid} in n["inputs"]), "?")
-            raise TraceError(f"a constant input of op {user} differs between batch sizes "
+            user = next((f"op {n['op']}" for n in ta.nodes if {"const": cid} in n["inputs"]),
+                        "an output")
+            raise TraceError(f"a constant input of {user} differs between batch sizes "
                              f"(shapes {ca.shape} and {cb.shape}): it was computed outside "
                              "eagerflow ops, so the graph cannot reproduce it")
         consts.append(ca)
-    flat_a = nest.flatten(out_a)
-    outputs = [ta.output_ref(t) for t in flat_a]
     graph = {"nodes": nodes, "num_placeholders": len(nest.flatten(make_args(1))),
              "outputs": outputs}
     return graph, consts, ta.variables, out_a

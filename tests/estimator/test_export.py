@@ -182,3 +182,72 @@ def test_every_canned_estimator_export_load_parity(tmp_path, name):
         for got in (got_p, got_r):
             np.testing.assert_allclose(got[key], want[key].numpy(), rtol=1e-5, atol=1e-6)
             assert got[key].shape[0] == k
+
+
+def _eo_model_fn(export_outputs):
+    from eagerflow.train import GradientDescentOptimizer, get_global_step
+    from eagerflow.variables import get_variable, zeros_initializer
+
+    def model_fn(features, labels, mode):
+        w = get_variable("w", [1, 1], initializer=zeros_initializer())
+        logit = features["a"] @ w + 0.25
+        prob = ef.sigmoid(logit)
+        if mode == est.ModeKeys.PREDICT:
+            both = ef.concat([1.0 - prob, prob], axis=1)
+            classes = ef.constant(np.array([[b"no", b"yes"]], dtype=object))
+            return est.EstimatorSpec(mode, predictions={"prob": prob, "logit": logit},
+                                     export_outputs=export_outputs(prob, logit, both, classes))
+        loss = ef.reduce_mean(ef.square(logit - labels))
+        return est.EstimatorSpec(mode, loss=loss, train_op=GradientDescentOptimizer(0.1)
+                                 .minimize(loss, global_step=get_global_step()))
+    return model_fn
+
+
+def _eo_export(tmp_path, export_outputs, receiver="parsing"):
+    m = est.Estimator(_eo_model_fn(export_outputs), model_dir=str(tmp_path / "m"))
+    m.train(lambda: iter([({"a": X[:, :1]}, X[:, 1:])] * 3), steps=3)
+    spec = {"a": ef.io.FixedLenFeature([1], ef.float32)}
+    fn = est.build_parsing_serving_input_receiver_fn(spec) if receiver == "parsing" else \
+        est.build_raw_serving_input_receiver_fn({"a": ef.TensorSpec([None, 1], ef.float32)})
+    path = m.export_saved_model(str(tmp_path / receiver), fn).decode()
+    want = list(m.predict(lambda: ({"a": X[:4, :1]},), yield_single_examples=False))[0]
+    return saved_model.load(path), want
+
+
+def test_export_outputs_of_a_custom_model_fn_become_the_signatures(tmp_path):
+    def outputs(prob, logit, both, classes):
+        return {"serving_default": est.PredictOutput({"p": prob}),
+                "cls": est.ClassificationOutput(scores=both, classes=classes),
+                "reg": est.RegressionOutput(logit)}
+    loaded, want = _eo_export(tmp_path, outputs)
+    sigs = loaded.signatures
+    assert set(sigs) == {"serving_default", "cls", "reg"}
+    assert sigs["serving_default"].method_name == "tensorflow/serving/predict"
+    assert set(sigs["serving_default"].outputs) == {"p"}
+    got = sigs["serving_default"](examples=_examples(X[:4]))
+    np.testing.assert_allclose(got["p"], want["prob"].numpy(), rtol=1e-6)
+    cls = sigs["cls"]
+    assert cls.method_name == "tensorflow/serving/classify" and set(cls.inputs) == {"inputs"}
+    out = cls(inputs=_examples(X[:4]))
+    np.testing.assert_allclose(out["scores"][:, 1], want["prob"].numpy()[:, 0], rtol=1e-6)
+    assert sigs["reg"].method_name == "tensorflow/serving/regress"
+    np.testing.assert_allclose(sigs["reg"](inputs=_examples(X[:4]))["outputs"],
+                               want["logit"].numpy(), rtol=1e-6)
+
+
+def test_export_outputs_single_entry_is_default_and_errors(tmp_path):
+    loaded, want = _eo_export(tmp_path, lambda p, lg, b, c: {"scores": est.PredictOutput(lg)},
+                              receiver="raw")
+    assert set(loaded.signatures) == {"scores", "serving_default"}
+    got = loaded.signatures["serving_default"](a=X[:4, :1])
+    np.testing.assert_allclose(got["output"], want["logit"].numpy(), rtol=1e-6)
+    # classify needs one string input: left out under a raw float receiver, as TF does
+    loaded, _ = _eo_export(tmp_path / "r2", lambda p, lg, b, c: {
+        "serving_default": est.PredictOutput({"p": p}), "reg": est.RegressionOutput(lg)},
+        receiver="raw")
+    assert set(loaded.signatures) == {"serving_default"}
+    with pytest.raises(ValueError, match="none of them is specified as the default"):
+        _eo_export(tmp_path / "r3", lambda p, lg, b, c: {"a": est.PredictOutput(p),
+                                                          "b": est.PredictOutput(lg)})
+    with pytest.raises(TypeError, match="must be a PredictOutput"):
+        _eo_export(tmp_path / "r4", lambda p, lg, b, c: {"serving_default": p})

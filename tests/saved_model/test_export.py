@@ -128,3 +128,20 @@ def test_format_errors_and_completeness(tmp_path):
         saved_model.write_half_plus_two(path)
     with pytest.raises(FileNotFoundError):
         saved_model.load(str(tmp_path / "nope"))
+
+
+def test_an_output_that_is_a_constant_is_exported(tmp_path):
+    # an output computed by no op (a constant) used to be left out of the constants list
+    @ef.function(input_signature=[ef.TensorSpec([None, 1], ef.float32, name="x")])
+    def f(x):
+        return {"y": x * 2.0, "labels": ef.constant([[1.0, 2.0]])}
+    saved_model.save(f, str(tmp_path / "1"))
+    got = saved_model.load(str(tmp_path / "1")).signatures["serving_default"](
+        x=np.ones((3, 1), np.float32))
+    assert got["labels"].tolist() == [[1.0, 2.0]] and got["y"].shape == (3, 1)
+
+    @ef.function(input_signature=[ef.TensorSpec([None, 1], ef.float32, name="x")])
+    def host(x):
+        return {"n": ef.constant(np.zeros(int(x.shape[0])))}  # host code: not a graph
+    with pytest.raises(saved_model.TraceError, match="an output differs between batch sizes"):
+        saved_model.save(host, str(tmp_path / "2"))
