@@ -72,3 +72,23 @@ def test_builder_errors(tmp_path):
     with pytest.raises(ValueError, match="cannot both be None"):
         signature_def_utils.classification_signature_def(ef.TensorSpec([None], ef.string),
                                                          None, None)
+
+
+def test_tf1_top_level_spellings_simple_save_and_loader(tmp_path):
+    assert saved_model.SERVING == "serve" and saved_model.Builder is builder.SavedModelBuilder
+    assert saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY == "serving_default"
+    assert saved_model.CLASSIFY_METHOD_NAME == "tensorflow/serving/classify"
+    w = ef.Variable([[3.0]], name="w_simple")
+    path = str(tmp_path / "7")
+    assert not saved_model.contains_saved_model(path)
+    saved_model.simple_save(None, path, inputs={"x": ef.TensorSpec([None, 1], ef.float32)},
+                            outputs={"y": lambda x: x @ w + 1.0})
+    assert saved_model.contains_saved_model(path)
+    m = saved_model.loader.load(None, [saved_model.SERVING], path)
+    sig = m.signatures["serving_default"]
+    assert set(m.signatures) == {"serving_default"} and sig.method_name == \
+        saved_model.PREDICT_METHOD_NAME
+    assert sig(x=np.array([[1.0], [2.0]], np.float32))["y"].ravel().tolist() == [4.0, 7.0]
+    with pytest.raises(FileExistsError):
+        saved_model.simple_save(None, path, inputs={"x": ef.TensorSpec([None, 1], ef.float32)},
+                                outputs={"y": lambda x: x})
