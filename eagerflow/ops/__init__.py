@@ -6,7 +6,8 @@ way: ops build on autograd, never the reverse.
 """
 from ..autograd.registry import get as _get
 from ..autograd.tensor import Tensor as _Tensor
-from . import array, creation, indexing, math, products, random, reduce, scan, segment
+from . import array, control, creation, indexing, math, products, random, reduce, scan, segment
+from .control import control_dependencies, device, group, name_scope, no_op
 from .creation import eye, fill, linspace, ones, range, zeros
 from .indexing import (batch_gather, boolean_mask, gather, gather_nd, getitem, one_hot,
                        scatter_nd, strided_slice, take_along_axis)
@@ -26,6 +27,7 @@ from .array import (broadcast_to, concat, expand_dims, matrix_transpose, pad, ra
                     transpose, unstack)
 
 __all__ = list(_math_all) + [
+    "control_dependencies", "device", "group", "name_scope", "no_op",
     "eye", "fill", "linspace", "ones", "range", "zeros", "batch_gather", "boolean_mask",
     "gather", "gather_nd", "getitem", "one_hot", "scatter_nd", "strided_slice",
     "take_along_axis", "einsum",

@@ -157,3 +157,23 @@ def test_tf1_top_level_spellings():
         [[1, 1, 1]]
     assert float(to_numpy(ef.norm(tensor(np.array([3.0, 4.0]))))) == 5.0
     assert float(to_numpy(ef.trace(tensor(np.eye(3))))) == 3.0
+
+
+def test_tf1_graph_helpers_are_eager_no_ops():
+    import eagerflow.variables as vs
+    with vs.VariableStore().as_default():
+        x = tensor(np.ones((4, 2)))
+        with ef.name_scope("block") as scope, ef.device("/gpu:0"):
+            assert scope == "block/"
+            y = ef.layers.batch_normalization(x, training=True, name="bn")
+            with ef.control_dependencies(ef.get_collection(ef.GraphKeys.UPDATE_OPS)):
+                z = ef.identity(y * 2.0)
+            v = vs.get_variable("v", [1])
+        assert v.name == "v"  # name_scope does not name variables, as in TF1
+        assert ef.group(y, z) is None and ef.no_op() is None
+        np.testing.assert_allclose(to_numpy(z), to_numpy(y) * 2.0)
+    with ef.name_scope(None, default_name="d") as scope:
+        assert scope == "d/"
+    with pytest.raises(TypeError, match="control_inputs must be a list"):
+        with ef.control_dependencies(3):
+            pass
