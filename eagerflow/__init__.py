@@ -80,7 +80,7 @@ _ALIASES = {
     "string_strip": ("ops.string", "string_strip"),
     "string_to_number": ("ops.string", "string_to_number"),
     "regex_replace": ("ops.string", "regex_replace"),
-    "sparse_cross_hashed": ("ops.string", "sparse_cross_hashed"),
+    "sparse_cross_hashed": ("ops.cross", "sparse_cross_hashed"),
     "clip_by_norm": ("train.clipping", "clip_by_norm"),
     "clip_by_global_norm": ("train.clipping", "clip_by_global_norm"),
     "global_norm": ("train.clipping", "global_norm"),

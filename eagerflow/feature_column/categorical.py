@@ -8,7 +8,8 @@ from .. import ops
 from ..autograd.sparse_tensor import SparseTensor
 from ..autograd.tensor import Tensor, constant
 from ..io.parsing_config import VarLenFeature
-from ..ops.string import sparse_cross_hashed, to_hash_bucket_fast
+from ..ops.cross import sparse_cross_hashed
+from ..ops.string import to_hash_bucket_fast
 from .base import CategoricalColumn, IdWeightPair, host, register_column
 from .transform_ops import identity_ids, sparse_components, to_sparse, vocab_ids
 

@@ -10,7 +10,7 @@ from ..io.parsing_config import FixedLenFeature
 from ..nn import embedding_lookup_sparse
 from ..nn.embedding import _bag as embedding_bag_op
 from ..nn.embedding import _bag_offsets as embedding_bag_offsets_op
-from ..ops.string import bucketize
+from ..ops.cross import bucketize
 from ..train.saver import load_variable
 from ..variables import TruncatedNormal, get_variable
 from .base import (CategoricalColumn, DenseColumn, IdWeightPair, WrapperColumn, host,
