@@ -44,7 +44,7 @@ def get_transport():
         if info.size == 1:
             t = LocalTransport()
         elif info.transport == "nccl":
-            t = NCCLTransport(world, info.local_rank)
+            t = NCCLTransport(world)
         else:
             t = MPITransport(world)
         _transport["t"] = t
@@ -53,10 +53,12 @@ def get_transport():
 
 def _unwrap(x):
     if isinstance(x, Tensor):
-        return x._data, True
-    if backend.is_array(x):
-        return x, False
-    return backend.asarray(x), False
+        a, as_tensor = x._data, True
+    else:
+        a, as_tensor = (x if backend.is_array(x) else backend.asarray(x)), False
+    if a.dtype.kind not in "biufc":
+        raise TypeError(f"collectives move numeric arrays only, got dtype {a.dtype}")
+    return a, as_tensor
 
 
 def _dtype_code(dtype):

@@ -16,6 +16,9 @@ import os
 import sys
 from typing import NamedTuple
 
+from .. import backend
+from ..backend import nccl as backend_nccl
+
 __all__ = ["ClusterInfo", "init", "rank", "size", "local_rank", "is_chief", "mpi_world"]
 
 _ENV = (  # (rank, size, local rank) variable names, by launcher
@@ -111,6 +114,9 @@ def init(transport=None):
             _install_abort_on_error(world, r, n)
         from . import collective  # noqa: PLC0415  (collective needs the world set above)
         chosen = "local" if n == 1 else (transport or collective.default_transport())
+        if n > 1 and backend.get_backend() == "cupy":
+            # before any array is allocated: one GPU per process on each host
+            backend_nccl.use_device(local_rank)
         info = ClusterInfo(r, n, local_rank, local_size, chosen)
     _state["info"] = info
     return info

@@ -142,13 +142,13 @@ class MPITransport(Transport):
 
 
 class NCCLTransport(MPITransport):
-    """Data over NCCL on the GPU, metadata (and the unique id at start-up) over MPI."""
+    """Data over NCCL on the GPU, metadata (and the unique id at start-up) over MPI.
+    The process's GPU was chosen by :func:`~eagerflow.distribute.init` (its local rank)."""
 
     name = "nccl"
 
-    def __init__(self, world, local_rank):
+    def __init__(self, world):
         super().__init__(world)
-        _nccl.use_device(local_rank)
         uid = _nccl.unique_id() if self.rank == 0 else np.zeros(_nccl.UNIQUE_ID_BYTES, np.int8)
         world.Bcast(uid, root=0)
         self._comm = _nccl.communicator(self.size, uid, self.rank)

@@ -138,3 +138,8 @@ def test_docstring_examples(name):
     mod = importlib.import_module("eagerflow.distribute" + name)
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+def test_strings_are_refused():
+    with pytest.raises(TypeError, match="numeric arrays only"):
+        ef.distribute.all_gather(np.array(["a", "b"], dtype=object))
