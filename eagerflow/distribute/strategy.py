@@ -18,6 +18,8 @@ Example:
     >>> w.numpy().tolist()
     [0.0]
 """
+import numpy as np
+
 from ..train.distribution_context import reducer_scope
 from ..variables.store import get_default_store
 from . import collective, runtime
@@ -114,6 +116,14 @@ class MultiWorkerMirroredStrategy:
 
     def barrier(self):
         collective.barrier()
+
+    def all_true(self, flag):
+        """True when ``flag`` is true on every worker (e.g. "I still have a batch": a worker
+        whose shard ran out must stop the others, or they would wait in the next
+        all-reduce)."""
+        if self.num_workers == 1:
+            return bool(flag)
+        return bool(collective.all_reduce(np.array([1 if flag else 0], np.int64), "min")[0])
 
     def __repr__(self):
         return (f"{type(self).__name__}(worker {self.worker_index} of {self.num_workers}, "

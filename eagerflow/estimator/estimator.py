@@ -220,16 +220,19 @@ class Estimator:
             pending = first
             replicated = strategy.scope() if strategy is not None else contextlib.nullcontext()
             with replicated:
-                self._train_loop(runner, stream, pending, step, gstep)
+                self._train_loop(runner, stream, pending, step, gstep, strategy)
             runner.end()
             log.info("Loss for final step: %s.", _loss_text(runner.session.named.get("loss")))
         return self
 
     @staticmethod
-    def _train_loop(runner, stream, pending, step, gstep):
+    def _train_loop(runner, stream, pending, step, gstep, strategy):
         while not runner.should_stop():
             batch = pending if pending is not None else next(stream, None)
             pending = None
+            # shards may hold unequal numbers of batches: stop when any worker runs out
+            if strategy is not None and not strategy.all_true(batch is not None):
+                break
             if batch is None:
                 break
 

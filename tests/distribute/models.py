@@ -89,14 +89,15 @@ def model_fn(features, labels, mode, params):
     return ef.estimator.EstimatorSpec(mode, predictions=pred, loss=loss, train_op=train_op)
 
 
-def input_fn(batch):
+def input_fn(batch, rows=ROWS):
     d = data()
-    return lambda: ef.data.Dataset.from_tensor_slices(({"x": d["x"]}, d["y"])).batch(batch)
+    return lambda: ef.data.Dataset.from_tensor_slices(
+        ({"x": d["x"][:rows]}, d["y"][:rows])).batch(batch)
 
 
-def train_estimator(model_dir, strategy=None, batch=BATCH, steps=STEPS):
+def train_estimator(model_dir, strategy=None, batch=BATCH, steps=STEPS, rows=ROWS):
     config = ef.estimator.RunConfig(save_checkpoints_steps=2, train_distribute=strategy,
                                     log_step_count_steps=None)
     est = ef.estimator.Estimator(model_fn, model_dir=model_dir, config=config)
-    est.train(input_fn(batch), max_steps=steps)
+    est.train(input_fn(batch, rows), max_steps=steps)
     return est

@@ -66,6 +66,10 @@ def test_estimator_chief_checkpoints_equal_single_process_and_resume(two_ranks, 
     assert resumed.latest_checkpoint().endswith("model.ckpt-6")
 
 
+def test_estimator_workers_stop_together_when_a_shard_runs_out(two_ranks):
+    assert int(_load(two_ranks / "uneven.npz")["step"]) == 2
+
+
 def test_dead_worker_stops_the_job(tmp_path):
     proc, seconds = run_workers(["die"], tmp_path, timeout=60)
     assert proc.returncode != 0

@@ -60,6 +60,12 @@ def estimator(out, r, n):
         ef.summary.FileWriterCache.get = refuse
     strategy = ef.distribute.MultiWorkerMirroredStrategy()
     models.train_estimator(os.path.join(out, "model"), strategy)
+    # 5 batches over 2 workers (3 and 2): both stop after 2 steps instead of one waiting
+    uneven = models.train_estimator(os.path.join(out, "uneven"), strategy, rows=5 * 8,
+                                    steps=None)
+    if r == 0:
+        np.savez(os.path.join(out, "uneven.npz"),
+                 step=np.array(int(uneven.latest_checkpoint().rsplit("-", 1)[1])))
 
 
 def die(out, r, n):
