@@ -14,6 +14,8 @@ Example:
     >>> pairs[0][0].numpy().tolist()
     [0.5, 0.5]
 """
+import weakref
+
 import numpy as np
 
 from .. import backend
@@ -24,6 +26,14 @@ from .collective import get_transport, signature
 __all__ = ["DEFAULT_BUCKET_BYTES", "GradientAllReducer", "broadcast_variables", "buckets"]
 
 DEFAULT_BUCKET_BYTES = 25 * 2 ** 20
+# variables already checked equal across ranks, shared by every reducer: an Estimator's
+# model_fn builds a new optimizer (and reducer) each step, and the check costs a sync
+_checked = {}
+
+
+def _was_checked(v):
+    ref = _checked.get(id(v))
+    return ref is not None and ref() is v
 
 
 def buckets(arrays, bucket_bytes):
@@ -74,7 +84,6 @@ class GradientAllReducer:
         self.average = bool(average)
         self.bucket_bytes = int(bucket_bytes)
         self.check_variables = check_variables
-        self._seen = set()
 
     def __call__(self, pairs):
         pairs = list(pairs)
@@ -113,8 +122,9 @@ class GradientAllReducer:
                 f"or gradient kinds than rank 0 (this rank: {items}); every replica must "
                 "build the same model and update the same variables in the same order")
 
-    def _check_same_values(self, t, variables):
-        new = [v for v in variables if id(v) not in self._seen]
+    @staticmethod
+    def _check_same_values(t, variables):
+        new = [v for v in variables if not _was_checked(v)]
         if not new:
             return
         sums = np.array([float(backend.to_numpy(v._data.sum(dtype=np.float64))) for v in new])
@@ -125,7 +135,10 @@ class GradientAllReducer:
                 f"variable {new[int(differ[0])].name!r} differs between ranks before its first "
                 "update: call ef.distribute.broadcast_variables() after building the model "
                 "(the Estimator does it for you), or seed every rank alike")
-        self._seen.update(id(v) for v in new)
+        if len(_checked) > 100_000:  # drop entries of variables that are gone
+            for k in [k for k, ref in _checked.items() if ref() is None]:
+                del _checked[k]
+        _checked.update((id(v), weakref.ref(v)) for v in new)
 
     @staticmethod
     def _gather_slices(t, g, scale):

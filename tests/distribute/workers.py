@@ -10,6 +10,15 @@ import eagerflow as ef
 from tests.distribute import models
 
 
+def _expect_error(kind, text, fn, *args):
+    try:
+        fn(*args)
+    except kind as e:
+        assert text in str(e), e
+        return
+    raise AssertionError(f"expected {kind.__name__}: {text}")
+
+
 def collectives(out, r, n):
     d = ef.distribute
     np.testing.assert_array_equal(d.all_reduce(np.array([r + 1.0, 2.0])), [3.0, 4.0])
@@ -22,11 +31,7 @@ def collectives(out, r, n):
                                   [0, 1, 100, 101] if r == 0 else [2, 3, 102, 103])
     uneven = d.all_to_all(np.arange(3.0) + 100 * r, splits=[1, 2])
     np.testing.assert_array_equal(uneven, [0, 100] if r == 0 else [1, 2, 101, 102])
-    try:
-        d.all_reduce(np.zeros(r + 2, np.float32))
-        raise AssertionError("mismatched shapes were not detected")
-    except ValueError as e:
-        assert "rank 1 passed shape (3,)" in str(e), e
+    _expect_error(ValueError, "rank 1 passed shape (3,)", d.all_reduce, np.zeros(r + 2))
     # sparse gradients stay sparse: indices and values of both ranks, averaged
     table = ef.Variable(np.zeros((10, 2), np.float32), name="t")
     g = ef.IndexedSlices(ef.constant(np.full((r + 1, 2), 2.0, np.float32)),
@@ -35,6 +40,15 @@ def collectives(out, r, n):
     assert isinstance(red, ef.IndexedSlices)
     np.testing.assert_array_equal(red.indices.numpy(), [0, 5, 6])
     np.testing.assert_array_equal(red.values.numpy(), np.ones((3, 2)))
+    # replicas that start apart, or update different variables, are told so on every rank
+    unsynced = ef.Variable(np.full(2, float(r), np.float32), name="unsynced")
+    _expect_error(RuntimeError, "'unsynced' differs between ranks",
+                  ef.distribute.GradientAllReducer(),
+                  [(ef.constant(np.ones(2, np.float32)), unsynced)])
+    other = ef.Variable(np.zeros(2 + r, np.float32), name=f"v{r}")
+    _expect_error(ValueError, "rank 1 passes different variables",
+                  ef.distribute.GradientAllReducer(),
+                  [(ef.constant(np.ones(2 + r, np.float32)), other)])
     assert ef.distribute.size() == n and ef.distribute.rank() == r
     if r == 0:
         np.savez(os.path.join(out, "collectives.npz"), ok=np.array(1))
