@@ -9,15 +9,22 @@ Example (``mpiexec -n 2 python train.py``; in one process it is the plain optimi
     >>> w.numpy().tolist()
     [0.0, 0.0]
 """
+import weakref
+
 from .. import backend
 from ..autograd.indexed_slices import IndexedSlices
 from ..autograd.tensor import _wrap
 from ..train.distribution_context import reducer_scope
 from ..train.optimizer import Optimizer, TrainOp
+from ..variables.store import get_default_store
 from .collective import get_transport
 from .gradients import DEFAULT_BUCKET_BYTES, GradientAllReducer
 
 __all__ = ["DistributedOptimizer", "SyncReplicasOptimizer"]
+
+# gradients a SyncReplicasOptimizer holds until its k-th step, per variable store and name:
+# an Estimator's model_fn builds a new optimizer every step (TF kept them in accumulators)
+_PENDING = weakref.WeakKeyDictionary()
 
 
 class DistributedOptimizer(Optimizer):
@@ -116,7 +123,6 @@ class SyncReplicasOptimizer(DistributedOptimizer):
         self.replicas_to_aggregate = int(replicas_to_aggregate)
         self.total_num_replicas = int(total)
         self._local_steps = self.replicas_to_aggregate // self.total_num_replicas
-        self._pending = []
 
     def compute_gradients(self, loss, var_list=None, **kwargs):
         # reduction waits for apply_gradients, where k local gradients are combined first
@@ -127,11 +133,12 @@ class SyncReplicasOptimizer(DistributedOptimizer):
 
         Returns a :class:`~eagerflow.train.TrainOp` whose ``global_step`` is None on the
         calls that only accumulated."""
-        self._pending.append(list(grads_and_vars))
-        if len(self._pending) < self._local_steps:
+        pending = _PENDING.setdefault(get_default_store(), {}).setdefault(self._name, [])
+        pending.append(list(grads_and_vars))
+        if len(pending) < self._local_steps:
             return TrainOp(None, name or self._name)
-        pairs = _mean_of_steps(self._pending)
-        self._pending = []
+        pairs = _mean_of_steps(pending)
+        pending.clear()
         return super().apply_gradients(self._reduce(pairs), global_step, name)
 
     def make_session_run_hook(self, is_chief, num_tokens=-1):

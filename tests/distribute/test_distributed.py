@@ -147,3 +147,19 @@ def test_docstring_examples(name):
 def test_strings_are_refused():
     with pytest.raises(TypeError, match="numeric arrays only"):
         ef.distribute.all_gather(np.array(["a", "b"], dtype=object))
+
+
+def test_sync_replicas_accumulates_across_optimizer_objects():
+    # an Estimator's model_fn builds a new optimizer each step: the k gradients must
+    # still be combined (k = replicas_to_aggregate / total_num_replicas = 2 here)
+    with ef.variables.VariableStore().as_default():
+        w = ef.Variable([1.0], name="w_sync_accum")
+        gstep = ef.Variable(np.int64(0), name="gstep_sync_accum")
+        for x in (1.0, 3.0):
+            opt = ef.train.SyncReplicasOptimizer(ef.train.GradientDescentOptimizer(1.0),
+                                                 replicas_to_aggregate=2, total_num_replicas=1)
+            opt.minimize(lambda x=x: ef.reduce_sum(w * x), var_list=[w], global_step=gstep)
+            if x == 1.0:
+                assert w.numpy().tolist() == [1.0] and int(gstep.numpy()) == 0
+        assert w.numpy().tolist() == [-1.0]  # 1 - mean(1, 3)
+        assert int(gstep.numpy()) == 1  # one update, one step
