@@ -44,9 +44,9 @@ def get_transport():
         if info.size == 1:
             t = LocalTransport()
         elif info.transport == "nccl":
-            t = NCCLTransport(world)
+            t = NCCLTransport(world, runtime.collective_timeout())
         else:
-            t = MPITransport(world)
+            t = MPITransport(world, runtime.collective_timeout())
         _transport["t"] = t
     return t
 
@@ -82,7 +82,7 @@ def _agree(t, what, a, free_first_dim=False):
     mine = np.zeros(2 + _MAX_RANK, np.int64)
     mine[0], mine[1] = _dtype_code(a.dtype), a.ndim
     mine[2:2 + a.ndim] = a.shape
-    table = t.gather_meta(mine)
+    table = t.gather_meta(mine, what)
     cols = np.ones(mine.size, bool)
     if free_first_dim:
         if a.ndim == 0:
@@ -204,7 +204,7 @@ def all_to_all(x, splits=None):
         raise ValueError(f"all_to_all: splits must be {t.size} non-negative ints summing to "
                          f"{n}, got {splits.tolist()}")
     row = int(np.prod(a.shape[1:], dtype=np.int64))
-    recv = t.exchange_meta(splits)
+    recv = t.exchange_meta(splits, "all_to_all")
     flat = backend.array_module(a).ascontiguousarray(a).reshape(-1)
     out = t.alltoallv(flat, splits * row, recv * row)
     return _out(out.reshape((-1,) + tuple(a.shape[1:])), as_tensor)

@@ -114,7 +114,7 @@ class GradientAllReducer:
         """Same variables, shapes and gradient kinds on every rank, else a clear error."""
         items = [(v.name, tuple(v.shape), str(g.dtype), isinstance(g, IndexedSlices))
                  for g, v in pairs]
-        table = t.gather_meta([signature(items)])
+        table = t.gather_meta([signature(items)], "gradient all-reduce")
         bad = np.nonzero(table[:, 0] != table[0, 0])[0]
         if bad.size:
             raise ValueError(
@@ -128,7 +128,7 @@ class GradientAllReducer:
         if not new:
             return
         sums = np.array([float(backend.to_numpy(v._data.sum(dtype=np.float64))) for v in new])
-        table = t.gather_meta(sums.view(np.int64))
+        table = t.gather_meta(sums.view(np.int64), "gradient all-reduce")
         differ = np.nonzero((table != table[0]).any(axis=0))[0]
         if differ.size:
             raise RuntimeError(
@@ -146,7 +146,7 @@ class GradientAllReducer:
         vals = g.values._data
         xp = backend.array_module(vals)
         row = int(np.prod(vals.shape[1:], dtype=np.int64))
-        counts = t.gather_meta([idx.size])[:, 0]
+        counts = t.gather_meta([idx.size], "sparse gradient all-gather")[:, 0]
         all_idx = t.allgatherv(xp.ascontiguousarray(idx.astype(np.int64)), counts)
         all_vals = t.allgatherv(xp.ascontiguousarray(vals).reshape(-1), counts * row)
         all_vals = all_vals.reshape((-1,) + tuple(vals.shape[1:]))
@@ -170,7 +170,7 @@ def broadcast_variables(variables, root=0, bucket_bytes=DEFAULT_BUCKET_BYTES):
     if t.size == 1 or not variables:
         return
     items = [(v.name, tuple(v.shape), str(v.dtype)) for v in variables]
-    table = t.gather_meta([signature(items)])
+    table = t.gather_meta([signature(items)], "broadcast_variables")
     if (table[:, 0] != table[0, 0]).any():
         raise ValueError(f"broadcast_variables: ranks hold different variables (this rank: "
                          f"{[n for n, _, _ in items]})")

@@ -13,13 +13,15 @@ Example:
     (0, 1)
 """
 import os
+import signal
 import sys
 from typing import NamedTuple
 
 from .. import backend
 from ..backend import nccl as backend_nccl
 
-__all__ = ["ClusterInfo", "init", "rank", "size", "local_rank", "is_chief", "mpi_world"]
+__all__ = ["ClusterInfo", "init", "rank", "size", "local_rank", "is_chief", "mpi_world",
+           "collective_timeout"]
 
 _ENV = (  # (rank, size, local rank) variable names, by launcher
     ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK"),
@@ -37,7 +39,7 @@ class ClusterInfo(NamedTuple):
     transport: str  # 'local' (size 1), 'mpi' or 'nccl'
 
 
-_state = {"info": None, "world": None}
+_state = {"info": None, "world": None, "timeout_s": None}
 
 
 def _env_ranks():
@@ -73,12 +75,29 @@ def _install_abort_on_error(world, rank, size):
     sys.excepthook = hook
 
 
-def init(transport=None):
+def _install_stop_on_sigterm(rank, size):
+    """Launchers that stop a job with SIGTERM (a scheduler's time limit, ``timeout``,
+    some mpiexecs when a rank dies; MPICH's hydra kills outright) get a clear last word
+    instead of silence: collectives wait in Python, so the handler gets to run."""
+    def handler(signum, frame):
+        raise RuntimeError(f"eagerflow.distribute: rank {rank} of {size} was stopped by the "
+                           "launcher (SIGTERM): another rank exited or failed; see its output")
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: keep the default action
+        pass
+
+
+def init(transport=None, timeout_s=None):
     """Initialises the process group once (later calls return the same answer).
 
     Args:
         transport: ``'mpi'`` or ``'nccl'`` to force one; by default NCCL when the backend
             is cupy and NCCL is usable, else MPI (single process: ``'local'``).
+        timeout_s: fail a collective that waits longer than this (``TimeoutError``, which
+            aborts the job); default ``EAGERFLOW_COLLECTIVE_TIMEOUT`` or no limit. Launchers
+            (mpiexec) already stop the job when a process dies; this also catches a rank
+            that hangs or skips a collective.
 
     Returns:
         :class:`ClusterInfo`.
@@ -90,6 +109,12 @@ def init(transport=None):
     """
     if transport not in (None, "mpi", "nccl"):
         raise ValueError(f"init: transport must be 'mpi', 'nccl' or None, got {transport!r}")
+    if timeout_s is None and os.environ.get("EAGERFLOW_COLLECTIVE_TIMEOUT"):
+        timeout_s = float(os.environ["EAGERFLOW_COLLECTIVE_TIMEOUT"])
+    if timeout_s is not None:
+        if not timeout_s > 0:
+            raise ValueError(f"init: timeout_s must be positive, got {timeout_s}")
+        _state["timeout_s"] = float(timeout_s)
     info = _state["info"]
     if info is not None:
         if transport is not None and info.size > 1 and transport != info.transport:
@@ -112,6 +137,7 @@ def init(transport=None):
         _state["world"] = world
         if n > 1:
             _install_abort_on_error(world, r, n)
+            _install_stop_on_sigterm(r, n)
         from . import collective  # noqa: PLC0415  (collective needs the world set above)
         chosen = "local" if n == 1 else (transport or collective.default_transport())
         if n > 1 and backend.get_backend() == "cupy":
@@ -127,6 +153,11 @@ def mpi_world():
     without mpi4py."""
     init()
     return _state["world"]
+
+
+def collective_timeout():
+    """Seconds a collective may wait before it fails, or None."""
+    return _state["timeout_s"]
 
 
 def rank():

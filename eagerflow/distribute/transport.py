@@ -5,6 +5,9 @@ Every method works on flat, contiguous arrays of the backend (reductions in plac
 moves no Python objects: metadata travels as small int64 NumPy arrays, so nothing is
 pickled. Small host-side metadata always goes over MPI, even when NCCL carries the data.
 """
+import os
+import time
+
 import numpy as np
 
 from .. import backend
@@ -35,11 +38,12 @@ class Transport:
     def alltoallv(self, flat, send_counts, recv_counts):
         raise NotImplementedError
 
-    def gather_meta(self, ints):
-        """``(size, k)`` int64 host array of every rank's ``k`` ints (same ``k`` on all)."""
+    def gather_meta(self, ints, what="metadata exchange"):
+        """``(size, k)`` int64 host array of every rank's ``k`` ints (same ``k`` on all);
+        ``what`` names the collective it serves in errors."""
         raise NotImplementedError
 
-    def exchange_meta(self, ints):
+    def exchange_meta(self, ints, what="metadata exchange"):
         """All-to-all of one int64 per peer: returns what each rank sent to this one."""
         raise NotImplementedError
 
@@ -67,10 +71,10 @@ class LocalTransport(Transport):
     def alltoallv(self, flat, send_counts, recv_counts):
         return flat
 
-    def gather_meta(self, ints):
+    def gather_meta(self, ints, what="metadata exchange"):
         return np.asarray(ints, np.int64).reshape(1, -1)
 
-    def exchange_meta(self, ints):
+    def exchange_meta(self, ints, what="metadata exchange"):
         return np.asarray(ints, np.int64).reshape(1)
 
     def barrier(self):
@@ -83,12 +87,31 @@ class MPITransport(Transport):
 
     name = "mpi"
 
-    def __init__(self, world):
+    def __init__(self, world, timeout_s=None):
         super().__init__(world.Get_rank(), world.Get_size())
         from mpi4py import MPI  # noqa: PLC0415
         self._world = world
         self._ops = {"sum": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}
         self._in_place = MPI.IN_PLACE
+        self.timeout_s = timeout_s
+
+    def _wait(self, request, what):
+        """Waits for a non-blocking collective by polling it from Python. A blocking MPI
+        call never returns to the interpreter, so neither the launcher's SIGTERM (sent
+        when another rank died) nor a timeout could turn into a clear error."""
+        if request.Test():
+            return
+        deadline = None if self.timeout_s is None else time.monotonic() + self.timeout_s
+        spins = 0
+        while not request.Test():
+            spins += 1
+            if spins > 1000:  # a long wait: leave the core to the rank we wait for
+                os.sched_yield()
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"eagerflow.distribute: {what} on rank {self.rank} got no answer "
+                        f"from all {self.size} ranks within {self.timeout_s} s; a rank "
+                        "died, hangs or runs different collectives")
 
     @staticmethod
     def _host(a):
@@ -100,14 +123,15 @@ class MPITransport(Transport):
 
     def allreduce_(self, buf, op):
         host = self._host(buf)
-        self._world.Allreduce(self._in_place, host, op=self._ops[op])
+        self._wait(self._world.Iallreduce(self._in_place, host, op=self._ops[op]),
+                   "all_reduce")
         if host is not buf:
             buf[...] = self._like(host, buf)
         return buf
 
     def bcast_(self, buf, root):
         host = self._host(buf)
-        self._world.Bcast(host, root=root)
+        self._wait(self._world.Ibcast(host, root=root), "broadcast")
         if host is not buf:
             buf[...] = self._like(host, buf)
         return buf
@@ -115,30 +139,32 @@ class MPITransport(Transport):
     def allgatherv(self, flat, counts):
         host = self._host(flat)
         out = np.empty(int(np.sum(counts)), dtype=host.dtype)
-        self._world.Allgatherv(host, [out, np.asarray(counts, np.int64)])
+        self._wait(self._world.Iallgatherv(host, [out, np.asarray(counts, np.int64)]),
+                   "all_gather")
         return self._like(out, flat)
 
     def alltoallv(self, flat, send_counts, recv_counts):
         host = self._host(flat)
         out = np.empty(int(np.sum(recv_counts)), dtype=host.dtype)
-        self._world.Alltoallv([host, np.asarray(send_counts, np.int64)],
-                              [out, np.asarray(recv_counts, np.int64)])
+        self._wait(self._world.Ialltoallv([host, np.asarray(send_counts, np.int64)],
+                                          [out, np.asarray(recv_counts, np.int64)]),
+                   "all_to_all")
         return self._like(out, flat)
 
-    def gather_meta(self, ints):
+    def gather_meta(self, ints, what="metadata exchange"):
         mine = np.ascontiguousarray(ints, dtype=np.int64).reshape(-1)
         out = np.empty((self.size, mine.size), np.int64)
-        self._world.Allgather(mine, out)
+        self._wait(self._world.Iallgather(mine, out), what)
         return out
 
-    def exchange_meta(self, ints):
+    def exchange_meta(self, ints, what="metadata exchange"):
         mine = np.ascontiguousarray(ints, dtype=np.int64).reshape(-1)
         out = np.empty(self.size, np.int64)
-        self._world.Alltoall(mine, out)
+        self._wait(self._world.Ialltoall(mine, out), what)
         return out
 
     def barrier(self):
-        self._world.Barrier()
+        self._wait(self._world.Ibarrier(), "barrier")
 
 
 class NCCLTransport(MPITransport):
@@ -147,8 +173,8 @@ class NCCLTransport(MPITransport):
 
     name = "nccl"
 
-    def __init__(self, world):
-        super().__init__(world)
+    def __init__(self, world, timeout_s=None):
+        super().__init__(world, timeout_s)
         uid = _nccl.unique_id() if self.rank == 0 else np.zeros(_nccl.UNIQUE_ID_BYTES, np.int8)
         world.Bcast(uid, root=0)
         self._comm = _nccl.communicator(self.size, uid, self.rank)

@@ -22,9 +22,9 @@ def mpiexec():
     return found
 
 
-def run_workers(scenarios, out_dir, n=2, timeout=90):
+def run_workers(scenarios, out_dir, n=2, timeout=90, **env_vars):
     """Runs the scenarios on ``n`` processes; returns ``(CompletedProcess, seconds)``."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", **env_vars)
     cmd = [mpiexec(), "-n", str(n), sys.executable, "-m", "tests.distribute.workers",
            ",".join(scenarios), str(out_dir)]
     start = time.monotonic()

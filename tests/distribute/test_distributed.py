@@ -86,6 +86,16 @@ def test_exception_on_one_rank_aborts_all(tmp_path):
     assert seconds < 30
 
 
+def test_hung_worker_times_out_and_aborts_all(tmp_path):
+    proc, seconds = run_workers(["hang"], tmp_path, timeout=60,
+                                EAGERFLOW_COLLECTIVE_TIMEOUT="2")
+    assert proc.returncode != 0
+    assert ("all_reduce on rank 0 got no answer from all 2 ranks within 2.0 s"
+            in proc.stderr)
+    assert not list(tmp_path.glob("finished-*"))
+    assert seconds < 30
+
+
 def test_single_process_fallback():
     info = ef.distribute.init()
     assert (info.size, info.rank, info.transport) == (1, 0, "local")

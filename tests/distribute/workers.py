@@ -95,6 +95,16 @@ def die(out, r, n):
     open(os.path.join(out, f"finished-{r}"), "w").close()
 
 
+def hang(out, r, n):
+    """Rank 1 hangs outside any collective; rank 0's all-reduce times out (init's
+    timeout_s, from EAGERFLOW_COLLECTIVE_TIMEOUT) and aborts the job."""
+    import time
+    if r == 1:
+        time.sleep(60)
+    ef.distribute.all_reduce(np.ones(3))
+    open(os.path.join(out, f"finished-{r}"), "w").close()
+
+
 def fail(out, r, n):
     """Rank 1 raises; the excepthook installed by init() aborts every rank."""
     ef.distribute.init()
