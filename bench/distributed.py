@@ -5,7 +5,8 @@ field, ``--dim`` wide; IndexedSlices gradients, all-gathered), 13 numeric featur
 second-order term and a 3-layer MLP (dense gradients, all-reduced in fused buckets), trained
 with Adagrad wrapped in ``ef.distribute.DistributedOptimizer``. Each process reads its own
 ``--batch`` rows per step (weak scaling); efficiency = (samples/s per process on N) /
-(samples/s on 1). "exchange ms" is the time spent in the gradient all-reduce/all-gather.
+(samples/s on 1). "exchange ms" is the time spent in the gradient all-reduce/all-gather,
+"update ms" in the optimizer's apply (it sees every process's sparse rows).
 
 Usage:
     python bench/distributed.py [--procs 1,2] [--batch 2048] [--steps 20] [--json]
@@ -89,18 +90,21 @@ def worker(args):
         return ef.reduce_mean(ef.nn.sigmoid_cross_entropy_with_logits(labels=click,
                                                                       logits=logits))
 
-    exchange = [0.0]
-    inner_call = GradientAllReducer.__call__
+    exchange, update = [0.0], [0.0]
 
-    def timed(self, pairs):
-        backend.synchronize()
-        t0 = time.perf_counter()
-        out = inner_call(self, pairs)
-        backend.synchronize()
-        exchange[0] += time.perf_counter() - t0
-        return out
-    GradientAllReducer.__call__ = timed
-    opt = ef.distribute.DistributedOptimizer(ef.train.AdagradOptimizer(0.01))
+    def timed(fn, total):
+        def run(*args, **kwargs):
+            backend.synchronize()
+            t0 = time.perf_counter()
+            out = fn(*args, **kwargs)
+            backend.synchronize()
+            total[0] += time.perf_counter() - t0
+            return out
+        return run
+    GradientAllReducer.__call__ = timed(GradientAllReducer.__call__, exchange)
+    inner = ef.train.AdagradOptimizer(0.01)
+    inner.apply_gradients = timed(inner.apply_gradients, update)
+    opt = ef.distribute.DistributedOptimizer(inner)
 
     def step(i):
         b = batches[i % n_batches]
@@ -110,7 +114,7 @@ def worker(args):
         step(i)
     backend.synchronize()
     ef.distribute.barrier()
-    exchange[0] = 0.0
+    exchange[0] = update[0] = 0.0
     t0 = time.perf_counter()
     for i in range(args.steps):
         step(i)
@@ -119,9 +123,10 @@ def worker(args):
     # the slowest process sets the pace: report the mean over ranks of time per step
     seconds = float(ef.distribute.all_reduce(np.array([seconds]), "max")[0])
     ex = float(ef.distribute.all_reduce(np.array([exchange[0]]), "mean")[0])
+    up = float(ef.distribute.all_reduce(np.array([update[0]]), "mean")[0])
     row = {"procs": info.size, "transport": info.transport, "backend": backend.get_backend(),
            "batch_per_proc": args.batch, "step_ms": 1e3 * seconds / args.steps,
-           "exchange_ms": 1e3 * ex / args.steps,
+           "exchange_ms": 1e3 * ex / args.steps, "update_ms": 1e3 * up / args.steps,
            "samples_per_s_per_proc": args.batch * args.steps / seconds,
            "params": int(sum(v.numpy().size for v in variables))}
     if info.rank == 0:
@@ -160,12 +165,12 @@ def driver(args):
         return
     print(f"DeepFM-like, {rows[0]['params']:,} params, batch {args.batch}/process, "
           f"{args.threads} thread(s)/process, backend {rows[0]['backend']}")
-    print("| procs | transport | step ms | exchange ms | samples/s per proc | total samples/s "
-          "| efficiency |")
-    print("|---|---|---|---|---|---|---|")
+    print("| procs | transport | step ms | exchange ms | update ms | samples/s per proc "
+          "| total samples/s | efficiency |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['procs']} | {r['transport']} | {r['step_ms']:.1f} | {r['exchange_ms']:.1f} "
-              f"| {r['samples_per_s_per_proc']:,.0f} | "
+              f"| {r['update_ms']:.1f} | {r['samples_per_s_per_proc']:,.0f} | "
               f"{r['samples_per_s_per_proc'] * r['procs']:,.0f} | {r['efficiency']:.0%} |")
 
 
