@@ -44,7 +44,8 @@ __all__ = [
 # eagerflow`` stays fast; TF1/TF2 top-level aliases resolve to them the same way.
 _SUBPACKAGES = ("math", "nn", "losses", "layers", "train", "metrics", "variables", "data", "io",
                 "estimator", "feature_column", "summary", "saved_model", "datasets", "lookup",
-                "serving", "kernels", "quickstart", "strings", "sparse", "errors")
+                "serving", "kernels", "quickstart", "strings", "sparse", "errors",
+                "distribute")
 _ALIASES = {
     "function": ("saved_model", "function"), "TensorSpec": ("saved_model", "TensorSpec"),
     "get_variable": ("variables", "get_variable"),

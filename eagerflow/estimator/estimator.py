@@ -24,6 +24,7 @@ Example:
     >>> round(float(e.get_variable_value("w")[0, 0]), 2)
     2.0
 """
+import contextlib
 import logging
 import os
 import tempfile
@@ -176,6 +177,11 @@ class Estimator:
         for h in hooks:
             if not isinstance(h, SessionRunHook):
                 raise TypeError(f"hooks must be SessionRunHook instances, got {type(h).__name__}")
+        strategy = self._config.train_distribute
+        if strategy is not None:
+            # the chief may still be writing the previous call's final checkpoint: every
+            # worker must pick the same one to resume from (and agree to skip, below)
+            strategy.barrier()
         ckpt = self.latest_checkpoint()
         if max_steps is not None and ckpt is not None:
             done = _checkpoint_step(ckpt)
@@ -188,7 +194,7 @@ class Estimator:
             store.start_snapshots()
             gstep = get_or_create_global_step()
             stream = batches(call_input_fn(input_fn, ModeKeys.TRAIN, self._params,
-                                           self._config), ModeKeys.TRAIN)
+                                           self._config, strategy), ModeKeys.TRAIN)
             first = next(stream, None)
             if first is None:
                 log.warning("input_fn produced no data; nothing to train")
@@ -203,6 +209,8 @@ class Estimator:
             # build pass: create (and restore) every variable and slot, then roll back
             spec = step(first)
             store.roll_back()
+            if strategy is not None:  # every replica starts from the chief's values
+                strategy.broadcast_variables(store.variables())
             log.info("Model built: %d variables; starting at global step %d",
                      len(store.variables()), int(gstep.numpy()))
             runner = HookRunner(self._training_hooks(hooks, spec, steps, max_steps,
@@ -210,23 +218,37 @@ class Estimator:
             runner.begin()
             runner.after_create_session()
             pending = first
-            while not runner.should_stop():
-                batch = pending if pending is not None else next(stream, None)
-                pending = None
-                if batch is None:
-                    break
-
-                def publish(batch=batch):
-                    s = step(batch)
-                    return {"loss": s.loss, "global_step": gstep}
-                runner.run_step(publish)
+            replicated = strategy.scope() if strategy is not None else contextlib.nullcontext()
+            with replicated:
+                self._train_loop(runner, stream, pending, step, gstep, strategy)
             runner.end()
             log.info("Loss for final step: %s.", _loss_text(runner.session.named.get("loss")))
         return self
 
+    @staticmethod
+    def _train_loop(runner, stream, pending, step, gstep, strategy):
+        while not runner.should_stop():
+            batch = pending if pending is not None else next(stream, None)
+            pending = None
+            # shards may hold unequal numbers of batches: stop when any worker runs out
+            if strategy is not None and not strategy.all_true(batch is not None):
+                break
+            if batch is None:
+                break
+
+            def publish(batch=batch):
+                s = step(batch)
+                return {"loss": s.loss, "global_step": gstep}
+            runner.run_step(publish)
+
     def _training_hooks(self, hooks, spec, steps, max_steps, saving_listeners):
         cfg = self._config
         out = []
+        if not cfg.is_chief:  # other workers write no checkpoints, summaries or logs
+            out += hooks
+            if steps is not None or max_steps is not None:
+                out.append(StopAtStepHook(num_steps=steps, last_step=max_steps))
+            return out + [NanTensorHook("loss")] + list(spec.training_hooks)
         if cfg.save_checkpoints_steps or cfg.save_checkpoints_secs:
             saver = Saver(max_to_keep=cfg.keep_checkpoint_max,
                           keep_checkpoint_every_n_hours=cfg.keep_checkpoint_every_n_hours)
@@ -300,6 +322,8 @@ class Estimator:
                 result[key] = _metric_value(value)
             result["loss"] = np.float32(np.mean(losses))
             result["global_step"] = int(gstep.numpy())
+        if not self._config.is_chief:
+            return result
         out_dir = os.path.join(self._model_dir, "eval" if not name else f"eval_{name}")
         writer = FileWriterCache.get(out_dir)
         for key, value in sorted(result.items()):
@@ -320,6 +344,9 @@ class Estimator:
             ValueError: when there is no checkpoint to export.
             TraceError: when ``model_fn`` computes something outside eagerflow ops.
         """
+        if not self._config.is_chief:
+            log.info("Not the chief (worker %d): no export.", self._config.task_id)
+            return None
         from .export import export_saved_model
         return export_saved_model(self, export_dir_base, serving_input_receiver_fn,
                                   assets_extra, as_text, checkpoint_path)

@@ -7,13 +7,21 @@ from .. import backend
 from ..autograd import nest
 from ..autograd.sparse_tensor import SparseTensor
 from ..autograd.tensor import Tensor, _wrap
+from ..data.dataset import Dataset
 from .model_fn import ModeKeys
 
 __all__ = ["call_input_fn", "batches", "to_tensors"]
 
 
-def call_input_fn(input_fn, mode, params, config):
-    """Calls ``input_fn`` with the ``params``/``config``/``mode`` it declares (as TF does)."""
+def call_input_fn(input_fn, mode, params, config, strategy=None):
+    """Calls ``input_fn`` with the ``params``/``config``/``mode``/``input_context`` it
+    declares (as TF does).
+
+    With a distribution ``strategy``, each worker reads its share: an ``input_fn`` that
+    takes ``input_context`` shards by itself; a Dataset it returns is otherwise sharded
+    element-wise with ``shard(num_workers, worker_index)`` (so a dataset batched by B on
+    N workers gives, step by step, the batches of N*B of a single process).
+    """
     if not callable(input_fn):
         raise TypeError(f"input_fn must be callable, got {type(input_fn).__name__}")
     names = inspect.signature(input_fn).parameters
@@ -24,7 +32,13 @@ def call_input_fn(input_fn, mode, params, config):
         kwargs["config"] = config
     if "mode" in names:
         kwargs["mode"] = mode
-    return input_fn(**kwargs)
+    if "input_context" in names:
+        kwargs["input_context"] = None if strategy is None else strategy.input_context()
+        return input_fn(**kwargs)
+    result = input_fn(**kwargs)
+    if strategy is not None and strategy.num_workers > 1 and isinstance(result, Dataset):
+        result = result.shard(strategy.num_workers, strategy.worker_index)
+    return result
 
 
 def _to_tensor(x):

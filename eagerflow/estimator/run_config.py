@@ -52,14 +52,19 @@ class RunConfig:
         self.experimental_distribute = experimental_distribute
         self.session_creation_timeout_secs = session_creation_timeout_secs
         self.checkpoint_save_graph_def = checkpoint_save_graph_def
-        # single-process facts (distribution changes them)
-        self.is_chief = True
         self.task_type = "worker"
-        self.task_id = 0
         self.num_ps_replicas = 0
-        self.num_worker_replicas = 1
         self.master = ""
         self.cluster_spec = None
+        self._place_in_job()
+
+    def _place_in_job(self):
+        """Chief, task id and worker count: from ``train_distribute`` (duck-typed: an
+        ``ef.distribute`` strategy, which lives above the estimator), else one process."""
+        strategy = self.train_distribute
+        self.is_chief = True if strategy is None else bool(strategy.is_chief)
+        self.task_id = 0 if strategy is None else int(strategy.worker_index)
+        self.num_worker_replicas = 1 if strategy is None else int(strategy.num_workers)
 
     def replace(self, **kwargs):
         """A copy with some settings changed (``RunConfig.replace``)."""
@@ -72,6 +77,7 @@ class RunConfig:
             if not hasattr(self, k):
                 raise ValueError(f"RunConfig.replace: unknown setting {k!r}")
             setattr(new, k, v)
+        new._place_in_job()
         if new.save_checkpoints_steps is not None and new.save_checkpoints_secs is not None:
             raise ValueError("Can not provide both save_checkpoints_steps and "
                              "save_checkpoints_secs.")

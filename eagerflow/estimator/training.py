@@ -151,6 +151,8 @@ def train_and_evaluate(estimator, train_spec, eval_spec):
                     max_steps=train_spec.max_steps,
                     saving_listeners=list(train_spec.saving_listeners) +
                     [_EvalListener(evaluator)])
+    if not estimator.config.is_chief:  # evaluation and exports are the chief's
+        return None, []
     ckpt = estimator.latest_checkpoint()
     step = _step_of(ckpt)
     evaluator.maybe_evaluate(step, final=True)

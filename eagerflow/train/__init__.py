@@ -72,6 +72,7 @@ _LATER = {
     "shuffle_batch": "eagerflow.data.legacy_input",
     "write_graph": "eagerflow.saved_model.graph_io",
     "summary_iterator": "eagerflow.summary",
+    "SyncReplicasOptimizer": "eagerflow.distribute.optimizer",
 }
 
 

@@ -27,6 +27,7 @@ from ..autograd.variable import Variable
 from ..kernels import optimizer_updates
 from ..variables.partitioners import PartitionedVariable
 from ..variables.store import get_default_store
+from .distribution_context import current_reducer
 from .global_step import get_global_step
 from .schedules import LearningRateSchedule
 
@@ -267,6 +268,9 @@ class Optimizer:
         if not todo:
             names = [v.name for _, v in pairs]
             raise ValueError(f"No gradients provided for any variable: {names}")
+        reducer = current_reducer()
+        if reducer is not None:  # under a distribution strategy's scope: average replicas
+            todo = reducer(todo)
         if self.check_numerics:
             for g, v in todo:
                 vals = g.values._data if isinstance(g, IndexedSlices) else g._data
