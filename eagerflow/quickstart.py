@@ -145,7 +145,9 @@ def serve_and_predict(export_base, files, say, name="ctr", count=3):
     from eagerflow.data import TFRecordDataset
     from eagerflow.serving import ModelServer
     records = [bytes(np.asarray(r).item()) for r in TFRecordDataset(files).take(count)]
-    body = json.dumps({"instances": [{"b64": base64.b64encode(r).decode()}
+    # the predict signature: every output (serving_default is the classify view, as TF's)
+    body = json.dumps({"signature_name": "predict",
+                       "instances": [{"b64": base64.b64encode(r).decode()}
                                      for r in records]}).encode()
     t0 = time.perf_counter()
     with ModelServer.for_model(name, export_base) as srv:

@@ -170,8 +170,14 @@ def export_saved_model(estimator, export_dir_base, serving_input_receiver_fn,
     if export_outputs:
         concretes = _export_output_signatures(cf, export_outputs, receiver, aliases)
     else:
-        concretes = {"serving_default": cf, "predict": cf}
+        # TF's canned heads make classify (regress) the default signature when the receiver
+        # takes serialized Examples, so `:classify` with no signature_name works as on TF
+        # Serving. TF drops serving_default for other receivers; keeping predict there lets
+        # such a model be served without naming a signature.
+        concretes = {"predict": cf}
         concretes.update(_head_signatures(cf, receiver, aliases))
+        concretes["serving_default"] = concretes.get(
+            "classification", concretes.get("regression", cf))
     path = _new_version_dir(export_dir_base)
     write_export(path, concretes, assets_extra=assets_extra)
     log.info("SavedModel written to: %s", path)

@@ -39,7 +39,12 @@ def test_parsing_receiver_export_matches_predict(tmp_path):
     assert isinstance(path, bytes) and int(os.path.basename(path.decode())) > 0
     loaded = saved_model.load(path.decode())
     assert {"serving_default", "predict", "classification"} <= set(loaded.signatures)
-    sig = loaded.signatures["serving_default"]
+    # as TF's canned heads: classify is the default signature, predict keeps every output
+    default = loaded.signatures["serving_default"]
+    assert default.method_name == "tensorflow/serving/classify"
+    assert set(default.inputs) == {"inputs"} and set(default.outputs) == {"scores", "classes"}
+    sig = loaded.signatures["predict"]
+    assert sig.method_name == "tensorflow/serving/predict"
     assert sig.inputs["examples"].name == "input_example_tensor:0"
     for n in (1, 5, 33):
         rows = X[:n]
@@ -104,7 +109,7 @@ def test_wide_and_deep_with_every_column_kind_exports(tmp_path):
     spec = fc.make_parse_example_spec(wide + deep)
     path = m.export_saved_model(str(tmp_path / "e"),
                                 est.build_parsing_serving_input_receiver_fn(spec)).decode()
-    sig = saved_model.load(path).signatures["serving_default"]
+    sig = saved_model.load(path).signatures["predict"]
     for size in (1, 7):
         serialized = np.array([example(k) for k in range(size)], dtype=object)
         got = sig(examples=serialized)
