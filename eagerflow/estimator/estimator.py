@@ -8,6 +8,11 @@ batch: it creates every variable and optimizer slot, after which all of them are
 their initial (or restored) values, the hooks see a fully built model
 (``after_create_session``, checkpoint ``model.ckpt-<step>``), and real steps begin.
 
+Every training checkpoint also carries the input pipeline's position and the seeded random
+generators' positions (:mod:`.input_position`), so a run killed at any moment and started
+again continues exactly as the uninterrupted run would; a ``train()`` call that returns
+normally drops that position, so the next call starts ``input_fn`` afresh as in TF.
+
 Example:
     >>> import numpy as np, eagerflow as ef
     >>> from eagerflow import estimator as est
@@ -39,10 +44,11 @@ from ..train.basic_session_run_hooks import (CheckpointSaverHook, LoggingTensorH
 from ..train.checkpoint_state import latest_checkpoint
 from ..train.global_step import get_or_create_global_step
 from ..train.restore import RestoreOnCreate, Snapshots, WarmStartSettings
-from ..train.saver import Saver, load_checkpoint
+from ..train.saver import Saver, discard_extra_state, load_checkpoint
 from ..train.session_run_hook import HookRunner, SessionRunHook
 from ..summary import FileWriterCache, SummarySaverHook
 from ..variables.store import VariableStore, get_default_store
+from .input_position import STATE_NAME, open_position
 from .inputs import batches, call_input_fn
 from .model_fn import ModeKeys, call_model_fn, model_fn_args
 from .run_config import RunConfig
@@ -183,13 +189,15 @@ class Estimator:
                 log.info("Skipping training since max_steps has already saved.")
                 return self
         self._seed()
+        saved = load_checkpoint(ckpt).get_extra_state(STATE_NAME) if ckpt else None
         store = _EstimatorStore(ckpt, self._warm_start if ckpt is None else None)
         with store.as_default():
             store.start_snapshots()
             gstep = get_or_create_global_step()
-            stream = batches(call_input_fn(input_fn, ModeKeys.TRAIN, self._params,
-                                           self._config), ModeKeys.TRAIN)
-            first = next(stream, None)
+            position, resumed = open_position(
+                lambda: call_input_fn(input_fn, ModeKeys.TRAIN, self._params, self._config),
+                saved)
+            first = position.next(hold=True)
             if first is None:
                 log.warning("input_fn produced no data; nothing to train")
                 return self
@@ -203,16 +211,19 @@ class Estimator:
             # build pass: create (and restore) every variable and slot, then roll back
             spec = step(first)
             store.roll_back()
+            if resumed:  # after the build pass, whose initialisers drew from the generators
+                _random.set_state(saved["random"])
             log.info("Model built: %d variables; starting at global step %d",
                      len(store.variables()), int(gstep.numpy()))
             runner = HookRunner(self._training_hooks(hooks, spec, steps, max_steps,
-                                                     saving_listeners))
+                                                     saving_listeners, position))
             runner.begin()
             runner.after_create_session()
             pending = first
             while not runner.should_stop():
-                batch = pending if pending is not None else next(stream, None)
+                batch = pending if pending is not None else position.next()
                 pending = None
+                position.release()
                 if batch is None:
                     break
 
@@ -221,15 +232,24 @@ class Estimator:
                     return {"loss": s.loss, "global_step": gstep}
                 runner.run_step(publish)
             runner.end()
+            self._close_input_position()
             log.info("Loss for final step: %s.", _loss_text(runner.session.named.get("loss")))
         return self
 
-    def _training_hooks(self, hooks, spec, steps, max_steps, saving_listeners):
+    def _close_input_position(self):
+        # a normal return: the next train() call starts input_fn afresh (TF's semantics),
+        # so the newest checkpoint must not look like a crashed run's
+        ckpt = self.latest_checkpoint()
+        if ckpt is not None:
+            discard_extra_state(ckpt, STATE_NAME)
+
+    def _training_hooks(self, hooks, spec, steps, max_steps, saving_listeners, position):
         cfg = self._config
         out = []
         if cfg.save_checkpoints_steps or cfg.save_checkpoints_secs:
             saver = Saver(max_to_keep=cfg.keep_checkpoint_max,
-                          keep_checkpoint_every_n_hours=cfg.keep_checkpoint_every_n_hours)
+                          keep_checkpoint_every_n_hours=cfg.keep_checkpoint_every_n_hours,
+                          extra_states={STATE_NAME: position.state})
             out.append(CheckpointSaverHook(self._model_dir,
                                            save_secs=cfg.save_checkpoints_secs,
                                            save_steps=cfg.save_checkpoints_steps, saver=saver,
