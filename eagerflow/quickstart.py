@@ -44,7 +44,7 @@ def feature_columns(num_numeric=13, num_categorical=26, embedding_dim=8, max_buc
 
 
 def input_fn(files, batch_size, columns, epochs=None, shuffle=False, seed=0,
-             label_key=None, label_dtype="int64"):
+             label_key=None, label_dtype="int64", shuffle_buffer=None):
     """A ``tf.data`` pipeline: TFRecord -> batch -> parse_example (the columns' spec, as a
     served model parses) -> (features, label).
 
@@ -53,10 +53,17 @@ def input_fn(files, batch_size, columns, epochs=None, shuffle=False, seed=0,
         batch_size: examples per batch.
         columns: the feature columns to parse for.
         epochs: passes over the files (None: forever).
-        shuffle: shuffle records with a ``10 * batch_size`` buffer.
+        shuffle: shuffle records with a ``shuffle_buffer`` buffer.
         seed: the shuffle's seed.
         label_key: the label's feature name (default: the synthetic log's ``label``).
         label_dtype: how the label is stored, ``'int64'`` or ``'float32'``.
+        shuffle_buffer: records in the shuffle buffer (default ``10 * batch_size``).
+
+    Example:
+        >>> from eagerflow import feature_column as fc
+        >>> fn = input_fn(["clicks.tfrecord"], 512, [fc.numeric_column("I1")], epochs=1)
+        >>> callable(fn)
+        True
     """
     from eagerflow import data
     from eagerflow import feature_column as fc
@@ -72,7 +79,7 @@ def input_fn(files, batch_size, columns, epochs=None, shuffle=False, seed=0,
     def fn():
         ds = data.TFRecordDataset(files)
         if shuffle:
-            ds = ds.shuffle(10 * batch_size, seed=seed)
+            ds = ds.shuffle(shuffle_buffer or 10 * batch_size, seed=seed)
         ds = ds.repeat(epochs).batch(batch_size)
         return ds.map(split_label(label_key, parse), num_parallel_calls=2).prefetch(2)
     return fn
