@@ -3,8 +3,8 @@ canned CTR model trained on your own TFRecord, CSV or Parquet files with declare
 columns.
 
 The file is JSON (``.json``), or YAML (``.yaml``/``.yml``) when PyYAML is installed
-(``pip install pyyaml``). Relative paths are relative to the config file's directory; file
-entries may be glob patterns. Keys (``*`` = required)::
+(``pip install 'eagerflow[yaml]'``). Relative paths are relative to the config file's
+directory; file entries may be glob patterns. Keys (``*`` = required)::
 
     model*          "wide_deep" | "deepfm" | "dcn"            (see eagerflow.ctr_models)
     model_dir*      checkpoint directory; training resumes from it

@@ -41,14 +41,14 @@ from ..autograd.tensor import Tensor
 from ..backend import random as _random
 from ..train.basic_session_run_hooks import (CheckpointSaverHook, LoggingTensorHook,
                                              NanTensorHook, StepCounterHook, StopAtStepHook)
-from ..train.checkpoint_state import latest_checkpoint
+from ..train.checkpoint_state import get_checkpoint_state, latest_checkpoint
 from ..train.global_step import get_or_create_global_step
 from ..train.restore import RestoreOnCreate, Snapshots, WarmStartSettings
 from ..train.saver import Saver, discard_extra_state, load_checkpoint
 from ..train.session_run_hook import HookRunner, SessionRunHook
 from ..summary import FileWriterCache, SummarySaverHook
 from ..variables.store import VariableStore, get_default_store
-from .input_position import STATE_NAME, open_position
+from .input_position import STATE_NAME, open_position, restore_random
 from .inputs import batches, call_input_fn
 from .model_fn import ModeKeys, call_model_fn, model_fn_args
 from .run_config import RunConfig
@@ -165,6 +165,12 @@ class Estimator:
     def train(self, input_fn, hooks=None, steps=None, max_steps=None, saving_listeners=None):
         """Trains until the input ends, ``steps`` more steps, or global step ``max_steps``.
 
+        Each checkpoint written while training also holds the input's position, so after
+        a crash ``train(input_fn, max_steps=N)`` called again continues the data stream
+        exactly and reaches the uninterrupted run's variables; when ``train`` returns
+        normally the position is dropped and the next call starts ``input_fn`` afresh
+        (TF's semantics). See :mod:`eagerflow.estimator.input_position`.
+
         Returns:
             self, for chaining.
 
@@ -212,7 +218,7 @@ class Estimator:
             spec = step(first)
             store.roll_back()
             if resumed:  # after the build pass, whose initialisers drew from the generators
-                _random.set_state(saved["random"])
+                restore_random(saved)
             log.info("Model built: %d variables; starting at global step %d",
                      len(store.variables()), int(gstep.numpy()))
             runner = HookRunner(self._training_hooks(hooks, spec, steps, max_steps,
@@ -250,6 +256,9 @@ class Estimator:
             saver = Saver(max_to_keep=cfg.keep_checkpoint_max,
                           keep_checkpoint_every_n_hours=cfg.keep_checkpoint_every_n_hours,
                           extra_states={STATE_NAME: position.state})
+            state = get_checkpoint_state(self._model_dir)
+            if state is not None:  # a resumed run rotates the earlier runs' checkpoints too
+                saver.recover_last_checkpoints(state.all_model_checkpoint_paths)
             out.append(CheckpointSaverHook(self._model_dir,
                                            save_secs=cfg.save_checkpoints_secs,
                                            save_steps=cfg.save_checkpoints_steps, saver=saver,

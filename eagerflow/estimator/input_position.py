@@ -26,7 +26,7 @@ from ..data.fingerprint import structure_fingerprint
 from .inputs import batches
 from .model_fn import ModeKeys
 
-__all__ = ["InputPosition", "STATE_NAME"]
+__all__ = ["InputPosition", "STATE_NAME", "open_position", "restore_random"]
 
 log = logging.getLogger("eagerflow")
 
@@ -135,3 +135,14 @@ def open_position(make_input, saved):
         return position, position.resume(saved)
     except _Rebuild:
         return InputPosition(make_input()), False
+
+
+def restore_random(saved):
+    """Moves the seeded random generators to the positions in ``saved`` (a state from
+    :meth:`InputPosition.state`); a state saved under another ``tf_random_seed`` is skipped
+    with a warning, since the run is then not the one that crashed."""
+    try:
+        _random.set_state(saved["random"])
+    except (KeyError, TypeError, ValueError) as e:
+        log.warning("Not restoring the random generators' positions (%s); dropout masks "
+                    "will differ from the interrupted run's.", e)

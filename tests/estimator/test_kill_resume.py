@@ -85,6 +85,9 @@ def test_sigkilled_training_resumes_to_the_uninterrupted_result(tmp_path):
         np.testing.assert_allclose(got[name], want[name], rtol=1e-6, atol=1e-7, err_msg=name)
     # a normal return drops the position: the next train() call restarts input_fn (TF)
     assert not os.path.exists(extra_state_path(latest_checkpoint(str(killed)), "input"))
+    # the restarted processes rotated the killed ones' checkpoints (keep_checkpoint_max=3)
+    assert len(list(killed.glob("model.ckpt-*.index"))) == 3
+    assert len(list(killed.glob("model.ckpt-*.json"))) <= 2
 
 
 def test_resume_without_the_input_position_differs(tmp_path):
