@@ -1,9 +1,16 @@
 """The ``eagerflow`` command.
 
 ``eagerflow quickstart`` is the main job (see :mod:`eagerflow.quickstart`);
+``eagerflow train --config FILE`` and ``eagerflow evaluate --config FILE`` train and evaluate
+a canned CTR model on your own TFRecord/CSV/Parquet files (the file's keys are in
+:mod:`eagerflow.job_config`); ``eagerflow serve`` is the model server;
 ``eagerflow tape-demo`` trains a small CTR model with the gradient tape alone.
+
+Example:
+    ``eagerflow quickstart --rows 20000 --steps 100 --model deepfm --model-dir /tmp/deepfm``
 """
 import argparse
+import json
 import sys
 import time
 
@@ -101,18 +108,37 @@ def quickstart(steps=300, batch_size=512, seed=0, out=sys.stdout):
     return auc
 
 
-def main(argv=None):
+def _parser():
+    from .ctr_models import MODELS
     parser = argparse.ArgumentParser(prog="eagerflow", description="eagerflow command line")
     sub = parser.add_subparsers(dest="command", required=True)
-    q = sub.add_parser("quickstart", help="synthetic click log -> Wide & Deep Estimator -> "
-                       "evaluation, end to end")
-    q.add_argument("--examples", type=int, default=100_000, help="training examples to write")
+    q = sub.add_parser("quickstart", help="synthetic click log -> CTR model through the "
+                       "Estimator -> evaluation -> export -> serving, end to end")
+    q.add_argument("--rows", "--examples", dest="rows", type=int, default=100_000,
+                   help="training examples to generate (a sixth more are held out)")
     q.add_argument("--steps", type=int, default=300, help="training steps")
+    q.add_argument("--model", choices=MODELS, default="wide_deep",
+                   help="the canned model: Wide & Deep (DNNLinearCombinedClassifier), "
+                   "DeepFM or DCN (default: wide_deep)")
+    q.add_argument("--model-dir", default=None, help="the model's checkpoint directory; a "
+                   "rerun on it resumes and trains --steps more (default: WORKDIR/model)")
     q.add_argument("--batch-size", type=int, default=1024)
     q.add_argument("--seed", type=int, default=0)
-    q.add_argument("--workdir", default=None, help="where data and the model go (default: "
-                   "a new temporary directory)")
+    q.add_argument("--workdir", default=None, help="where data, model and export go "
+                   "(default: a new temporary directory)")
     q.add_argument("--no-progress", action="store_true", help="no progress bar")
+    for name, text in (("train", "train a canned CTR model on your files, as a config "
+                        "file declares (resumes from its model_dir)"),
+                       ("evaluate", "evaluate the config's model on its eval_files; prints "
+                        "the metrics as JSON")):
+        c = sub.add_parser(name, help=text, description=text + ". Config keys: see "
+                           "`python -m pydoc eagerflow.job_config`.")
+        c.add_argument("--config", required=True, help="a .json (or .yaml) config file")
+        if name == "train":
+            c.add_argument("--no-progress", action="store_true", help="no progress bar")
+        else:
+            c.add_argument("--checkpoint", default=None,
+                           help="a checkpoint prefix (default: the newest in model_dir)")
     sub.add_parser("serve", help="the TensorFlow-Serving-compatible model server "
                    "(tensorflow_model_server's flags; see `eagerflow serve --help`)",
                    add_help=False)
@@ -120,19 +146,43 @@ def main(argv=None):
     t.add_argument("--steps", type=int, default=300)
     t.add_argument("--batch-size", type=int, default=512)
     t.add_argument("--seed", type=int, default=0)
+    return parser, sub
+
+
+def _run_config_command(args, sub_parser):
+    """``train``/``evaluate``: a bad config is a usage error (exit status 2, the message
+    naming the bad key), as argparse reports a bad flag."""
+    from . import job, job_config
+    try:
+        cfg = job_config.load(args.config)
+        if args.command == "train":
+            res = job.train(cfg, progress=not args.no_progress)
+            print(f"trained {cfg['model']} to global step {res['global_step']} in "
+                  f"{res['seconds']:.1f}s; checkpoint {res['checkpoint']}")
+        else:
+            print(json.dumps(job.evaluate(cfg, args.checkpoint), indent=1, sort_keys=True))
+    except job_config.ConfigError as e:
+        sub_parser.error(str(e))
+
+
+def main(argv=None):
+    parser, sub = _parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "serve":
         from .serving.cli import main as serve_main
         return serve_main(argv[1:])
     args = parser.parse_args(argv)
+    if args.command in ("train", "evaluate"):
+        _run_config_command(args, sub.choices[args.command])
+        return 0
     if args.steps <= 0 or args.batch_size <= 0:
         parser.error("--steps and --batch-size must be positive")
     if args.command == "quickstart":
-        if args.examples < args.batch_size:
-            parser.error("--examples must be at least --batch-size")
+        if args.rows < args.batch_size:
+            parser.error("--rows (--examples) must be at least --batch-size")
         from .quickstart import run
-        run(args.examples, args.steps, args.batch_size, args.seed, args.workdir,
-            progress=not args.no_progress)
+        run(args.rows, args.steps, args.batch_size, args.seed, args.workdir,
+            progress=not args.no_progress, model=args.model, model_dir=args.model_dir)
     else:
         quickstart(args.steps, args.batch_size, args.seed)
     return 0

@@ -11,18 +11,16 @@ import time
 
 import numpy as np
 
-__all__ = ["run", "feature_columns", "input_fn"]
+__all__ = ["run", "feature_columns", "column_set", "input_fn", "split_label"]
 
 
-def feature_columns(num_numeric=13, num_categorical=26, embedding_dim=8, max_buckets=10_000):
-    """Wide & Deep columns for the synthetic click log: log-scaled numerics, hashed
-    categoricals (embedded for the deep part, one-hot plus two crosses for the wide part)."""
+def column_set(num_numeric=13, num_categorical=26, embedding_dim=8, max_buckets=10_000):
+    """The synthetic click log's columns by role (:class:`~eagerflow.ctr_models.ColumnSet`):
+    log-scaled numerics, hashed categoricals (embedded for the deep part, one-hot plus two
+    crosses for the wide part)."""
     from eagerflow import feature_column as fc
+    from eagerflow.ctr_models import ColumnSet
     from eagerflow.datasets import synthetic_ctr as ctr
-
-    def log1p(x):
-        import eagerflow as ef
-        return ef.log1p(ef.maximum(x, 0.0))
 
     numeric = [fc.numeric_column(k, default_value=0.0, normalizer_fn=log1p)
                for k in ctr.NUMERIC_KEYS[:num_numeric]]
@@ -30,33 +28,71 @@ def feature_columns(num_numeric=13, num_categorical=26, embedding_dim=8, max_buc
             for k, v in zip(ctr.CATEGORICAL_KEYS[:num_categorical], ctr.VOCAB_SIZES)]
     crosses = [fc.crossed_column([ctr.CATEGORICAL_KEYS[a], ctr.CATEGORICAL_KEYS[b]], 10_000)
                for a, b in ((0, 1), (2, 5)) if b < num_categorical]
-    deep = numeric + [fc.embedding_column(c, embedding_dim) for c in cats]
-    wide = numeric + cats + crosses
-    return wide, deep
+    return ColumnSet(numeric, cats, [embedding_dim] * len(cats), crosses)
 
 
-def input_fn(files, batch_size, columns, epochs=None, shuffle=False, seed=0):
+def log1p(x):
+    """``log(1 + max(x, 0))``: the numeric columns' normalizer (counts span decades)."""
+    import eagerflow as ef
+    return ef.log1p(ef.maximum(x, 0.0))
+
+
+def feature_columns(num_numeric=13, num_categorical=26, embedding_dim=8, max_buckets=10_000):
+    """Wide & Deep columns for the synthetic click log, as ``(wide, deep)``."""
+    cols = column_set(num_numeric, num_categorical, embedding_dim, max_buckets)
+    return cols.wide, cols.deep
+
+
+def input_fn(files, batch_size, columns, epochs=None, shuffle=False, seed=0,
+             label_key=None, label_dtype="int64", shuffle_buffer=None):
     """A ``tf.data`` pipeline: TFRecord -> batch -> parse_example (the columns' spec, as a
-    served model parses) -> (features, label)."""
+    served model parses) -> (features, label).
+
+    Args:
+        files: TFRecord files of ``tf.train.Example``.
+        batch_size: examples per batch.
+        columns: the feature columns to parse for.
+        epochs: passes over the files (None: forever).
+        shuffle: shuffle records with a ``shuffle_buffer`` buffer.
+        seed: the shuffle's seed.
+        label_key: the label's feature name (default: the synthetic log's ``label``).
+        label_dtype: how the label is stored, ``'int64'`` or ``'float32'``.
+        shuffle_buffer: records in the shuffle buffer (default ``10 * batch_size``).
+
+    Example:
+        >>> from eagerflow import feature_column as fc
+        >>> fn = input_fn(["clicks.tfrecord"], 512, [fc.numeric_column("I1")], epochs=1)
+        >>> callable(fn)
+        True
+    """
     from eagerflow import data
     from eagerflow import feature_column as fc
     from eagerflow.datasets import synthetic_ctr as ctr
     from eagerflow.io import FixedLenFeature, parse_example
+    label_key = label_key or ctr.LABEL_KEY
     spec = fc.make_parse_example_spec(columns)
-    spec[ctr.LABEL_KEY] = FixedLenFeature([], "int64")
+    spec[label_key] = FixedLenFeature([], label_dtype)
 
-    def split(serialized):
-        feats = parse_example(serialized, spec)
-        label = feats.pop(ctr.LABEL_KEY).astype(np.float32).reshape(-1, 1)
-        return feats, label
+    def parse(serialized):
+        return parse_example(serialized, spec)
 
     def fn():
         ds = data.TFRecordDataset(files)
         if shuffle:
-            ds = ds.shuffle(10 * batch_size, seed=seed)
-        ds = ds.repeat(epochs).batch(batch_size).map(split, num_parallel_calls=2)
-        return ds.prefetch(2)
+            ds = ds.shuffle(shuffle_buffer or 10 * batch_size, seed=seed)
+        ds = ds.repeat(epochs).batch(batch_size)
+        return ds.map(split_label(label_key, parse), num_parallel_calls=2).prefetch(2)
     return fn
+
+
+def split_label(label_key, parse=None):
+    """A map function ``batch -> (features, label)``: ``parse`` (if given) turns the batch
+    into a feature dict, whose ``label_key`` entry becomes a float32 ``(batch, 1)`` label."""
+    def split(batch):
+        feats = dict(parse(batch) if parse is not None else batch)
+        label = np.asarray(feats.pop(label_key)).astype(np.float32).reshape(-1, 1)
+        return feats, label
+    return split
 
 
 def _held_out_bayes_auc(total, n_eval, seed):
@@ -66,15 +102,37 @@ def _held_out_bayes_auc(total, n_eval, seed):
     return ctr.auc(y, p)
 
 
+_MODEL_NAMES = {"wide_deep": "Wide & Deep", "deepfm": "DeepFM", "dcn": "DCN"}
+
+
 def run(num_examples=100_000, steps=300, batch_size=1024, seed=0, workdir=None, out=None,
-        progress=True):
-    """Runs the walk-through; returns the evaluation metrics dict."""
+        progress=True, model="wide_deep", model_dir=None):
+    """Runs the walk-through; returns the evaluation metrics dict.
+
+    Args:
+        num_examples: training rows to generate (a sixth more are held out).
+        steps: training steps added to the model (a rerun on ``model_dir`` adds more).
+        batch_size: examples per step.
+        seed: the data's and the model's seed.
+        workdir: where the data, the model and the export go (default: a new temporary
+            directory).
+        out: where the report goes (default: stdout).
+        progress: show the training progress bar.
+        model: ``'wide_deep'``, ``'deepfm'`` or ``'dcn'`` (:mod:`eagerflow.ctr_models`).
+        model_dir: the model's checkpoint directory (default: ``<workdir>/model``).
+
+    Example (the command line's form):
+        ``eagerflow quickstart --rows 20000 --steps 50 --model dcn --model-dir /tmp/dcn``
+    """
     import eagerflow as ef
     from eagerflow import estimator as est
+    from eagerflow.ctr_models import MODELS, build_estimator
     from eagerflow import feature_column as fc
     from eagerflow import saved_model
     from eagerflow.datasets import synthetic_ctr as ctr
 
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {', '.join(MODELS)}; got {model!r}")
     out = out or sys.stdout
     logging.getLogger("eagerflow").setLevel(logging.WARNING)
     workdir = workdir or tempfile.mkdtemp(prefix="eagerflow-quickstart-")
@@ -94,36 +152,36 @@ def run(num_examples=100_000, steps=300, batch_size=1024, seed=0, workdir=None, 
         f"(13 numeric + 26 categorical features) as TFRecord in {time.perf_counter() - t0:.1f}s;"
         f" the planted model's AUC on the evaluation set is {bayes:.4f}")
 
-    wide, deep = feature_columns()
-    config = est.RunConfig(model_dir=os.path.join(workdir, "model"), tf_random_seed=seed,
-                           save_checkpoints_steps=max(steps // 2, 1), log_step_count_steps=100)
-    model = est.DNNLinearCombinedClassifier(
-        linear_feature_columns=wide, dnn_feature_columns=deep, dnn_hidden_units=[128, 64],
-        dnn_optimizer=lambda: ef.train.AdamOptimizer(1e-3), config=config)
+    cols = column_set()
+    config = est.RunConfig(model_dir=model_dir or os.path.join(workdir, "model"),
+                           tf_random_seed=seed, save_checkpoints_steps=max(steps // 2, 1),
+                           log_step_count_steps=100)
+    estimator = build_estimator(model, cols, hidden_units=[128, 64], config=config)
     t0 = time.perf_counter()
-    hooks = [est.ProgressBarHook(total_steps=steps, desc="2. training Wide & Deep",
+    hooks = [est.ProgressBarHook(total_steps=steps, desc=f"2. training {_MODEL_NAMES[model]}",
                                  disable=not progress)]
-    model.train(input_fn(train_files, batch_size, wide + deep, shuffle=True, seed=seed),
-                steps=steps, hooks=hooks)
+    estimator.train(input_fn(train_files, batch_size, cols.all, shuffle=True, seed=seed),
+                    steps=steps, hooks=hooks)
     dt = time.perf_counter() - t0
     say(f"2. trained {steps} steps of batch {batch_size} in {dt:.1f}s "
-        f"({steps * batch_size / dt:,.0f} examples/s); checkpoint {model.latest_checkpoint()}")
+        f"({steps * batch_size / dt:,.0f} examples/s); checkpoint {estimator.latest_checkpoint()}")
 
     t0 = time.perf_counter()
-    res = model.evaluate(input_fn(eval_files, batch_size, wide + deep, epochs=1))
+    res = estimator.evaluate(input_fn(eval_files, batch_size, cols.all, epochs=1))
     say(f"3. evaluation on {n_eval:,} held-out examples: AUC {res['auc']:.4f} (planted model "
         f"{bayes:.4f}), log loss {res['average_loss']:.4f}, accuracy {res['accuracy']:.4f} "
         f"({time.perf_counter() - t0:.1f}s)")
 
-    preds = model.predict(input_fn(eval_files, 4, wide + deep, epochs=1))
+    preds = estimator.predict(input_fn(eval_files, 4, cols.all, epochs=1))
     rows = [next(preds) for _ in range(3)]
     say("4. predicted click probabilities for the first evaluation examples: " +
         ", ".join(f"{float(r['logistic'][0]):.3f}" for r in rows))
 
     t0 = time.perf_counter()
-    spec = fc.make_parse_example_spec(wide + deep)
-    export = model.export_saved_model(os.path.join(workdir, "export"),
-                                      est.build_parsing_serving_input_receiver_fn(spec)).decode()
+    spec = fc.make_parse_example_spec(cols.all)
+    export = estimator.export_saved_model(os.path.join(workdir, "export"),
+                                          est.build_parsing_serving_input_receiver_fn(spec)
+                                          ).decode()
     signatures = ", ".join(sorted(saved_model.load(export).signatures))
     say(f"5. exported a SavedModel to {export} (signatures: {signatures}) in "
         f"{time.perf_counter() - t0:.1f}s")

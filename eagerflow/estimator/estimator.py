@@ -8,6 +8,11 @@ batch: it creates every variable and optimizer slot, after which all of them are
 their initial (or restored) values, the hooks see a fully built model
 (``after_create_session``, checkpoint ``model.ckpt-<step>``), and real steps begin.
 
+Every training checkpoint also carries the input pipeline's position and the seeded random
+generators' positions (:mod:`.input_position`), so a run killed at any moment and started
+again continues exactly as the uninterrupted run would; a ``train()`` call that returns
+normally drops that position, so the next call starts ``input_fn`` afresh as in TF.
+
 Example:
     >>> import numpy as np, eagerflow as ef
     >>> from eagerflow import estimator as est
@@ -37,13 +42,14 @@ from ..autograd.tensor import Tensor
 from ..backend import random as _random
 from ..train.basic_session_run_hooks import (CheckpointSaverHook, LoggingTensorHook,
                                              NanTensorHook, StepCounterHook, StopAtStepHook)
-from ..train.checkpoint_state import latest_checkpoint
+from ..train.checkpoint_state import get_checkpoint_state, latest_checkpoint
 from ..train.global_step import get_or_create_global_step
 from ..train.restore import RestoreOnCreate, Snapshots, WarmStartSettings
-from ..train.saver import Saver, load_checkpoint
+from ..train.saver import Saver, discard_extra_state, load_checkpoint
 from ..train.session_run_hook import HookRunner, SessionRunHook
 from ..summary import FileWriterCache, SummarySaverHook
 from ..variables.store import VariableStore, get_default_store
+from .input_position import STATE_NAME, open_position, restore_random
 from .inputs import batches, call_input_fn
 from .model_fn import ModeKeys, call_model_fn, model_fn_args
 from .run_config import RunConfig
@@ -160,6 +166,12 @@ class Estimator:
     def train(self, input_fn, hooks=None, steps=None, max_steps=None, saving_listeners=None):
         """Trains until the input ends, ``steps`` more steps, or global step ``max_steps``.
 
+        Each checkpoint written while training also holds the input's position, so after
+        a crash ``train(input_fn, max_steps=N)`` called again continues the data stream
+        exactly and reaches the uninterrupted run's variables; when ``train`` returns
+        normally the position is dropped and the next call starts ``input_fn`` afresh
+        (TF's semantics). See :mod:`eagerflow.estimator.input_position`.
+
         Returns:
             self, for chaining.
 
@@ -189,13 +201,18 @@ class Estimator:
                 log.info("Skipping training since max_steps has already saved.")
                 return self
         self._seed()
+        # only the chief saves an input position, and it is its own shard's: other workers
+        # (and any run of several workers) read their input from the beginning
+        saved = load_checkpoint(ckpt).get_extra_state(STATE_NAME) \
+            if ckpt and (strategy is None or strategy.num_workers == 1) else None
         store = _EstimatorStore(ckpt, self._warm_start if ckpt is None else None)
         with store.as_default():
             store.start_snapshots()
             gstep = get_or_create_global_step()
-            stream = batches(call_input_fn(input_fn, ModeKeys.TRAIN, self._params,
-                                           self._config, strategy), ModeKeys.TRAIN)
-            first = next(stream, None)
+            position, resumed = open_position(
+                lambda: call_input_fn(input_fn, ModeKeys.TRAIN, self._params, self._config,
+                                      strategy), saved)
+            first = position.next(hold=True)
             if first is None:
                 log.warning("input_fn produced no data; nothing to train")
                 return self
@@ -211,25 +228,29 @@ class Estimator:
             store.roll_back()
             if strategy is not None:  # every replica starts from the chief's values
                 strategy.broadcast_variables(store.variables())
+            if resumed:  # after the build pass, whose initialisers drew from the generators
+                restore_random(saved)
             log.info("Model built: %d variables; starting at global step %d",
                      len(store.variables()), int(gstep.numpy()))
             runner = HookRunner(self._training_hooks(hooks, spec, steps, max_steps,
-                                                     saving_listeners))
+                                                     saving_listeners, position))
             runner.begin()
             runner.after_create_session()
             pending = first
             replicated = strategy.scope() if strategy is not None else contextlib.nullcontext()
             with replicated:
-                self._train_loop(runner, stream, pending, step, gstep, strategy)
+                self._train_loop(runner, position, pending, step, gstep, strategy)
             runner.end()
+            self._close_input_position()
             log.info("Loss for final step: %s.", _loss_text(runner.session.named.get("loss")))
         return self
 
     @staticmethod
-    def _train_loop(runner, stream, pending, step, gstep, strategy):
+    def _train_loop(runner, position, pending, step, gstep, strategy):
         while not runner.should_stop():
-            batch = pending if pending is not None else next(stream, None)
+            batch = pending if pending is not None else position.next()
             pending = None
+            position.release()
             # shards may hold unequal numbers of batches: stop when any worker runs out
             if strategy is not None and not strategy.all_true(batch is not None):
                 break
@@ -241,7 +262,14 @@ class Estimator:
                 return {"loss": s.loss, "global_step": gstep}
             runner.run_step(publish)
 
-    def _training_hooks(self, hooks, spec, steps, max_steps, saving_listeners):
+    def _close_input_position(self):
+        # a normal return: the next train() call starts input_fn afresh (TF's semantics),
+        # so the newest checkpoint must not look like a crashed run's
+        ckpt = self.latest_checkpoint()
+        if ckpt is not None and self._config.is_chief:
+            discard_extra_state(ckpt, STATE_NAME)
+
+    def _training_hooks(self, hooks, spec, steps, max_steps, saving_listeners, position):
         cfg = self._config
         out = []
         if not cfg.is_chief:  # other workers write no checkpoints, summaries or logs
@@ -251,7 +279,11 @@ class Estimator:
             return out + [NanTensorHook("loss")] + list(spec.training_hooks)
         if cfg.save_checkpoints_steps or cfg.save_checkpoints_secs:
             saver = Saver(max_to_keep=cfg.keep_checkpoint_max,
-                          keep_checkpoint_every_n_hours=cfg.keep_checkpoint_every_n_hours)
+                          keep_checkpoint_every_n_hours=cfg.keep_checkpoint_every_n_hours,
+                          extra_states={STATE_NAME: position.state})
+            state = get_checkpoint_state(self._model_dir)
+            if state is not None:  # a resumed run rotates the earlier runs' checkpoints too
+                saver.recover_last_checkpoints(state.all_model_checkpoint_paths)
             out.append(CheckpointSaverHook(self._model_dir,
                                            save_secs=cfg.save_checkpoints_secs,
                                            save_steps=cfg.save_checkpoints_steps, saver=saver,

@@ -4,7 +4,10 @@
 A checkpoint with prefix ``model.ckpt-200`` is two files: ``model.ckpt-200.safetensors``
 (the variables, keyed by their TF-style names such as ``dnn/hiddenlayer_0/kernel``) and
 ``model.ckpt-200.index`` (a small JSON manifest written last, so its presence means the
-checkpoint is complete). Nothing here unpickles anything.
+checkpoint is complete). A Saver given ``extra_states`` also writes one JSON file per named
+state, ``model.ckpt-200.<name>.json`` (an input pipeline's position, RNG state), before the
+manifest, so it belongs to the checkpoint atomically and is rotated with it. Nothing here
+unpickles anything.
 
 Example:
     >>> import tempfile, eagerflow as ef
@@ -15,8 +18,11 @@ Example:
     >>> path.endswith("model.ckpt-3")
     True
 """
+import glob
 import json
+import logging
 import os
+import re
 import time
 
 import numpy as np
@@ -27,10 +33,28 @@ from ..autograd.variable import Variable
 from .checkpoint_state import atomic_write, get_checkpoint_state, update_checkpoint_state
 
 __all__ = ["Saver", "NewCheckpointReader", "checkpoint_exists", "checkpoint_is_valid", "list_variables", "load_variable", "load_checkpoint",
-           "CheckpointReader", "NotFoundError"]
+           "CheckpointReader", "NotFoundError", "extra_state_path", "discard_extra_state"]
+
+log = logging.getLogger("eagerflow")
 
 DATA_SUFFIX = ".safetensors"
 INDEX_SUFFIX = ".index"
+_STATE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def extra_state_path(prefix, name):
+    """The file holding extra state ``name`` of checkpoint ``prefix``."""
+    return f"{prefix}.{name}.json"
+
+
+def discard_extra_state(prefix, name):
+    """Deletes extra state ``name`` of checkpoint ``prefix`` (no error when absent); the
+    checkpoint's variables stay valid and :meth:`CheckpointReader.get_extra_state` then
+    returns None."""
+    try:
+        os.remove(extra_state_path(prefix, name))
+    except FileNotFoundError:
+        pass
 
 
 class NotFoundError(KeyError, FileNotFoundError):
@@ -114,6 +138,23 @@ class CheckpointReader:
     def global_step(self):
         return self._index.get("global_step")
 
+    def get_extra_state(self, name):
+        """The JSON value saved as extra state ``name``, or None when this checkpoint has
+        none (never saved, or discarded). An unreadable file is reported with a warning and
+        treated as absent: it must not stop a restore of the variables."""
+        if name not in self._index.get("extra_states", ()):
+            return None
+        path = extra_state_path(self.prefix, name)
+        try:
+            with open(path, encoding="utf-8") as f:
+                return json.load(f)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as e:
+            log.warning("Ignoring the unreadable %r state of checkpoint %s: %s", name,
+                        self.prefix, e)
+            return None
+
 
 def NewCheckpointReader(filepattern):  # noqa: N802  (TF1's name)
     """TF1's ``tf.train.NewCheckpointReader``: a :class:`CheckpointReader`."""
@@ -172,14 +213,30 @@ class Saver:
         max_to_keep: newest checkpoints to keep (0 or None keeps all).
         keep_checkpoint_every_n_hours: additionally keep one checkpoint per this many hours.
         save_relative_paths: write paths relative to the directory in the state file.
+        extra_states: dict name -> callable returning a JSON-able value (or None to write
+            nothing) that is saved with every checkpoint as ``<prefix>.<name>.json``;
+            names use letters, digits, ``_`` and ``-``.
+
+    Example:
+        >>> import tempfile, eagerflow as ef
+        >>> v = ef.Variable([1.0], name="v")
+        >>> saver = Saver([v], extra_states={"position": lambda: {"epoch": 3}})
+        >>> prefix = saver.save(tempfile.mkdtemp() + "/model.ckpt", global_step=1)
+        >>> load_checkpoint(prefix).get_extra_state("position")
+        {'epoch': 3}
     """
 
     def __init__(self, var_list=None, reshape=False, sharded=False, max_to_keep=5,
                  keep_checkpoint_every_n_hours=10000.0, name=None, restore_sequentially=False,
                  saver_def=None, builder=None, defer_build=False, allow_empty=False,
                  write_version=2, pad_step_number=False, save_relative_paths=True,
-                 filename=None):
+                 filename=None, extra_states=None):
         self._var_list = var_list
+        self._extra = dict(extra_states or {})
+        for name, fn in self._extra.items():
+            if not isinstance(name, str) or not _STATE_NAME.match(name) or not callable(fn):
+                raise ValueError(f"Saver: extra_states must map names of letters, digits, "
+                                 f"'_' and '-' to callables; got {name!r}: {fn!r}")
         self._max_to_keep = max_to_keep
         self._keep_hours = float(keep_checkpoint_every_n_hours)
         self._relative = save_relative_paths
@@ -206,11 +263,26 @@ class Saver:
         if stamp - self._last_preserved >= self._keep_hours * 3600:
             self._last_preserved = stamp  # keep this one for good
             return
-        for suffix in (INDEX_SUFFIX, DATA_SUFFIX):
+        paths = [prefix + INDEX_SUFFIX, prefix + DATA_SUFFIX]
+        paths += glob.glob(glob.escape(prefix) + ".*.json")
+        for path in paths:
             try:
-                os.remove(prefix + suffix)
+                os.remove(path)
             except FileNotFoundError:
                 pass
+
+    def _write_extra_states(self, prefix):
+        """Writes each extra state (before the manifest, which makes them part of the
+        checkpoint); returns the names written."""
+        written = []
+        for name, fn in sorted(self._extra.items()):
+            value = fn()
+            if value is None:
+                discard_extra_state(prefix, name)  # a stale file from an earlier save
+                continue
+            atomic_write(extra_state_path(prefix, name), json.dumps(value).encode())
+            written.append(name)
+        return written
 
     # --- save / restore ------------------------------------------------------------------
     def save(self, sess=None, save_path=None, global_step=None, latest_filename=None,
@@ -252,6 +324,9 @@ class Saver:
         atomic_write(prefix + DATA_SUFFIX, safetensors.numpy.save(arrays, metadata=meta))
         index = {"format": "eagerflow-checkpoint-v1", "global_step": step,
                  "created": time.time(), "tensors": manifest}
+        extra = self._write_extra_states(prefix)
+        if extra:
+            index["extra_states"] = extra
         atomic_write(prefix + INDEX_SUFFIX, json.dumps(index, indent=1).encode())
         stamp = time.time()
         self._last = [(p, t) for p, t in self._last if p != prefix] + [(prefix, stamp)]

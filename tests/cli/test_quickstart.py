@@ -36,7 +36,7 @@ def test_cli_rejects_bad_arguments(capsys):
     assert "--steps and --batch-size must be positive" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main(["quickstart", "--examples", "10", "--batch-size", "64"])
-    assert "--examples must be at least --batch-size" in capsys.readouterr().err
+    assert "--rows (--examples) must be at least --batch-size" in capsys.readouterr().err
 
 
 def test_serve_subcommand_forwards_to_the_model_server(capsys):

@@ -137,3 +137,32 @@ def test_init_from_checkpoint_maps_names_and_scopes(tmp_path):
         bad = get_variable("y", [3], initializer=np.zeros(3, np.float32))
         with pytest.raises(ValueError, match="shape"):
             init_from_checkpoint(prefix, {"old/b": bad})
+
+
+def test_extra_states_are_saved_rotated_and_read_back(tmp_path, caplog):
+    """Extra JSON states (an input position) belong to their checkpoint: written before
+    its manifest, deleted with it, absent when the provider says None, and a corrupt file
+    reads as absent with a warning."""
+    from eagerflow.train.saver import discard_extra_state, extra_state_path
+    v = ef.Variable([1.0], name="v")
+    value = {"pos": 0}
+    saver = Saver([v], max_to_keep=2, extra_states={"input": lambda: value if value["pos"] else None})
+    prefixes = []
+    for step in (1, 2, 3):
+        value["pos"] = step
+        prefixes.append(saver.save(str(tmp_path / "model.ckpt"), global_step=step))
+    assert not os.path.exists(extra_state_path(prefixes[0], "input"))  # rotated away
+    assert load_checkpoint(prefixes[2]).get_extra_state("input") == {"pos": 3}
+    assert load_checkpoint(prefixes[2]).get_extra_state("other") is None
+    discard_extra_state(prefixes[2], "input")
+    assert load_checkpoint(prefixes[2]).get_extra_state("input") is None
+    value["pos"] = 0  # the provider has nothing: a stale file of the same prefix goes
+    with open(extra_state_path(prefixes[1], "input"), "w") as f:
+        f.write("{truncated")
+    with caplog.at_level("WARNING", logger="eagerflow"):
+        assert load_checkpoint(prefixes[1]).get_extra_state("input") is None
+    assert "unreadable 'input' state" in caplog.text
+    saver.save(str(tmp_path / "model.ckpt"), global_step=2)
+    assert not os.path.exists(extra_state_path(prefixes[1], "input"))
+    with pytest.raises(ValueError, match="extra_states must map names"):
+        Saver([v], extra_states={"a/b": lambda: 1})
