@@ -9,8 +9,10 @@ import math
 import numpy as np
 
 from .. import ops
+from ..autograd.registry import defvjp, register
 from ..autograd.tensor import Tensor, _wrap
 from ..backend import random as _random
+from ..kernels import activation as _ka
 from ._common import as_float_tensor, data_format_channels_last, to_tensor
 
 __all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "softplus", "softsign",
@@ -30,7 +32,15 @@ def relu(features, name=None):
         [0.0, 2.0]
     """
     x = as_float_tensor(features, "relu", "features")
-    return ops.where(x > 0, x, ops.zeros_like(x))
+    return _relu(x)
+
+
+# relu and its gradient are one fused pass each (TF's Relu / ReluGrad); relu_grad is linear
+# in g, so its own vjp is relu_grad again and gradients of any order work.
+_relu = register("relu", lambda xp, x: _ka.relu(x))
+_relu_grad = register("relu_grad", lambda xp, g, y: _ka.relu_grad(g, y))
+defvjp(_relu, lambda g, ans, x: _relu_grad(g, ans))
+defvjp(_relu_grad, lambda dg, ans, g, y: _relu_grad(dg, y), None)
 
 
 def relu6(features, name=None):

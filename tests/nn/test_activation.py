@@ -29,6 +29,9 @@ REFS = {
 }
 
 GRAD_CASES = [GradCase([], fn, X, order=2, id=name) for name, (fn, _) in REFS.items()] + [
+    # relu and relu_grad are fused ops: order 2 runs relu_grad's own vjp
+    GradCase(["relu", "relu_grad"], nn.relu,
+             np.random.default_rng(3).standard_normal((5, 7)), order=2, id="relu_fused"),
     GradCase([], lambda x, b: nn.bias_add(x, b), np.ones((2, 3, 4)) * 0.5,
              np.array([0.1, 0.2, 0.3, 0.4]), id="bias_add_nhwc"),
     GradCase([], lambda x, b: nn.bias_add(x, b, data_format="NCHW"),
