@@ -7,8 +7,10 @@ variants run interleaved in one process on the same model and data: per variant 
 - ``relu``: fused ``relu``/``relu_grad`` kernels (off: ``where(x > 0, x, zeros_like(x))``).
 - ``opt1``: optimizer updates under ``_PARALLEL_MIN`` elements on one numba thread (off:
   every update a parallel region).
+- ``fm``: ``ef.nn.fm_interaction`` fused op (off: the composition with ``reduce_sum``).
 
 Usage: PYTHONPATH=. python bench/ctr_levers.py [--layout tables] [--opt adam] [--rounds 4]
+       (set OPENBLAS_NUM_THREADS / NUMBA_NUM_THREADS in the environment to pin threads)
 """
 import argparse
 import os
@@ -20,21 +22,29 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import train_ctr as T  # noqa: E402
 
+import eagerflow as ef  # noqa: E402
 from eagerflow import ops  # noqa: E402
 from eagerflow.kernels import optimizer_updates as ou  # noqa: E402
 from eagerflow.nn import activation as act  # noqa: E402
 
 FUSED_RELU = act._relu
 PAR_MIN = ou._PARALLEL_MIN
+FUSED_FM = ef.nn.fm_interaction
+
+
+def old_fm(e):
+    s = ef.reduce_sum(e, axis=1)
+    return 0.5 * ef.reduce_sum(s * s - ef.reduce_sum(e * e, axis=1), axis=1, keepdims=True)
 
 
 def old_relu(x):
     return ops.where(x > 0, x, ops.zeros_like(x))
 
 
-def set_levers(relu, opt1):
+def set_levers(relu, opt1, fm=True):
     act._relu = FUSED_RELU if relu else old_relu
     ou._PARALLEL_MIN = PAR_MIN if opt1 else 0
+    ef.nn.fm_interaction = FUSED_FM if fm else old_fm
 
 
 def main():
@@ -47,8 +57,9 @@ def main():
     a = p.parse_args()
     tables, mlp = T.init_weights()
     r = T.EfRunner(tables, mlp, T.make_batches(a.batch), a.layout, a.opt)
-    variants = {"baseline": (False, False), "+relu": (True, False), "+opt1": (False, True),
-                "+relu+opt1": (True, True)}
+    variants = {"baseline": (False, False, False), "+relu": (True, False, False),
+                "+opt1": (False, True, False), "+relu+opt1": (True, True, False),
+                "+relu+opt1+fm": (True, True, True)}
     for v in variants.values():
         set_levers(*v)
         r.step()
@@ -57,7 +68,7 @@ def main():
         for k, v in variants.items():
             set_levers(*v)
             res[k].append(r.phases(a.steps))
-    set_levers(True, True)
+    set_levers(True, True, True)
     print(f"layout {a.layout}, optimizer {a.opt}, batch {a.batch}: median over {a.rounds} "
           f"rounds of the per-round median of {a.steps} steps, ms")
     names = list(res["baseline"][0])

@@ -22,7 +22,8 @@ Optimizer setups (the anchors' PyTorch variants; lr 1e-3 Adam, 1e-2 Adagrad):
   accumulator 0.1 (TF's default) so the math is the same.
 
 Layouts of the eagerflow model (both written with the public API a user has:
-``ef.Variable``, ``ef.nn.embedding_lookup``, ``ef.matmul``, ``ef.nn.relu``,
+``ef.Variable``, ``ef.nn.embedding_lookup``, ``ef.nn.fm_interaction``, ``ef.matmul``,
+``ef.nn.relu``,
 ``ef.nn.sigmoid_cross_entropy_with_logits``, ``ef.GradientTape``, ``ef.train``):
 
 - ``tables``: 26 variables, one ``embedding_lookup`` each (as the torch model does);
@@ -57,7 +58,26 @@ import statistics
 import sys
 import time
 
-import numpy as np
+
+def _early_threads(argv):
+    """``--threads N`` must reach OpenBLAS, numba and OpenMP before they load."""
+    for i, a in enumerate(argv):
+        if a == "--threads" and i + 1 < len(argv):
+            n = argv[i + 1]
+        elif a.startswith("--threads="):
+            n = a.split("=", 1)[1]
+        else:
+            continue
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                    "NUMBA_NUM_THREADS"):
+            os.environ[var] = n
+        return int(n)
+    return None
+
+
+_THREADS = _early_threads(sys.argv[1:]) if __name__ == "__main__" else None
+
+import numpy as np  # noqa: E402
 
 try:
     import eagerflow  # noqa: F401
@@ -189,8 +209,7 @@ class EfDeepFM:
 
     def head(self, e, dense, labels):
         b = int(e.shape[0])
-        s = ef.reduce_sum(e, axis=1)
-        fm = 0.5 * ef.reduce_sum(s * s - ef.reduce_sum(e * e, axis=1), axis=1, keepdims=True)
+        fm = ef.nn.fm_interaction(e)  # 0.5 * sum_d((sum_f e)^2 - sum_f e^2), [B, 1]
         net = ef.concat([ef.reshape(e, (b, len(VOCABS) * DIM)), dense], axis=1)
         for w, bias in self.layers[:-1]:
             net = ef.nn.relu(ef.matmul(net, w) + bias)
@@ -501,17 +520,19 @@ def run_batch(batch, args, tables, mlp, torch, on_gpu, ceil):
     for r in ef_runners:
         case["phases"][r.name] = {k: v * 1e3 for k, v in r.phases(max(3, args.rounds)).items()}
 
-    if args.estimator:
-        case["estimator"] = estimator_row(batch, batches, steps, args)
-
     for r in runners:
         r.close()
+    del runners, ef_runners
+    if args.estimator:
+        case["estimator"] = estimator_row(batch, batches, steps, args)
     return case
 
 
 def estimator_row(batch, batches, steps, args):
-    """The same model through ``DeepFMClassifier`` (feature columns, Estimator loop):
-    samples/s of ``train(steps=...)`` after one warm-up call; shows the Estimator's cost."""
+    """The same model through ``DeepFMClassifier`` (feature columns, the Estimator loop;
+    LazyAdam as the bare loop's adam rows; its first-order part on the 13 numeric columns
+    only; no checkpoints or summaries): ms per step between the hooks' after_run calls after
+    2 warm-up steps. Shows the Estimator's own cost next to the bare loop."""
     import tempfile
     fc = ef.feature_column
     cat = [fc.categorical_column_with_identity(f"C{i}", v) for i, v in enumerate(VOCABS)]
@@ -529,18 +550,24 @@ def estimator_row(batch, batches, steps, args):
                 yield feats, lab
         return gen()
 
+    stamps = []
+
+    class Clock(ef.train.SessionRunHook):
+        def after_run(self, run_context, run_values):
+            backend.synchronize()
+            stamps.append(time.perf_counter())
+
+    warm = 2
     with tempfile.TemporaryDirectory() as d:
-        cfg = ef.estimator.RunConfig(save_checkpoints_steps=10 ** 9, save_summary_steps=10 ** 9,
-                                     log_step_count_steps=10 ** 9)
+        cfg = ef.estimator.RunConfig(save_checkpoints_steps=None, save_checkpoints_secs=None,
+                                     save_summary_steps=None, log_step_count_steps=None)
         est = ef.estimator.DeepFMClassifier(emb, hidden_units=HIDDEN, dense_columns=dense,
-                                            linear_columns=[], model_dir=d, optimizer="Adam",
-                                            learning_rate=LR["adam"], config=cfg)
-        est.train(input_fn, steps=2)
-        t0 = time.perf_counter()
-        est.train(input_fn, steps=steps)
-        backend.synchronize()
-        dt = (time.perf_counter() - t0) / steps
-    return {"ms": dt * 1e3, "samples_per_s": batch / dt}
+                                            linear_columns=dense, model_dir=d,
+                                            optimizer=lambda: make_ef_optimizer("adam"),
+                                            config=cfg)
+        est.train(input_fn, steps=warm + steps, hooks=[Clock()])
+    dt = (stamps[-1] - stamps[warm - 1]) / (len(stamps) - warm)
+    return {"ms": dt * 1e3, "samples_per_s": batch / dt, "steps": len(stamps) - warm}
 
 
 # --- output --------------------------------------------------------------------------------
@@ -551,8 +578,9 @@ def _gib(x):
 def print_table(res):
     c = res["ceilings"]
     print(f"DeepFM-like training step, backend={res['backend']} ({res['device']}), "
-          f"torch={res['torch'] or 'absent'}; numba threads {res['numba_threads']}, "
-          f"torch threads {res.get('torch_threads', '-')}")
+          f"torch={res['torch'] or 'absent'}; threads: numba {res['numba_threads']}, "
+          f"BLAS {res['blas_threads']}, torch {res.get('torch_threads', '-')}; load average "
+          f"{res['load_average_start']:.1f} -> {res['load_average_end']:.1f}")
     print(f"ceilings: copy {c['copy_Bps'] / 1e9:.1f} GB/s (read+write), matmul "
           f"{c['matmul_flops'] / 1e9:.0f} GFLOP/s ({c['matmul_n']}^3 fp32)")
     mem_label = "peak GiB" + (" (GPU)" if res["backend"] == "cupy" else " (RSS)")
@@ -606,6 +634,8 @@ def main(argv=None):
                    "four on the GPU")
     p.add_argument("--estimator", action="store_true",
                    help="add a row through DeepFMClassifier (Estimator)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads for every library (BLAS, numba, torch); default: theirs")
     p.add_argument("--json", default=None, help="also write the results to this file")
     args = p.parse_args(argv)
     if args.backend:
@@ -617,8 +647,12 @@ def main(argv=None):
     torch = load_torch(on_gpu) if args.peer == "torch" else None
     import numba
     res = {"backend": backend.get_backend(), "numba_threads": numba.get_num_threads(),
+           "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
+           "load_average_start": os.getloadavg()[0],
            "torch": None if torch is None else torch.__version__, "cases": []}
     if torch is not None:
+        if args.threads:
+            torch.set_num_threads(args.threads)
         res["torch_threads"] = torch.get_num_threads()
         res["device"] = (torch.cuda.get_device_name() if on_gpu
                          else f"CPU x{os.cpu_count()}")
@@ -629,6 +663,7 @@ def main(argv=None):
     for batch in args.batch:
         res["cases"].append(run_batch(batch, args, tables, mlp, torch, on_gpu,
                                       res["ceilings"]))
+    res["load_average_end"] = os.getloadavg()[0]
     print_table(res)
     if args.json:
         with open(args.json, "w") as f:
