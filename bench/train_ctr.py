@@ -22,8 +22,8 @@ Optimizer setups (the anchors' PyTorch variants; lr 1e-3 Adam, 1e-2 Adagrad):
   accumulator 0.1 (TF's default) so the math is the same.
 
 Layouts of the eagerflow model (both written with the public API a user has:
-``ef.Variable``, ``ef.nn.embedding_lookup``, ``ef.nn.fm_interaction``, ``ef.matmul``,
-``ef.nn.relu``,
+``ef.Variable``, ``ef.nn.embedding_lookup``, ``ef.nn.fm_interaction``,
+``ef.nn.relu_layer``, ``ef.matmul``,
 ``ef.nn.sigmoid_cross_entropy_with_logits``, ``ef.GradientTape``, ``ef.train``):
 
 - ``tables``: 26 variables, one ``embedding_lookup`` each (as the torch model does);
@@ -212,7 +212,7 @@ class EfDeepFM:
         fm = ef.nn.fm_interaction(e)  # 0.5 * sum_d((sum_f e)^2 - sum_f e^2), [B, 1]
         net = ef.concat([ef.reshape(e, (b, len(VOCABS) * DIM)), dense], axis=1)
         for w, bias in self.layers[:-1]:
-            net = ef.nn.relu(ef.matmul(net, w) + bias)
+            net = ef.nn.relu_layer(net, w, bias)  # relu(net @ w + bias)
         w, bias = self.layers[-1]
         logits = ef.matmul(net, w) + bias + fm
         return ef.reduce_mean(ef.nn.sigmoid_cross_entropy_with_logits(labels=labels,

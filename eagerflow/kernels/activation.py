@@ -19,10 +19,12 @@ Example:
 """
 import numba
 import numpy as np
+from numba import njit
 
 from eagerflow.backend import _cupy
 
-__all__ = ["relu", "relu_grad", "relu_cpu", "relu_grad_cpu", "relu_gpu", "relu_grad_gpu"]
+__all__ = ["relu", "relu_grad", "bias_relu", "relu_cpu", "relu_grad_cpu", "relu_gpu",
+           "relu_grad_gpu"]
 
 _FAST = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -35,6 +37,14 @@ def _relu_cpu(x):
 @numba.vectorize(["float32(float32, float32)", "float64(float64, float64)"], cache=True)
 def _relu_grad_cpu(g, y):
     return g if y > 0 else 0
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _bias_relu_cpu(x, b, out):
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            v = x[i, j] + b[j]
+            out[i, j] = v if v > 0 else 0
 
 
 def relu_cpu(x):
@@ -54,6 +64,29 @@ def relu_grad_cpu(g, y):
     return np.asarray(out, dtype=g.dtype)
 
 
+def bias_relu(x, b):
+    """``relu(x + b)`` in one pass, ``b`` of shape ``(x.shape[-1],)``, on the arrays'
+    device (the forward of ``tf.nn.relu_layer`` after its matmul)."""
+    if x.ndim < 1 or b.shape != (x.shape[-1],):
+        raise ValueError(f"bias_relu: bias of shape {tuple(b.shape)} does not match the last "
+                         f"axis of {tuple(x.shape)}")
+    if isinstance(x, np.ndarray):
+        b = np.asarray(b)
+        if x.dtype in _FAST and b.dtype == x.dtype and x.size:
+            x2 = np.ascontiguousarray(x).reshape(-1, x.shape[-1])
+            out = np.empty(x2.shape, dtype=x.dtype)
+            with np.errstate(invalid="ignore"):
+                _bias_relu_cpu(x2, b, out)
+            return out.reshape(x.shape)
+        return relu_cpu(np.asarray(x + b))
+    if b.dtype != x.dtype:
+        return relu_gpu(x + b)
+    cp = _cupy.load()
+    k = _gpu_kernel("bias_relu")
+    return k(cp.ascontiguousarray(x), cp.ascontiguousarray(b), np.int64(x.shape[-1]),
+             size=x.size).reshape(x.shape)
+
+
 _gpu = {}
 
 
@@ -63,6 +96,11 @@ def _gpu_kernel(name):
         cp = _cupy.load()
         if name == "relu":
             k = cp.ElementwiseKernel("T x", "T y", "y = x > (T)0 ? x : (T)0", "ef_relu")
+        elif name == "bias_relu":
+            # x is read flat (C order: the bias index is i % n); y is a new flat array
+            k = cp.ElementwiseKernel(
+                "raw T x, raw T b, int64 n", "T y",
+                "const T v = x[i] + b[i % n]; y = v > (T)0 ? v : (T)0", "ef_bias_relu")
         else:
             k = cp.ElementwiseKernel("T g, T y", "T d", "d = y > (T)0 ? g : (T)0",
                                      "ef_relu_grad")

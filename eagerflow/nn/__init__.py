@@ -7,8 +7,8 @@ Example:
     >>> nn.relu(ef.constant([-1.0, 2.0])).numpy().tolist()
     [0.0, 2.0]
 """
-from .activation import (bias_add, crelu, dropout, elu, gelu, leaky_relu, relu, relu6, selu,
-                         sigmoid, silu, softplus, softsign, swish, tanh)
+from .activation import (bias_add, crelu, dropout, elu, gelu, leaky_relu, relu, relu6,
+                         relu_layer, selu, sigmoid, silu, softplus, softsign, swish, tanh)
 from .conv import (conv1d, conv1d_transpose, conv2d, conv2d_transpose, conv3d,
                    conv3d_transpose, convolution, depthwise_conv2d, separable_conv1d,
                    separable_conv2d)
@@ -31,7 +31,8 @@ from .sampled import (CandidateSamplerResult, compute_sampled_logits,
 
 
 __all__ = [
-    "bias_add", "crelu", "dropout", "elu", "gelu", "leaky_relu", "relu", "relu6", "selu",
+    "bias_add", "crelu", "dropout", "elu", "gelu", "leaky_relu", "relu", "relu6",
+    "relu_layer", "selu",
     "sigmoid", "silu", "softplus", "softsign", "swish", "tanh",
     "conv1d", "conv1d_transpose", "conv2d", "conv2d_transpose", "conv3d", "conv3d_transpose",
     "convolution", "depthwise_conv2d", "separable_conv1d", "separable_conv2d",

@@ -44,3 +44,18 @@ def test_nn_relu_uses_one_op_each_way_and_matches_reference():
     np.testing.assert_array_equal(to_numpy(dx), np.where(x0 > 0, g0, 0))
     with pytest.raises(TypeError):
         ef.nn.relu(tensor(np.ones(3, np.int32)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize("shape", [(40, 17), (3, 5, 17)])
+def test_bias_relu_matches_numpy(dtype, shape):
+    rng = np.random.default_rng()
+    x = rng.standard_normal(shape).astype(dtype)
+    x.reshape(-1)[:2] = [np.nan, 0.0]
+    b = rng.standard_normal(shape[-1]).astype(dtype)
+    got = backend.to_numpy(ka.bias_relu(backend.to_device(x), backend.to_device(b)))
+    pre = x + b
+    assert got.dtype == dtype and got.shape == shape
+    np.testing.assert_array_equal(got, np.where(pre > 0, pre, 0).astype(dtype))
+    with pytest.raises(ValueError, match="bias"):
+        ka.bias_relu(backend.to_device(x), backend.to_device(b[:-1]))
