@@ -49,7 +49,8 @@ window (no sync inside a step).
 Usage:
     PYTHONPATH=. python bench/train_ctr.py [--peer torch|none] [--batch 4096 65536]
         [--steps K] [--rounds R] [--backend numpy|cupy] [--optimizers adam adagrad]
-        [--layouts tables fused] [--torch-variants ...] [--estimator] [--json FILE]
+        [--layouts tables fused] [--torch-variants ...] [--estimator] [--threads N]
+        [--keep-host-memory] [--json FILE]
 """
 import argparse
 import json
@@ -156,8 +157,10 @@ def _host_mem(key):
 
 class PeakMemory:
     """Peak memory over a region: the eagerflow pool's total bytes (max over samples) on
-    the GPU, torch's max_memory_allocated for torch on cuda, the process's peak RSS on the
-    CPU (process-wide: both frameworks' models are resident)."""
+    the GPU, torch's max_memory_allocated for torch on cuda. On the CPU the process's peak
+    RSS during the region minus its RSS at the start (the step's working memory above what
+    is resident; every implementation's model and optimizer state stay resident, so the
+    state is reported separately)."""
 
     def __init__(self, torch=None, on_gpu=False):
         self.torch, self.on_gpu = torch, on_gpu
@@ -169,6 +172,7 @@ class PeakMemory:
                 self.torch.cuda.reset_peak_memory_stats()
         else:
             _reset_host_peak()
+            self.base = _host_mem("VmRSS") or 0
 
     def sample(self):
         if self.on_gpu:
@@ -176,7 +180,8 @@ class PeakMemory:
 
     def result(self, which):
         if not self.on_gpu:
-            return _host_mem("VmHWM")
+            hwm = _host_mem("VmHWM")
+            return None if hwm is None else max(hwm - self.base, 0)
         if which == "torch":
             return self.torch.cuda.max_memory_allocated()
         return self.peak
@@ -256,6 +261,10 @@ class EfRunner:
 
     def read_loss(self):
         return float(self.loss.numpy())
+
+    def state_bytes(self):
+        with self.store.as_default():
+            return sum(int(v._data.nbytes) for v in self.model.variables + self.opt.variables())
 
     def phases(self, repeats):
         """Per-phase wall times of ``repeats`` steps (synchronize after each phase)."""
@@ -382,6 +391,14 @@ class TorchRunner:
     def read_loss(self):
         return float(self.loss.detach().cpu())
 
+    def state_bytes(self):
+        n = sum(p.numel() * p.element_size() for p in self.model.parameters())
+        for o in self.opts:
+            for st in o.state.values():
+                n += sum(t.numel() * t.element_size() for t in st.values()
+                         if self.torch.is_tensor(t) and t.dim() > 0)
+        return int(n)
+
     def close(self):
         del self.model, self.opts
 
@@ -497,6 +514,7 @@ def run_batch(batch, args, tables, mlp, torch, on_gpu, ceil):
             "optimizer": r.opt_name, "ms_median": med * 1e3, "ms_best": best * 1e3,
             "ms_worst": max(w) * 1e3, "samples_per_s_median": batch / med,
             "samples_per_s_best": batch / best, "peak_mem_bytes": peaks[r.name],
+            "state_bytes": r.state_bytes(),
             "first_loss": first_loss[r.name], "last_loss": r.read_loss(),
             "floor_ms": fl["floor_s"] * 1e3, "measured_over_floor": best / fl["floor_s"]}
     case["floor"] = {o: floor(batch, case["unique_rows_per_batch"], o, ceil)
@@ -579,28 +597,31 @@ def print_table(res):
     c = res["ceilings"]
     print(f"DeepFM-like training step, backend={res['backend']} ({res['device']}), "
           f"torch={res['torch'] or 'absent'}; threads: numba {res['numba_threads']}, "
-          f"BLAS {res['blas_threads']}, torch {res.get('torch_threads', '-')}; load average "
+          f"BLAS {res['blas_threads']}, torch {res.get('torch_threads', '-')}; "
+          f"keep_host_memory {res['keep_host_memory']}; load average "
           f"{res['load_average_start']:.1f} -> {res['load_average_end']:.1f}")
     print(f"ceilings: copy {c['copy_Bps'] / 1e9:.1f} GB/s (read+write), matmul "
           f"{c['matmul_flops'] / 1e9:.0f} GFLOP/s ({c['matmul_n']}^3 fp32)")
-    mem_label = "peak GiB" + (" (GPU)" if res["backend"] == "cupy" else " (RSS)")
-    head = (f"{'batch':>6} {'implementation':<30} {'ms/step med [best]':>22} "
-            f"{'samples/s med':>14} {'x torch':>8} {mem_label:>15} {'meas/floor':>10} "
-            f"{'loss 1st -> last':>18}")
+    gpu = res["backend"] == "cupy"
+    mem_label = "peak GiB (GPU)" if gpu else "step +GiB RSS"
+    head = (f"{'batch':>6} {'implementation':<30} {'ms/step med [best]':>20} "
+            f"{'samples/s med':>13} {'x torch':>11} {'state GiB':>9} {mem_label:>14} "
+            f"{'best/floor':>10} {'loss 1st -> last':>18}")
     print(head)
     print("-" * len(head))
     for case in res["cases"]:
         for name, r in case["rows"].items():
             span = f"{r['ms_median']:.1f} [{r['ms_best']:.1f}]"
-            x = f"{r['x_torch_median']:.2f}" if "x_torch_median" in r else "-"
-            print(f"{case['batch']:>6} {name:<30} {span:>22} "
-                  f"{r['samples_per_s_median']:>14,.0f} {x:>8} {_gib(r['peak_mem_bytes']):>15} "
-                  f"{r['measured_over_floor']:>10.2f} "
+            x = (f"{r['x_torch_median']:.2f} [{r['x_torch_best']:.2f}]"
+                 if "x_torch_median" in r else "-")
+            print(f"{case['batch']:>6} {name:<30} {span:>20} "
+                  f"{r['samples_per_s_median']:>13,.0f} {x:>11} {_gib(r['state_bytes']):>9} "
+                  f"{_gib(r['peak_mem_bytes']):>14} {r['measured_over_floor']:>10.2f} "
                   f"{r['first_loss']:>8.4f} -> {r['last_loss']:.4f}")
         if "estimator" in case:
             e = case["estimator"]
             print(f"{case['batch']:>6} {'eagerflow Estimator (DeepFM)':<30} "
-                  f"{e['ms']:>22.1f} {e['samples_per_s']:>14,.0f}")
+                  f"{e['ms']:>20.1f} {e['samples_per_s']:>13,.0f}")
     for case in res["cases"]:
         print(f"\nbatch {case['batch']}: {case['lookups']:,} lookups, "
               f"{case['unique_rows_per_batch']:,} unique rows per batch")
@@ -634,12 +655,15 @@ def main(argv=None):
                    "four on the GPU")
     p.add_argument("--estimator", action="store_true",
                    help="add a row through DeepFMClassifier (Estimator)")
+    p.add_argument("--keep-host-memory", action="store_true",
+                   help="ef.backend.keep_host_memory() first (process-wide: torch too)")
     p.add_argument("--threads", type=int, default=None,
                    help="threads for every library (BLAS, numba, torch); default: theirs")
     p.add_argument("--json", default=None, help="also write the results to this file")
     args = p.parse_args(argv)
     if args.backend:
         ef.set_backend(args.backend)
+    kept = backend.keep_host_memory() if args.keep_host_memory else False
     on_gpu = backend.get_backend() == "cupy"
     if args.torch_variants is None:
         args.torch_variants = (sorted(TORCH_VARIANTS) if on_gpu
@@ -648,6 +672,7 @@ def main(argv=None):
     import numba
     res = {"backend": backend.get_backend(), "numba_threads": numba.get_num_threads(),
            "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
+           "keep_host_memory": kept,
            "load_average_start": os.getloadavg()[0],
            "torch": None if torch is None else torch.__version__, "cases": []}
     if torch is not None:
