@@ -627,8 +627,8 @@ def print_table(res):
               f"{case['unique_rows_per_batch']:,} unique rows per batch")
         for o, f in case["floor"].items():
             print(f"  floor ({o}): {f['flops'] / 1e9:.1f} GFLOP -> {f['t_flops_s'] * 1e3:.2f} ms; "
-                  f"{f['bytes_with_acts'] / 1e6:.0f} MB (as specified {f['bytes_spec'] / 1e6:.0f} MB"
-                  f" + activations) -> {f['t_bytes_s'] * 1e3:.2f} ms; floor "
+                  f"{f['bytes_with_acts'] / 1e6:.0f} MB (as specified "
+                  f"{f['bytes_spec'] / 1e6:.0f} MB + activations) -> {f['t_bytes_s'] * 1e3:.2f} ms; floor "
                   f"{f['floor_s'] * 1e3:.2f} ms")
         for name, ph in case["phases"].items():
             total = sum(ph.values())

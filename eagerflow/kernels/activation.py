@@ -79,12 +79,13 @@ def bias_relu(x, b):
                 _bias_relu_cpu(x2, b, out)
             return out.reshape(x.shape)
         return relu_cpu(np.asarray(x + b))
-    if b.dtype != x.dtype:
+    if b.dtype != x.dtype or x.dtype not in _FAST:
         return relu_gpu(x + b)
     cp = _cupy.load()
-    k = _gpu_kernel("bias_relu")
-    return k(cp.ascontiguousarray(x), cp.ascontiguousarray(b), np.int64(x.shape[-1]),
-             size=x.size).reshape(x.shape)
+    xc = cp.ascontiguousarray(x)
+    out = cp.empty_like(xc)  # C-contiguous, so flat index i has bias index i % n
+    _gpu_kernel("bias_relu")(xc, cp.ascontiguousarray(b), np.int64(x.shape[-1]), out)
+    return out
 
 
 _gpu = {}
@@ -97,7 +98,7 @@ def _gpu_kernel(name):
         if name == "relu":
             k = cp.ElementwiseKernel("T x", "T y", "y = x > (T)0 ? x : (T)0", "ef_relu")
         elif name == "bias_relu":
-            # x is read flat (C order: the bias index is i % n); y is a new flat array
+            # x and y are C-contiguous and read flat: the bias index is i % n
             k = cp.ElementwiseKernel(
                 "raw T x, raw T b, int64 n", "T y",
                 "const T v = x[i] + b[i % n]; y = v > (T)0 ? v : (T)0", "ef_bias_relu")
@@ -109,7 +110,10 @@ def _gpu_kernel(name):
 
 
 def relu_gpu(x):
-    """ReLU of a CuPy array: one ElementwiseKernel launch."""
+    """ReLU of a CuPy array: one ElementwiseKernel launch (float32/64; else ``where``)."""
+    if x.dtype not in _FAST:
+        cp = _cupy.load()
+        return cp.where(x > 0, x, cp.zeros((), x.dtype))
     return _gpu_kernel("relu")(x)
 
 
@@ -117,6 +121,9 @@ def relu_grad_gpu(g, y):
     """``g`` where ``y > 0``, else 0 (CuPy arrays of one dtype): one launch."""
     if y.dtype != g.dtype:
         y = y.astype(g.dtype)
+    if g.dtype not in _FAST:
+        cp = _cupy.load()
+        return cp.where(y > 0, g, cp.zeros((), g.dtype))
     return _gpu_kernel("relu_grad")(g, y)
 
 

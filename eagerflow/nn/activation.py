@@ -15,8 +15,8 @@ from ..backend import random as _random
 from ..kernels import activation as _ka
 from ._common import as_float_tensor, data_format_channels_last, to_tensor
 
-__all__ = ["relu", "relu_layer", "relu6", "leaky_relu", "elu", "selu", "gelu", "softplus", "softsign",
-           "swish", "silu", "sigmoid", "tanh", "bias_add", "dropout", "crelu"]
+__all__ = ["relu", "relu_layer", "relu6", "leaky_relu", "elu", "selu", "gelu", "softplus",
+           "softsign", "swish", "silu", "sigmoid", "tanh", "bias_add", "dropout", "crelu"]
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
