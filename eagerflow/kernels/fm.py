@@ -6,10 +6,10 @@ e[b, f, d])`` with ``s = sum_f e``: one pass over ``e`` each way, where the comp
 (``reduce_sum``, squares, broadcasts, three gradient contributions summed) makes about ten
 passes and as many temporaries.
 
-- CPU twin: numba, one row of ``e`` at a time (float64 accumulators), float32/float64.
+- CPU twin: numba, one row of ``e`` at a time (float64 accumulators).
 - GPU twin: the same math as a short chain of CuPy array expressions (no custom kernel yet;
   a RawKernel is the next step once it can be measured on a GPU).
-Other dtypes use the composition on either device.
+float16 inputs are computed in float32 and the result rounded back.
 
 Example:
     >>> import numpy as np
@@ -68,15 +68,21 @@ def _check(e):
                          f"{tuple(e.shape)}")
 
 
+def _compute_dtype(dtype):
+    # float16 (and other narrow floats) accumulate in float32: the FM term is a difference
+    # of two sums of squares, so narrow accumulators cancel catastrophically
+    return dtype if dtype in _FAST else np.dtype(np.float32)
+
+
 def fm(e):
     """The FM interaction of ``e`` ``(batch, fields, dim)``: shape ``(batch, 1)``."""
     _check(e)
+    cd = _compute_dtype(e.dtype)
     if isinstance(e, np.ndarray):
-        if e.dtype in _FAST:
-            out = np.empty((e.shape[0], 1), dtype=e.dtype)
-            _fm_cpu(np.ascontiguousarray(e), out)
-            return out
-    return _composed(e).astype(e.dtype, copy=False)
+        out = np.empty((e.shape[0], 1), dtype=cd)
+        _fm_cpu(np.ascontiguousarray(e, dtype=cd), out)
+        return out.astype(e.dtype, copy=False)
+    return _composed(e.astype(cd, copy=False)).astype(e.dtype, copy=False)
 
 
 def fm_grad(g, e):
@@ -84,11 +90,12 @@ def fm_grad(g, e):
     output gradient ``g`` of shape ``(batch, 1)`` (or ``(batch,)``)."""
     _check(e)
     nb = e.shape[0]
+    cd = _compute_dtype(e.dtype)
     if isinstance(e, np.ndarray):
-        g = np.asarray(g, dtype=e.dtype).reshape(nb)
-        if e.dtype in _FAST:
-            out = np.empty(e.shape, dtype=e.dtype)
-            _fm_grad_cpu(np.ascontiguousarray(g), np.ascontiguousarray(e), out)
-            return out
-    g = g.reshape(nb, 1, 1).astype(e.dtype, copy=False)
-    return (g * (e.sum(axis=1, keepdims=True) - e)).astype(e.dtype, copy=False)
+        out = np.empty(e.shape, dtype=cd)
+        _fm_grad_cpu(np.ascontiguousarray(np.asarray(g).reshape(nb), dtype=cd),
+                     np.ascontiguousarray(e, dtype=cd), out)
+        return out.astype(e.dtype, copy=False)
+    ec = e.astype(cd, copy=False)
+    g = g.reshape(nb, 1, 1).astype(cd, copy=False)
+    return (g * (ec.sum(axis=1, keepdims=True) - ec)).astype(e.dtype, copy=False)
