@@ -223,3 +223,8 @@ def from_dlpack(obj):
 
 
 __all__.append("from_dlpack")
+
+
+from .host_memory import keep_host_memory  # noqa: E402
+
+__all__.append("keep_host_memory")

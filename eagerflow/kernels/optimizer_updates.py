@@ -5,7 +5,11 @@ for the GPU and once as a numba element function for the CPU. The dense form run
 every element; the sparse form runs over the rows ``indices`` (unique, already summed by the
 caller, as TF's ``_deduplicate_indexed_slices`` does) of a ``(num_rows, d)`` view.
 
-- CPU twin: numba ``prange`` loops (each element/row written by one thread).
+- CPU twin: numba ``prange`` loops (each element/row written by one thread). Updates of
+  fewer than ``_PARALLEL_MIN`` elements run on the calling thread alone (numba's thread
+  count set to 1 for that launch): a parallel region ends in a barrier that, when other
+  processes hold the cores, waits out scheduler ticks (measured 3-11 ms for a 400-element
+  bias on a busy 2-core host, against 3 us on one thread; ``bench/NOTES.md``).
 - GPU twin: a CuPy ``ElementwiseKernel`` per rule, dtype and form, compiled lazily and
   memoized (the sparse form addresses rows through ``raw`` arrays).
 
@@ -22,6 +26,7 @@ Example:
 """
 import threading
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -277,6 +282,23 @@ _DENSE = (_dense0, _dense1, _dense2, _dense3)
 _SPARSE = (_sparse0, _sparse1, _sparse2, _sparse3)
 # numba's default threading layer aborts on concurrent parallel launches
 _parallel_lock = threading.Lock()
+# Below this many updated elements the launch runs on one thread (as embedding_bag's and
+# scatter_add's serial twins do).
+_PARALLEL_MIN = 1 << 18
+
+
+def _launch(fn, work, *args):
+    if work < _PARALLEL_MIN or numba.get_num_threads() == 1:
+        # numba's thread count is per calling thread: one worker, no pool wake-up/barrier
+        previous = numba.get_num_threads()
+        numba.set_num_threads(1)
+        try:
+            fn(*args)
+        finally:
+            numba.set_num_threads(previous)
+        return
+    with _parallel_lock:
+        fn(*args)
 
 
 def _check(rule, var, slots, grad, hyper):
@@ -319,8 +341,7 @@ def apply_dense_cpu(rule, var, slots, grad, lr, **hyper):
     h = _host_h(rule, var.dtype, lr, hyper)
     g = np.ascontiguousarray(grad, dtype=var.dtype).reshape(-1)
     flat = [var.reshape(-1)] + [s.reshape(-1) for s in slots]
-    with _parallel_lock:
-        _DENSE[len(slots)](_KIND[rule], *flat, g, h)
+    _launch(_DENSE[len(slots)], g.shape[0], _KIND[rule], *flat, g, h)
 
 
 def apply_sparse_cpu(rule, var, slots, indices, grad, lr, **hyper):
@@ -343,8 +364,7 @@ def apply_sparse_cpu(rule, var, slots, indices, grad, lr, **hyper):
         raise IndexError(f"{rule}: row index {bad} is out of range [0, {rows})")
     h = _host_h(rule, var.dtype, lr, hyper)
     tables = [var.reshape(rows, d)] + [s.reshape(rows, d) for s in slots]
-    with _parallel_lock:
-        _SPARSE[len(slots)](_KIND[rule], *tables, idx, g, h)
+    _launch(_SPARSE[len(slots)], g.size, _KIND[rule], *tables, idx, g, h)
 
 
 # ---------------------------------------------------------------------------------------

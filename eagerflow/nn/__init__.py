@@ -7,8 +7,8 @@ Example:
     >>> nn.relu(ef.constant([-1.0, 2.0])).numpy().tolist()
     [0.0, 2.0]
 """
-from .activation import (bias_add, crelu, dropout, elu, gelu, leaky_relu, relu, relu6, selu,
-                         sigmoid, silu, softplus, softsign, swish, tanh)
+from .activation import (bias_add, crelu, dropout, elu, gelu, leaky_relu, relu, relu6,
+                         relu_layer, selu, sigmoid, silu, softplus, softsign, swish, tanh)
 from .conv import (conv1d, conv1d_transpose, conv2d, conv2d_transpose, conv3d,
                    conv3d_transpose, convolution, depthwise_conv2d, separable_conv1d,
                    separable_conv2d)
@@ -17,6 +17,7 @@ from .cross_entropy import (log_softmax, sigmoid_cross_entropy_with_logits, soft
                             softmax_cross_entropy_with_logits_v2,
                             sparse_softmax_cross_entropy_with_logits,
                             weighted_cross_entropy_with_logits)
+from .interaction import fm_interaction
 from .embedding import (embedding_lookup, embedding_lookup_sparse, sparse_reorder,
                         sparse_tensor_to_dense)
 from .normalization import (batch_normalization, fused_batch_norm, l2_loss, l2_normalize,
@@ -30,11 +31,13 @@ from .sampled import (CandidateSamplerResult, compute_sampled_logits,
 
 
 __all__ = [
-    "bias_add", "crelu", "dropout", "elu", "gelu", "leaky_relu", "relu", "relu6", "selu",
+    "bias_add", "crelu", "dropout", "elu", "gelu", "leaky_relu", "relu", "relu6",
+    "relu_layer", "selu",
     "sigmoid", "silu", "softplus", "softsign", "swish", "tanh",
     "conv1d", "conv1d_transpose", "conv2d", "conv2d_transpose", "conv3d", "conv3d_transpose",
     "convolution", "depthwise_conv2d", "separable_conv1d", "separable_conv2d",
     "embedding_lookup", "embedding_lookup_sparse", "safe_embedding_lookup_sparse",
+    "fm_interaction",
     "sparse_reorder", "sparse_tensor_to_dense",
     "batch_normalization", "fused_batch_norm", "l2_loss", "l2_normalize",
     "local_response_normalization", "lrn", "moments", "top_k",

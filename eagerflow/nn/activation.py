@@ -9,12 +9,14 @@ import math
 import numpy as np
 
 from .. import ops
+from ..autograd.registry import defvjp, defvjp_all, register
 from ..autograd.tensor import Tensor, _wrap
 from ..backend import random as _random
+from ..kernels import activation as _ka
 from ._common import as_float_tensor, data_format_channels_last, to_tensor
 
-__all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "softplus", "softsign",
-           "swish", "silu", "sigmoid", "tanh", "bias_add", "dropout", "crelu"]
+__all__ = ["relu", "relu_layer", "relu6", "leaky_relu", "elu", "selu", "gelu", "softplus",
+           "softsign", "swish", "silu", "sigmoid", "tanh", "bias_add", "dropout", "crelu"]
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -30,7 +32,58 @@ def relu(features, name=None):
         [0.0, 2.0]
     """
     x = as_float_tensor(features, "relu", "features")
-    return ops.where(x > 0, x, ops.zeros_like(x))
+    return _relu(x)
+
+
+# relu and its gradient are one fused pass each (TF's Relu / ReluGrad); relu_grad is linear
+# in g, so its own vjp is relu_grad again and gradients of any order work.
+_relu = register("relu", lambda xp, x: _ka.relu(x))
+_relu_grad = register("relu_grad", lambda xp, g, y: _ka.relu_grad(g, y))
+defvjp(_relu, lambda g, ans, x: _relu_grad(g, ans))
+defvjp(_relu_grad, lambda dg, ans, g, y: _relu_grad(dg, y), None)
+
+
+def _bias_relu_vjp(g, ans, inputs, attrs, needs):
+    x, b = inputs
+    dx = _relu_grad(g, ans)
+    db = None
+    if needs[1]:
+        db = ops.reduce_sum(dx, axis=list(range(len(x.shape) - 1))) if len(x.shape) > 1 else dx
+    return [dx if needs[0] else None, db]
+
+
+# relu(x + bias) in one pass (the forward of relu_layer / a Dense layer with ReLU)
+_bias_relu = register("bias_relu", lambda xp, x, b: _ka.bias_relu(x, b))
+defvjp_all(_bias_relu, _bias_relu_vjp)
+
+
+def relu_layer(x, weights, biases, name=None):
+    """``relu(matmul(x, weights) + biases)`` (``tf.nn.relu_layer``), the bias add and the
+    ReLU fused into one pass.
+
+    Args:
+        x: float tensor ``(batch, in)``.
+        weights: ``(in, out)``. biases: ``(out,)``.
+
+    Returns:
+        Tensor ``(batch, out)``; gradients reach all three arguments.
+
+    Example:
+        >>> import eagerflow as ef
+        >>> from eagerflow import nn
+        >>> nn.relu_layer(ef.constant([[1.0, -2.0]]), ef.constant([[1.0], [1.0]]),
+        ...               ef.constant([0.5])).numpy().tolist()
+        [[0.0]]
+    """
+    x = as_float_tensor(x, "relu_layer", "x")
+    b = to_tensor(biases, x.dtype)
+    y = ops.matmul(x, to_tensor(weights, x.dtype))
+    if len(b.shape) != 1 or b.shape[0] != y.shape[-1]:
+        raise ValueError(f"relu_layer: biases of shape {tuple(b.shape)} do not match "
+                         f"{int(y.shape[-1])} output units")
+    if b.dtype != y.dtype:
+        b = ops.cast(b, y.dtype)
+    return _bias_relu(y, b)
 
 
 def relu6(features, name=None):

@@ -29,6 +29,9 @@ REFS = {
 }
 
 GRAD_CASES = [GradCase([], fn, X, order=2, id=name) for name, (fn, _) in REFS.items()] + [
+    # relu and relu_grad are fused ops: order 2 runs relu_grad's own vjp
+    GradCase(["relu", "relu_grad"], nn.relu,
+             np.random.default_rng(3).standard_normal((5, 7)), order=2, id="relu_fused"),
     GradCase([], lambda x, b: nn.bias_add(x, b), np.ones((2, 3, 4)) * 0.5,
              np.array([0.1, 0.2, 0.3, 0.4]), id="bias_add_nhwc"),
     GradCase([], lambda x, b: nn.bias_add(x, b, data_format="NCHW"),
@@ -115,3 +118,39 @@ def test_dropout_bad_noise_shape_and_dtype():
         nn.dropout(tensor(np.ones(3, np.int64)), 0.5)
     with pytest.raises(TypeError, match="floating"):
         nn.relu(tensor(np.ones(3, np.int32)))
+
+
+RELU_LAYER_CASES = [
+    GradCase(["bias_relu", "relu_grad", "matmul"], nn.relu_layer,
+             np.random.default_rng(4).standard_normal((6, 5)),
+             np.random.default_rng(5).standard_normal((5, 4)),
+             np.random.default_rng(6).standard_normal(4), order=2, id="relu_layer"),
+]
+GRAD_CASES += RELU_LAYER_CASES
+
+
+@pytest.mark.parametrize("case", RELU_LAYER_CASES, ids=repr)
+def test_relu_layer_grad(case):
+    run_case(case)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_layer_matches_reference_with_gradients(dtype):
+    rng = np.random.default_rng()
+    x0, w0 = rng.standard_normal((33, 7)).astype(dtype), rng.standard_normal((7, 9)).astype(dtype)
+    b0, g0 = rng.standard_normal(9).astype(dtype), rng.standard_normal((33, 9)).astype(dtype)
+    x, w, b = tensor(x0), tensor(w0), tensor(b0)
+    with ef.GradientTape() as t:
+        t.watch([x, w, b])
+        y = nn.relu_layer(x, w, b)
+    dx, dw, db = t.gradient(y, [x, w, b], output_gradients=tensor(g0))
+    pre = x0.astype(np.float64) @ w0 + b0
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    assert y.dtype == dtype
+    np.testing.assert_allclose(to_numpy(y), np.maximum(pre, 0), rtol=tol, atol=tol)
+    dpre = np.where(pre > 0, g0, 0)
+    np.testing.assert_allclose(to_numpy(db), dpre.sum(axis=0), rtol=tol, atol=tol)
+    np.testing.assert_allclose(to_numpy(dw), x0.T.astype(np.float64) @ dpre, rtol=tol, atol=tol)
+    np.testing.assert_allclose(to_numpy(dx), dpre @ w0.T.astype(np.float64), rtol=tol, atol=tol)
+    with pytest.raises(ValueError, match="biases"):
+        nn.relu_layer(x, w, tensor(np.ones(3, dtype)))

@@ -45,3 +45,43 @@ def test_kernel_argument_errors():
     with pytest.raises(ValueError, match="does not match"):
         ou.apply_dense("sgd", var, (), dev(np.ones(4, np.float32)),
                        dev(np.array([0.1], np.float32)))
+
+
+@pytest.mark.parametrize("n", [7, ou._PARALLEL_MIN - 1, ou._PARALLEL_MIN + 3])
+def test_adam_on_one_thread_and_in_parallel_match_numpy(n):
+    # below _PARALLEL_MIN the launch runs with numba's thread count at 1 (then restored)
+    import numba
+    rng = np.random.default_rng()
+    var0, m0 = rng.standard_normal(n), rng.standard_normal(n) * 0.1
+    v0, g = rng.random(n), rng.standard_normal(n)
+    lr, b1p, b2p, b1, b2, eps = 0.01, 0.9 ** 3, 0.999 ** 3, 0.9, 0.999, 1e-8
+    var, m, v = dev(var0.copy()), dev(m0.copy()), dev(v0.copy())  # numpy: no copy
+    threads = numba.get_num_threads()
+    ou.apply_dense("adam", var, (m, v), dev(g), dev(np.array([lr])), b1p=dev(np.array([b1p])),
+                   b2p=dev(np.array([b2p])), beta1=b1, beta2=b2, eps=eps)
+    assert numba.get_num_threads() == threads
+    m_ref = b1 * m0 + (1 - b1) * g
+    v_ref = b2 * v0 + (1 - b2) * g * g
+    lr_t = lr * np.sqrt(1 - b2p) / (1 - b1p)
+    # the kernel computes m + (g - m)(1 - b1): equal up to float64 rounding
+    np.testing.assert_allclose(backend.to_numpy(m), m_ref, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(backend.to_numpy(v), v_ref, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(backend.to_numpy(var), var0 - lr_t * m_ref / (np.sqrt(v_ref) + eps),
+                               rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("rows", [5, ou._PARALLEL_MIN // 4 + 9])
+def test_sparse_adagrad_small_and_large_match_numpy(rows):
+    rng = np.random.default_rng()
+    table_rows, d = 2 * rows + 3, 4
+    var0 = rng.standard_normal((table_rows, d))
+    acc0 = rng.random((table_rows, d)) + 0.1
+    idx = rng.permutation(table_rows)[:rows]
+    g = rng.standard_normal((rows, d))
+    var, acc = dev(var0.copy()), dev(acc0.copy())
+    ou.apply_sparse("adagrad", var, (acc,), dev(idx), dev(g), dev(np.array([0.05])))
+    acc_ref, var_ref = acc0.copy(), var0.copy()
+    acc_ref[idx] += g * g
+    var_ref[idx] -= 0.05 * g / np.sqrt(acc_ref[idx])
+    np.testing.assert_allclose(backend.to_numpy(acc), acc_ref, rtol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(var), var_ref, rtol=1e-12)
