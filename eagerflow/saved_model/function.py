@@ -82,6 +82,12 @@ class ConcreteFunction:
                                   shape)
                 for alias, (dt, shape) in self.output_aliases.items()}
 
+    def as_graph_def(self):
+        """The traced graph as TensorFlow's ``GraphDef`` (for ``write_graph`` and
+        TensorBoard's Graphs tab; see :mod:`eagerflow.saved_model.graph_def`)."""
+        from .graph_def import to_graph_def
+        return to_graph_def(self)
+
 
 def _trace(fn, specs, names, sample, method_name):
     def make_args(batch):

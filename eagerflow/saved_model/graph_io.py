@@ -1,40 +1,52 @@
-"""``tf.train.write_graph``: the traced op graph of a function, written for inspection."""
-import json
+"""``tf.train.write_graph``: the traced op graph of a function as a ``GraphDef`` file."""
 import os
 
+from google.protobuf import text_format
+
 from .function import ConcreteFunction, Function
+from .graph_pb2 import GraphDef
 from .save import _concrete
 
 __all__ = ["write_graph"]
 
 
 def write_graph(graph_or_fn, logdir, name, as_text=True):
-    """Writes the op graph an ``ef.function`` traces to (``tf.train.write_graph``).
+    """Writes the op graph an ``ef.function`` traces to, as TensorFlow's ``GraphDef``
+    (``tf.train.write_graph``): protobuf text format when ``as_text``, binary otherwise.
+
+    To see the graph in TensorBoard, put it into an event file instead:
+    ``ef.summary.FileWriter(logdir).add_graph(fn)``.
 
     Args:
         graph_or_fn: an ``ef.function`` with an input signature, a concrete function, or a
-            graph dict.
+            ``GraphDef``.
         logdir: the directory (created if missing).
-        name: the file name.
-        as_text: indented JSON when True, compact UTF-8 JSON bytes otherwise.
+        name: the file name (TF's convention: ``graph.pbtxt`` / ``graph.pb``).
+        as_text: text format when True, serialized bytes otherwise.
 
     Returns:
         The path written.
+
+    Example:
+        >>> import tempfile, eagerflow as ef
+        >>> f = ef.function(lambda x: x * 2.0,
+        ...                 input_signature=[ef.TensorSpec([None], ef.float32, name="x")])
+        >>> p = ef.train.write_graph(f, tempfile.mkdtemp(), "graph.pbtxt")
+        >>> 'op: "multiply"' in open(p).read()
+        True
     """
     if isinstance(graph_or_fn, (Function, ConcreteFunction)):
-        cf = _concrete(graph_or_fn, name)
-        graph = {"inputs": {a: i.to_json() for a, i in cf.inputs.items()},
-                 "outputs": {a: i.to_json() for a, i in cf.outputs.items()},
-                 "nodes": cf.graph["nodes"], "variables": sorted(cf.variables)}
-    elif isinstance(graph_or_fn, dict):
-        graph = graph_or_fn
+        graph_def = _concrete(graph_or_fn, name).as_graph_def()
+    elif isinstance(graph_or_fn, GraphDef):
+        graph_def = graph_or_fn
     else:
-        raise TypeError("write_graph: pass an ef.function, a concrete function or a graph "
-                        f"dict, got {type(graph_or_fn).__name__}")
+        raise TypeError("write_graph: pass an ef.function with an input_signature, a concrete "
+                        f"function or a GraphDef, got {type(graph_or_fn).__name__}")
     os.makedirs(os.fspath(logdir), exist_ok=True)
     path = os.path.join(os.fspath(logdir), name)
-    text = json.dumps(graph, indent=1 if as_text else None,
-                      separators=None if as_text else (",", ":"))
-    with open(path, "w" if as_text else "wb") as f:
-        f.write(text if as_text else text.encode())
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w" if as_text else "wb") as f:
+        f.write(text_format.MessageToString(graph_def) if as_text
+                else graph_def.SerializeToString())
+    os.replace(tmp, path)  # a reader never sees half a graph
     return path

@@ -39,6 +39,7 @@ class FileWriter:
 
     Args:
         logdir: the directory (created if missing).
+        graph: optional graph to write first (see :meth:`add_graph`).
         flush_secs: flush at least this often.
         filename_suffix: appended to the event file name.
     """
@@ -61,6 +62,8 @@ class FileWriter:
         self._last_flush = time.time()
         self._closed = False
         self.add_event(Event(wall_time=time.time(), file_version="brain.Event:2"))
+        if graph is not None:
+            self.add_graph(graph)
         self.flush()
 
     def get_logdir(self):
@@ -85,6 +88,28 @@ class FileWriter:
         if not isinstance(summary, Summary):
             raise TypeError(f"add_summary: expected a Summary proto, got {type(summary).__name__}")
         ev = Event(wall_time=time.time(), summary=summary)
+        if global_step is not None:
+            ev.step = int(global_step)
+        self.add_event(ev)
+
+    def add_graph(self, graph, global_step=None):
+        """Writes a graph for TensorBoard's Graphs tab (``FileWriter.add_graph``).
+
+        Args:
+            graph: a ``GraphDef`` (or its serialized bytes), or anything with
+                ``as_graph_def()`` — a concrete function — or ``get_concrete_function()`` —
+                an ``ef.function`` with an input signature.
+        """
+        if hasattr(graph, "get_concrete_function"):
+            graph = graph.get_concrete_function()
+        if hasattr(graph, "as_graph_def"):
+            graph = graph.as_graph_def()
+        data = graph if isinstance(graph, bytes) else getattr(graph, "SerializeToString",
+                                                               None)
+        if data is None:
+            raise TypeError("add_graph: expected a GraphDef, its bytes, a concrete function or "
+                            f"an ef.function, got {type(graph).__name__}")
+        ev = Event(wall_time=time.time(), graph_def=data if isinstance(data, bytes) else data())
         if global_step is not None:
             ev.step = int(global_step)
         self.add_event(ev)

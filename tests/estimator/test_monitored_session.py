@@ -1,13 +1,15 @@
 """TF1-style programs: MonitoredTrainingSession with hooks and checkpoints (train, stop,
 resume), Scaffold.init_fn, Supervisor/basic_train_loop, write_graph, errors."""
-import json
 import os
 
 import numpy as np
 import pytest
+from google.protobuf import text_format
 
 import eagerflow as ef
-from eagerflow import train
+from eagerflow import summary, train
+from eagerflow.io.tfrecord import tf_record_iterator
+from eagerflow.saved_model.graph_pb2 import GraphDef
 from eagerflow.variables import VariableStore, get_variable, zeros_initializer
 
 
@@ -138,9 +140,46 @@ def test_write_graph(tmp_path):
     @ef.function(input_signature=[ef.TensorSpec([None, 1], ef.float32, name="x")])
     def f(x):
         return {"y": x @ w}
-    path = train.write_graph(f, str(tmp_path), "graph.json")
-    g = json.loads(open(path).read())
-    assert [n["op"] for n in g["nodes"]] == ["matmul"] and g["variables"] == ["w"]
-    assert train.write_graph(f, str(tmp_path), "graph.bin", as_text=False).endswith(".bin")
+    # TF's GraphDef: text format, and binary that parses back to the same message
+    path = train.write_graph(f, str(tmp_path), "graph.pbtxt")
+    g = text_format.Parse(open(path).read(), GraphDef())
+    assert [(n.name, n.op, list(n.input)) for n in g.node] == [
+        ("x", "Placeholder", []), ("variables/w", "VariableV2", []),
+        ("matmul_0", "matmul", ["x", "variables/w"]), ("y", "Identity", ["matmul_0"])]
+    assert g.node[0].attr["dtype"].s == b"float32" and g.node[0].attr["shape"].s == b"[-1, 1]"
+    binary = train.write_graph(f, str(tmp_path), "graph.pb", as_text=False)
+    assert GraphDef.FromString(open(binary, "rb").read()) == g
+    assert train.write_graph(g, str(tmp_path / "again"), "g.pb", as_text=False)
     with pytest.raises(TypeError, match="write_graph"):
         train.write_graph(42, str(tmp_path), "x")
+
+
+def test_graph_def_of_multi_output_ops_and_constants():
+    @ef.function(input_signature=[ef.TensorSpec([None, 4], ef.float32, name="x")])
+    def f(x):
+        a, b = ef.split(x, 2, axis=1)
+        return {"s": b - a, "c": ef.constant([1.0, 2.0])}
+    g = f.get_concrete_function().as_graph_def()
+    nodes = {n.name: n for n in g.node}
+    split = next(n for n in g.node if n.op == "split")
+    sub = next(n for n in g.node if n.op == "subtract")
+    assert list(sub.input) == [f"{split.name}:1", split.name]  # b is output 1, a output 0
+    assert list(split.input)[0] == "x"
+    assert nodes["s"].op == "Identity" and list(nodes["s"].input) == [sub.name]
+    assert nodes[nodes["c"].input[0]].op == "Const"  # an output that is a constant
+
+
+def test_file_writer_add_graph_for_tensorboard(tmp_path):
+    @ef.function(input_signature=[ef.TensorSpec([None], ef.float32, name="x")])
+    def f(x):
+        return ef.nn.relu(x)
+    w = summary.FileWriter(str(tmp_path), graph=f)
+    w.add_graph(f.get_concrete_function().as_graph_def().SerializeToString(), global_step=3)
+    w.close()
+    events = [summary.Event.FromString(r)
+              for r in tf_record_iterator(summary.event_files(str(tmp_path))[0])]
+    graphs = [GraphDef.FromString(e.graph_def) for e in events if e.HasField("graph_def")]
+    assert len(graphs) == 2 and graphs[0] == graphs[1] and events[-1].step == 3
+    assert [n.op for n in graphs[0].node] == ["Placeholder", "relu", "Identity"]
+    with pytest.raises(TypeError, match="add_graph"):
+        summary.FileWriter(str(tmp_path)).add_graph(42)
