@@ -27,6 +27,7 @@ try:
 except ImportError:  # run from a checkout without installing
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+from _torch_peer import load_torch  # noqa: E402 (bench/ is sys.path[0])
 import eagerflow as ef  # noqa: E402
 from eagerflow import backend  # noqa: E402
 from eagerflow.kernels import check_errors  # noqa: E402
@@ -45,16 +46,6 @@ def timeit(fn, repeats, sync):
         sync()
         times.append(time.perf_counter() - t0)
     return statistics.median(times), min(times), max(times)
-
-
-def load_torch(on_gpu):
-    try:
-        import torch
-    except ImportError:
-        return None
-    if on_gpu and not torch.cuda.is_available():
-        return None
-    return torch
 
 
 def make_inputs(batch, max_bag, rng):

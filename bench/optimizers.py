@@ -32,6 +32,7 @@ except ImportError:  # run from a checkout without installing
 
 import eagerflow as ef  # noqa: E402
 import eagerflow.train as train  # noqa: E402
+from _torch_peer import load_torch  # noqa: E402 (bench/ is sys.path[0])
 from eagerflow import backend  # noqa: E402
 from eagerflow.variables import VariableStore  # noqa: E402
 
@@ -46,16 +47,6 @@ def timeit(fn, repeats, sync):
         sync()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
-
-
-def load_torch(gpu):
-    try:
-        import torch
-    except ImportError:
-        return None
-    if gpu and not torch.cuda.is_available():
-        return None
-    return torch
 
 
 def copy_bandwidth(n, repeats):

@@ -26,6 +26,7 @@ try:
 except ImportError:  # run from a checkout without installing
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+from _torch_peer import load_torch  # noqa: E402 (bench/ is sys.path[0])
 from eagerflow import backend  # noqa: E402
 from eagerflow.kernels import check_errors, scatter_add, scatter_add_new  # noqa: E402
 
@@ -52,16 +53,6 @@ def timeit(fn, repeats, sync, inner=1):
         sync()
         times.append((time.perf_counter() - t0) / inner)
     return statistics.median(times), min(times), max(times)
-
-
-def load_torch(on_gpu):
-    try:
-        import torch
-    except ImportError:
-        return None
-    if on_gpu and not torch.cuda.is_available():
-        return None
-    return torch
 
 
 def run(args):

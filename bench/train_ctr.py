@@ -85,6 +85,7 @@ try:
 except ImportError:  # run from a checkout without installing
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+from _torch_peer import load_torch  # noqa: E402 (bench/ is sys.path[0])
 import eagerflow as ef  # noqa: E402
 from eagerflow import backend  # noqa: E402
 
@@ -309,16 +310,6 @@ TORCH_VARIANTS = {
     "sparse_adagrad": ("adagrad", True),
     "dense_adagrad": ("adagrad", False),
 }
-
-
-def load_torch(on_gpu):
-    try:
-        import torch
-    except ImportError:
-        return None
-    if on_gpu and not torch.cuda.is_available():
-        return None
-    return torch
 
 
 class TorchRunner:
