@@ -16,8 +16,8 @@ __all__ = ["run", "feature_columns", "column_set", "input_fn", "split_label"]
 
 def column_set(num_numeric=13, num_categorical=26, embedding_dim=8, max_buckets=10_000):
     """The synthetic click log's columns by role (:class:`~eagerflow.ctr_models.ColumnSet`):
-    log-scaled numerics, hashed categoricals (embedded for the deep part, one-hot plus two
-    crosses for the wide part)."""
+    log-scaled numerics, hashed categoricals (embedded for the deep part, one-hot plus three
+    crosses for the wide part: the pairs whose interaction the log's generator plants)."""
     from eagerflow import feature_column as fc
     from eagerflow.ctr_models import ColumnSet
     from eagerflow.datasets import synthetic_ctr as ctr
@@ -27,7 +27,7 @@ def column_set(num_numeric=13, num_categorical=26, embedding_dim=8, max_buckets=
     cats = [fc.categorical_column_with_hash_bucket(k, min(max_buckets, 2 * v))
             for k, v in zip(ctr.CATEGORICAL_KEYS[:num_categorical], ctr.VOCAB_SIZES)]
     crosses = [fc.crossed_column([ctr.CATEGORICAL_KEYS[a], ctr.CATEGORICAL_KEYS[b]], 10_000)
-               for a, b in ((0, 1), (2, 5)) if b < num_categorical]
+               for a, b in ((0, 1), (2, 5), (3, 4)) if b < num_categorical]
     return ColumnSet(numeric, cats, [embedding_dim] * len(cats), crosses)
 
 
