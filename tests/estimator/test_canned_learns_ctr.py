@@ -19,7 +19,7 @@ from eagerflow.quickstart import _held_out_bayes_auc, column_set, input_fn
 ROWS, EVAL_ROWS, BATCH, STEPS = 20_000, 4_000, 512, 120  # ~3 epochs
 
 # model -> largest accepted (Bayes AUC - model AUC) on the held-out rows
-MARGINS = {"wide_deep": 0.04, "deepfm": 0.05, "dcn": 0.09}
+MARGINS = {"wide_deep": 0.04, "deepfm": 0.05, "dcn": 0.07}
 
 
 @pytest.fixture(scope="module")
