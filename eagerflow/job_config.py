@@ -22,7 +22,8 @@ directory; file entries may be glob patterns. Keys (``*`` = required)::
     eval_steps      batches to evaluate (default: all of eval_files)
     hidden_units    DNN layer sizes, default [128, 64]
     embedding_dim   default embedding size of categorical features, default 8
-    learning_rate   Adam's (DNN) learning rate, default 0.001
+    learning_rate   the DNN's Adagrad learning rate (all of DeepFM's and DCN's), default
+                    the model's (eagerflow.ctr_models.DEFAULT_LEARNING_RATES)
     shuffle_buffer  training examples in the shuffle buffer, default 10000 (0: no shuffle)
     seed            model and shuffle seed, default 0
     save_checkpoints_steps  default 100
@@ -91,7 +92,7 @@ TOP_KEYS = {
     "hidden_units": ([128, 64], lambda v: isinstance(v, list) and v and
                      all(_is_pos_int(u) for u in v), "a non-empty list of positive integers"),
     "embedding_dim": (8, _is_pos_int, _POSITIVE_INT),
-    "learning_rate": (1e-3, lambda v: _is_number(v) and v > 0, "a positive number"),
+    "learning_rate": (None, lambda v: _is_number(v) and v > 0, "a positive number"),
     "shuffle_buffer": (10_000, lambda v: isinstance(v, int) and v >= 0,
                        "a non-negative integer"),
     "seed": (0, lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),

@@ -16,25 +16,35 @@ __all__ = ["run", "feature_columns", "column_set", "input_fn", "split_label"]
 
 def column_set(num_numeric=13, num_categorical=26, embedding_dim=8, max_buckets=10_000):
     """The synthetic click log's columns by role (:class:`~eagerflow.ctr_models.ColumnSet`):
-    log-scaled numerics, hashed categoricals (embedded for the deep part, one-hot plus two
-    crosses for the wide part)."""
+    log-scaled numerics, hashed categoricals (embedded for the deep part, one-hot plus three
+    crosses for the wide part: the pairs whose interaction the log's generator plants)."""
     from eagerflow import feature_column as fc
     from eagerflow.ctr_models import ColumnSet
     from eagerflow.datasets import synthetic_ctr as ctr
 
-    numeric = [fc.numeric_column(k, default_value=0.0, normalizer_fn=log1p)
+    numeric = [fc.numeric_column(k, default_value=0.0, normalizer_fn=scaled_log1p)
                for k in ctr.NUMERIC_KEYS[:num_numeric]]
     cats = [fc.categorical_column_with_hash_bucket(k, min(max_buckets, 2 * v))
             for k, v in zip(ctr.CATEGORICAL_KEYS[:num_categorical], ctr.VOCAB_SIZES)]
     crosses = [fc.crossed_column([ctr.CATEGORICAL_KEYS[a], ctr.CATEGORICAL_KEYS[b]], 10_000)
-               for a, b in ((0, 1), (2, 5)) if b < num_categorical]
+               for a, b in ((0, 1), (2, 5), (3, 4)) if b < num_categorical]
     return ColumnSet(numeric, cats, [embedding_dim] * len(cats), crosses)
 
 
 def log1p(x):
-    """``log(1 + max(x, 0))``: the numeric columns' normalizer (counts span decades)."""
+    """``log(1 + max(x, 0))``: a normalizer for counts (they span decades)."""
     import eagerflow as ef
     return ef.log1p(ef.maximum(x, 0.0))
+
+
+def scaled_log1p(x):
+    """``log(1 + max(x, 0)) / 4``: the quickstart's numeric normalizer. The log-counts reach
+    ~12; a quarter of them is about unit scale, which DNN inputs want and DCN's cross layers
+    need: each layer multiplies by the input, so three make a degree-4 polynomial of it, and
+    with raw log-counts DCN trains stably only at learning rates too small to learn the log
+    in three epochs (held-out AUC 0.72 instead of 0.79 on a 20,000-row log)."""
+    import eagerflow as ef
+    return ef.log1p(ef.maximum(x, 0.0)) * 0.25
 
 
 def feature_columns(num_numeric=13, num_categorical=26, embedding_dim=8, max_buckets=10_000):

@@ -9,6 +9,27 @@ Bayes AUC (the best any model can reach) is reported, so a trained model's AUC m
 something. Everything is a deterministic function of ``seed``: row ``i`` is the same
 whatever ``num_examples`` or file format is asked for.
 
+The planted model is built so that its signal can be learned from a log of ~1e5 rows, as
+in real click logs, where a rare id's click rate is close to its field's average:
+
+* Token effects shrink with rarity: the token of frequency rank ``r`` (ranks are
+  log-uniform, so rank ``r`` has frequency ~``1 / ((r + 1) ln(vocab))``) has effect
+  ``w_j * u / (1 + r / 8)`` with ``u`` a unit-variance pseudo-random draw. A
+  1,000,000-value field thus carries most of its signal in its few hundred head tokens,
+  each seen tens to thousands of times in 100,000 rows, not in the ~1e5 ids seen once.
+  (Equal effects on every token, as before, put much of the logit's variance on
+  ids seen once or never, which no model can learn: even an oracle knowing every seen
+  token's effect stopped ~0.05 AUC short of Bayes.)
+* The three pairwise crosses join low/moderate-cardinality fields (C1 x C2, C3 x C6,
+  C4 x C5) and decay with both tokens' rarity likewise.
+* A missing count has the effect of a zero count: parsing fills a missing numeric with
+  0.0 (``feature_spec``), and the planted model hides no signal behind that fill.
+* One smooth numeric interaction (``tanh((I1 - I3) / 20)``) is left for the deep parts.
+
+With seed 0 the Bayes AUC is ~0.84 and an L2 logistic regression on the exact tokens,
+crosses and log-counts of 100,000 rows gets within ~0.01 of it on held-out rows; the data
+keeps Criteo's shape (keys, vocabulary sizes, Zipf ranks, missing rates, heavy tails).
+
 Example:
     >>> cols = generate(1000, seed=0)
     >>> sorted(cols)[:3], cols["C1"].dtype, cols["I1"].dtype
@@ -37,7 +58,20 @@ VOCAB_SIZES = [int(round(v)) for v in np.geomspace(10, 1_000_000, 26)]
 _NUM_MISSING = np.array([.45, .0, .2, .2, .03, .22, .04, .0, .04, .45, .04, .77, .2])
 _CAT_MISSING = np.array([0, 0, .03, .03, 0, .12, 0, 0, 0, .03, 0, .03, 0, 0, 0, .03, 0, 0,
                          .44, .44, .03, .76, 0, .03, .44, .44])
-_CROSSES = [(0, 1), (2, 5), (9, 13)]  # categorical pairs with an interaction effect
+# Categorical pairs with an interaction effect: low/moderate-cardinality fields only
+# (10 x 16, 25 x 100, 40 x 63 values), whose frequent pairs a click log of ~1e5 rows shows.
+_CROSSES = [(0, 1), (2, 5), (3, 4)]
+_TOKEN_SCALE = 0.7  # field j's token effects have standard deviation 0.7 / (1 + 0.08 j) ...
+_CROSS_SCALE = 0.6  # ... and a cross's 0.6, before the rarity factor
+_RARITY_RANK = 8.0  # a token of frequency rank r has its effect scaled by 1 / (1 + r / 8)
+
+
+def _rarity(r):
+    """The effect scale of frequency rank ``r``: 1 for the most frequent token, 1/2 at rank
+    8, ~1/100 at rank 800; rare ids barely move the click probability."""
+    return 1.0 / (1.0 + np.maximum(r, 0) / _RARITY_RANK)
+
+
 _CHUNK = 16384  # rows are generated in full chunks, so row i never depends on N
 _M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
@@ -85,7 +119,7 @@ def _full_chunk(seed, c):
         miss = rng.random(n) < _NUM_MISSING[j]
         z = np.log1p(np.maximum(v, 0)) - scale * 0.5
         w = 0.35 * (1 if j % 3 else -1) / (1 + j * 0.15)
-        logit += np.where(miss, -0.1, w * z)
+        logit += w * np.where(miss, -scale * 0.5, z)  # a missing count acts as a zero
         num[NUMERIC_KEYS[j]] = np.where(miss, np.nan, v).astype(np.float32)
     for j, vocab in enumerate(VOCAB_SIZES):
         u = rng.random(n)
@@ -93,12 +127,13 @@ def _full_chunk(seed, c):
         miss = rng.random(n) < _CAT_MISSING[j]
         r[miss] = -1
         ranks[j] = r
-        w = 0.45 / (1 + 0.08 * j)
-        logit += np.where(miss, 0.0, w * _effect(seed, j, np.maximum(r, 0)))
+        w = _TOKEN_SCALE / (1 + 0.08 * j)
+        logit += np.where(miss, 0.0, w * _effect(seed, j, np.maximum(r, 0)) * _rarity(r))
     for a, b in _CROSSES:
         ok = (ranks[a] >= 0) & (ranks[b] >= 0)
         pair = ranks[a].astype(np.uint64) * np.uint64(VOCAB_SIZES[b]) + ranks[b].astype(np.uint64)
-        logit += np.where(ok, 0.5 * _effect(seed, 100 + a, pair), 0.0)
+        scale = _CROSS_SCALE * _rarity(ranks[a]) * _rarity(ranks[b])
+        logit += np.where(ok, scale * _effect(seed, 100 + a, pair), 0.0)
     logit += 0.6 * np.tanh(np.nan_to_num(num["I1"] - num["I3"]) / 20.0)  # a numeric cross
     prob = 1.0 / (1.0 + np.exp(-logit))
     label = (rng.random(n) < prob).astype(np.int64)
