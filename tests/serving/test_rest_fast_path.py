@@ -168,3 +168,53 @@ def test_fast_path_over_http(tmp_path):
     finally:
         client.close()
         server.stop()
+
+
+_leaf = st.one_of(st.floats(allow_nan=False, width=64), st.integers(-2 ** 70, 2 ** 70),
+                  st.booleans(), st.none(), st.text(max_size=2))
+_nested = st.recursive(_leaf, lambda c: st.lists(c, min_size=0, max_size=4), max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.one_of(st.lists(st.floats(width=32) | st.integers(-1000, 1000), min_size=1,
+                                max_size=5),
+                       st.lists(st.lists(st.floats(width=32), min_size=1, max_size=3),
+                                min_size=1, max_size=3),
+                       _nested),
+       dtype=st.sampled_from(["float32", "float64", "float16"]))
+def test_numeric_fast_path_equals_general_path(value, dtype):
+    """json_to_tensor's fast path for small float lists: same array or the same error."""
+    import numpy as np
+
+    from eagerflow.serving import json_codec
+    from eagerflow.serving.errors import ServingError
+
+    def run():
+        try:
+            return json_codec.json_to_tensor(value, np.dtype(dtype), "x")
+        except ServingError as e:
+            return e.message
+
+    with np.errstate(all="ignore"):
+        got = run()
+        fast = json_codec._numeric_fast
+        json_codec._numeric_fast = lambda v, d: None
+        try:
+            want = run()
+        finally:
+            json_codec._numeric_fast = fast
+    if isinstance(want, str):
+        assert got == want
+    else:
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+
+
+def test_nest_shapes():
+    from eagerflow.serving.json_codec import tensor_to_json
+    import numpy as np
+    for shape in [(3,), (2, 3), (0, 3), (3, 0), (2, 2, 2), ()]:
+        a = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
+        assert tensor_to_json(a, "y") == a.tolist()
+    s = np.array([[b"a", b"b"], [b"c", b"d"]], dtype=object)
+    assert tensor_to_json(s, "s") == [["a", "b"], ["c", "d"]]
