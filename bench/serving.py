@@ -5,11 +5,16 @@ Starts ``python -m eagerflow.serving`` (without and with ``--enable_batching``) 
 constant (the HTTP stack's own ceiling on this machine), raw and through Starlette. An asyncio client with N
 keep-alive connections (1..64) sends ``:predict`` requests of 1 or 64 instances for a fixed
 time; the table shows requests/s, instances/s and p50/p99 latency. The default model is
-the half_plus_two reference export; ``--model_base_path`` serves any other (its
-``--instance`` JSON is one row of ``instances``).
+the half_plus_two reference export; ``--model wide_deep`` exports a small Wide&Deep
+(``DNNLinearCombinedClassifier`` trained a few steps on a synthetic click log, parsing
+receiver) and sends serialized tf.Examples as ``{"b64": ...}`` instances to its
+``predict`` signature (``serving_default`` of a canned classifier is the classify view,
+as in TF); ``--model_base_path`` serves any other export (its ``--instance`` JSON is one
+row of ``instances``).
 
 Usage:
-    python bench/serving.py [--model_base_path DIR] [--model_name NAME]
+    python bench/serving.py [--model half_plus_two|wide_deep] [--model_base_path DIR]
+                            [--model_name NAME] [--signature_name NAME]
                             [--instance '[1.0]'] [--clients 1 4 16 64] [--instances 1 64]
                             [--seconds 3] [--no-batching] [--no-ceiling] [--json]
 """
@@ -131,10 +136,40 @@ def start(cmd, port, path):
     return proc
 
 
+def export_wide_deep(workdir, rows=2048, steps=20, batch_size=256, seed=0):
+    """Trains a small Wide&Deep on a synthetic click log and exports it with a parsing
+    receiver; returns ``(export base path, [serialized tf.Example bytes])``."""
+    sys.path.insert(0, ROOT)
+    import logging
+
+    import numpy as np
+
+    from eagerflow import estimator as est
+    from eagerflow import feature_column as fc
+    from eagerflow.data import TFRecordDataset
+    from eagerflow.datasets import synthetic_ctr as ctr
+    from eagerflow.quickstart import feature_columns, input_fn
+    logging.getLogger("eagerflow").setLevel(logging.WARNING)
+    files, _ = ctr.write_tfrecord(os.path.join(workdir, "clicks"), rows, seed=seed)
+    wide, deep = feature_columns()
+    model = est.DNNLinearCombinedClassifier(
+        linear_feature_columns=wide, dnn_feature_columns=deep, dnn_hidden_units=[64, 32],
+        config=est.RunConfig(model_dir=os.path.join(workdir, "model"), tf_random_seed=seed))
+    model.train(input_fn(files, batch_size, wide + deep, shuffle=True, seed=seed),
+                steps=steps)
+    spec = fc.make_parse_example_spec(wide + deep)
+    base = os.path.join(workdir, "export")
+    model.export_saved_model(base, est.build_parsing_serving_input_receiver_fn(spec))
+    records = [bytes(np.asarray(r).item()) for r in TFRecordDataset(files).take(64)]
+    return base, records
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", choices=["half_plus_two", "wide_deep"], default="half_plus_two")
     p.add_argument("--model_base_path", default="")
-    p.add_argument("--model_name", default="half_plus_two")
+    p.add_argument("--model_name", default="")
+    p.add_argument("--signature_name", default="")
     p.add_argument("--instance", default="[1.0]", help="JSON of one instance")
     p.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16, 64])
     p.add_argument("--instances", type=int, nargs="+", default=[1, 64])
@@ -150,13 +185,35 @@ def main(argv=None):
 
     tmp = None
     base = args.model_base_path
+    args.model_name = args.model_name or args.model
+    records = None
     if not base:
         sys.path.insert(0, ROOT)
-        from eagerflow import saved_model
         tmp = tempfile.TemporaryDirectory()
-        base = os.path.join(tmp.name, "half_plus_two")
-        saved_model.write_half_plus_two(os.path.join(base, "1"))
+        if args.model == "wide_deep":
+            t0 = time.perf_counter()
+            base, records = export_wide_deep(tmp.name)
+            args.signature_name = args.signature_name or "predict"
+            if not args.json:
+                print(f"exported Wide&Deep to {base} in {time.perf_counter() - t0:.1f}s "
+                      f"(serialized tf.Example: {len(records[0])} bytes)", flush=True)
+        else:
+            from eagerflow import saved_model
+            base = os.path.join(tmp.name, "half_plus_two")
+            saved_model.write_half_plus_two(os.path.join(base, "1"))
     instance = json.loads(args.instance)
+
+    def make_body(n):
+        if records is not None:
+            import base64
+            inst = [{"b64": base64.b64encode(records[i % len(records)]).decode()}
+                    for i in range(n)]
+        else:
+            inst = [instance] * n
+        req = {"instances": inst}
+        if args.signature_name:
+            req["signature_name"] = args.signature_name
+        return json.dumps(req).encode()
     path = f"/v1/models/{args.model_name}:predict"
     status_path = f"/v1/models/{args.model_name}"
     setups = [("server", [])]
@@ -183,7 +240,7 @@ def main(argv=None):
             proc = start(cmd, port, status_path)
         try:
             for n in args.instances:
-                body = json.dumps({"instances": [instance] * n}).encode()
+                body = make_body(n)
                 for c in args.clients:
                     r = measure(port, path, body, c, args.seconds)
                     r.update(setup=name, instances=n, clients=c,

@@ -1,7 +1,8 @@
 """``eagerflow.serving``: a TensorFlow-Serving-compatible model server.
 
 Source (polls base paths) -> Loader -> Manager (version policies, reference-counted
-handles) -> REST (Starlette on uvicorn) and gRPC (grpcio) front ends speaking TF Serving's
+handles) -> REST (an ASGI app on uvicorn: predict/classify/regress dispatched on the raw
+ASGI scope, the rest through Starlette) and gRPC (grpcio) front ends speaking TF Serving's
 protocols, with optional request batching and Prometheus metrics.
 
 Example:

@@ -99,12 +99,40 @@ def _jtype(v):
     return "an object"
 
 
+def _numeric_fast(value, dtype):
+    """The array of a non-empty rank-1 or rank-2 list of JSON numbers for a float dtype,
+    or None when the general path must decide (anything else, including every error)."""
+    first = value[0]
+    if type(first) is list:
+        k = len(first)
+        if not k:
+            return None
+        for row in value:
+            if type(row) is not list or len(row) != k:
+                return None
+            for v in row:
+                if not (type(v) is float or type(v) is int):
+                    return None
+    else:
+        for v in value:
+            if not (type(v) is float or type(v) is int):
+                return None
+    try:
+        return np.array(value, dtype=dtype)
+    except (OverflowError, ValueError, TypeError):
+        return None
+
+
 def json_to_tensor(value, dtype, name):
     """A NumPy array of ``dtype`` from a JSON value (nested lists give the shape).
 
     Raises:
         ServingError: INVALID_ARGUMENT for ragged lists or values of the wrong type.
     """
+    if type(value) is list and value and dtype.kind == "f":  # the common small request
+        arr = _numeric_fast(value, dtype)
+        if arr is not None:
+            return arr
     shape = _shape_of(value)
     if len(shape) > MAX_RANK:
         raise _bad(f"Input '{name}' has {len(shape)} dimensions; at most {MAX_RANK} are "
@@ -228,6 +256,11 @@ def tensor_to_json(arr, alias):
 def _nest(flat, shape):
     if not shape:
         return flat[0]
+    if len(shape) == 1:
+        return flat
+    if len(shape) == 2 and shape[1]:
+        k = shape[1]
+        return [flat[i:i + k] for i in range(0, len(flat), k)]
     obj = np.empty(len(flat), dtype=object)
     obj[:] = flat
     return obj.reshape(shape).tolist()
