@@ -15,6 +15,7 @@ Example:
 import os
 import signal
 import sys
+import time
 from typing import NamedTuple
 
 from .. import backend
@@ -23,6 +24,7 @@ from ..backend import nccl as backend_nccl
 __all__ = ["ClusterInfo", "init", "rank", "size", "local_rank", "is_chief", "mpi_world",
            "collective_timeout"]
 
+_ABORT_GRACE_S = 0.5  # for the launcher to forward a failing rank's output before Abort
 _ENV = (  # (rank, size, local rank) variable names, by launcher
     ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK"),
     ("PMI_RANK", "PMI_SIZE", "MPI_LOCALRANKID"),
@@ -67,10 +69,14 @@ def _install_abort_on_error(world, rank, size):
     previous = sys.excepthook
 
     def hook(exc_type, exc, tb):
-        previous(exc_type, exc, tb)
+        # the line that matters first: Abort kills the job, and a launcher under load may
+        # not have forwarded all of a long traceback by then
         sys.stderr.write(f"eagerflow.distribute: rank {rank} of {size} failed with "
-                         f"{exc_type.__name__}; aborting all ranks\n")
+                         f"{exc_type.__name__}: {exc}; aborting all ranks\n")
         sys.stderr.flush()
+        previous(exc_type, exc, tb)
+        sys.stderr.flush()
+        time.sleep(_ABORT_GRACE_S)
         world.Abort(1)
     sys.excepthook = hook
 
