@@ -1,5 +1,7 @@
 """``tf.feature_column``: every column of the seed, ``input_layer``, ``linear_model`` and
-``make_parse_example_spec``, with TensorFlow's ids for hashed and crossed features.
+``make_parse_example_spec``, with TensorFlow's ids for hashed and crossed features; sequence
+columns (``sequence_categorical_column_with_*``, ``sequence_numeric_column``) with
+``sequence_input_layer`` / ``SequenceFeatures``.
 
 Example:
     >>> import numpy as np
@@ -12,7 +14,8 @@ Example:
     [[30.0, 0.0, 1.0]]
 """
 from .base import (CategoricalColumn, DenseColumn, FeatureColumn, FeatureTransformationCache,
-                   IdWeightPair, deserialize, serialize)
+                   IdWeightPair, SequenceDenseColumn, TensorSequenceLengthPair, deserialize,
+                   serialize)
 from .categorical import (CrossedColumn, HashedCategoricalColumn, IdentityCategoricalColumn,
                           VocabularyFileCategoricalColumn, VocabularyListCategoricalColumn,
                           WeightedCategoricalColumn, categorical_column_with_hash_bucket,
@@ -25,6 +28,12 @@ from .dense import (BucketizedColumn, EmbeddingColumn, IndicatorColumn, NumericC
                     indicator_column, numeric_column, shared_embedding_columns,
                     shared_embeddings)
 from .input_layer import DenseFeatures, input_layer, linear_model, make_parse_example_spec
+from .sequence import (SequenceCategoricalColumn, SequenceFeatures, SequenceNumericColumn,
+                       sequence_categorical_column_with_hash_bucket,
+                       sequence_categorical_column_with_identity,
+                       sequence_categorical_column_with_vocabulary_file,
+                       sequence_categorical_column_with_vocabulary_list,
+                       sequence_input_layer, sequence_numeric_column)
 
 serialize_feature_column = serialize
 deserialize_feature_column = deserialize
@@ -40,4 +49,9 @@ __all__ = [
     "BucketizedColumn", "EmbeddingColumn", "SharedEmbeddingColumn", "IndicatorColumn",
     "HashedCategoricalColumn", "IdentityCategoricalColumn", "VocabularyListCategoricalColumn",
     "VocabularyFileCategoricalColumn", "WeightedCategoricalColumn", "CrossedColumn",
+    "sequence_categorical_column_with_identity", "sequence_categorical_column_with_hash_bucket",
+    "sequence_categorical_column_with_vocabulary_list",
+    "sequence_categorical_column_with_vocabulary_file", "sequence_numeric_column",
+    "sequence_input_layer", "SequenceFeatures", "SequenceDenseColumn",
+    "SequenceCategoricalColumn", "SequenceNumericColumn", "TensorSequenceLengthPair",
 ]

@@ -14,10 +14,13 @@ from ..autograd.sparse_tensor import SparseTensor
 from ..autograd.tensor import Tensor
 
 __all__ = ["FeatureColumn", "WrapperColumn", "DenseColumn", "CategoricalColumn", "IdWeightPair",
+           "SequenceDenseColumn", "TensorSequenceLengthPair",
            "FeatureTransformationCache", "host", "to_sparse_input", "prune_invalid",
            "batch_size_of"]
 
 IdWeightPair = collections.namedtuple("IdWeightPair", ["id_tensor", "weight_tensor"])
+TensorSequenceLengthPair = collections.namedtuple("TensorSequenceLengthPair",
+                                                  ["dense_tensor", "sequence_length"])
 
 
 def host(x):
@@ -160,6 +163,15 @@ class DenseColumn(FeatureColumn):
         raise NotImplementedError
 
     def get_dense_tensor(self, cache, state=None):
+        raise NotImplementedError
+
+
+class SequenceDenseColumn(FeatureColumn):
+    """A column with a per-step dense representation: ``get_sequence_dense_tensor`` gives a
+    :class:`TensorSequenceLengthPair` of ``(batch, time, *variable_shape)`` and the
+    per-example lengths ``(batch,)`` int64 (what ``sequence_input_layer`` concatenates)."""
+
+    def get_sequence_dense_tensor(self, cache, state=None):
         raise NotImplementedError
 
 

@@ -11,13 +11,14 @@ from ..io.parsing_config import VarLenFeature
 from ..ops.cross import sparse_cross_hashed
 from ..ops.string import to_hash_bucket_fast
 from .base import CategoricalColumn, IdWeightPair, host, register_column
-from .transform_ops import identity_ids, sparse_components, to_sparse, vocab_ids
+from .transform_ops import identity_ids, seq_ids3d, sparse_components, to_sparse, vocab_ids
 
 __all__ = ["categorical_column_with_hash_bucket", "categorical_column_with_identity",
            "categorical_column_with_vocabulary_list", "categorical_column_with_vocabulary_file",
            "weighted_categorical_column", "crossed_column", "HashedCategoricalColumn",
            "IdentityCategoricalColumn", "VocabularyListCategoricalColumn",
-           "VocabularyFileCategoricalColumn", "WeightedCategoricalColumn", "CrossedColumn"]
+           "VocabularyFileCategoricalColumn", "WeightedCategoricalColumn", "CrossedColumn",
+           "SequenceCategoricalColumn"]
 
 _DEFAULT_HASH_KEY = 0xDECAFCAFFE
 
@@ -396,3 +397,42 @@ def crossed_column(keys, hash_bucket_size, hash_key=None):
             raise ValueError(f"Unsupported key type. All keys must be either string, or "
                              f"categorical column except HashedCategoricalColumn. Given: {k}")
     return CrossedColumn(keys, int(hash_bucket_size), hash_key)
+
+
+@register_column
+class SequenceCategoricalColumn(CategoricalColumn):
+    """A categorical column whose ids keep each example's sequence (TF's
+    ``SequenceCategoricalColumn``): the wrapped column's transform, with ids shaped
+    ``[batch, time, 1]`` (``[batch, time, k]`` for rank-3 inputs) so that an embedding or
+    indicator column over it gives one output per step instead of combining the sequence."""
+
+    _fields = ("categorical_column",)
+
+    def __init__(self, categorical_column):
+        self.categorical_column = categorical_column
+
+    @property
+    def name(self):
+        return self.categorical_column.name
+
+    @property
+    def num_buckets(self):
+        return self.categorical_column.num_buckets
+
+    @property
+    def parents(self):
+        return [self.categorical_column]
+
+    @property
+    def parse_example_spec(self):
+        return self.categorical_column.parse_example_spec
+
+    def transform_feature(self, cache):
+        pair = self.categorical_column.get_sparse_tensors(cache)
+        ids = seq_ids3d(pair.id_tensor)
+        w = None if pair.weight_tensor is None else \
+            SparseTensor(ids.indices, pair.weight_tensor.values, ids.dense_shape)
+        return IdWeightPair(ids, w)
+
+    def get_sparse_tensors(self, cache, state=None):
+        return cache.get(self)

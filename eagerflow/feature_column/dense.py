@@ -13,9 +13,11 @@ from ..nn.embedding import _bag_offsets as embedding_bag_offsets_op
 from ..ops.cross import bucketize
 from ..train.saver import load_variable
 from ..variables import TruncatedNormal, get_variable
-from .base import (CategoricalColumn, DenseColumn, IdWeightPair, WrapperColumn, host,
-                   register_column)
-from .transform_ops import bucket_sparse, indicator, prune
+from .base import (CategoricalColumn, DenseColumn, IdWeightPair, SequenceDenseColumn,
+                   TensorSequenceLengthPair, WrapperColumn, host, register_column)
+from .categorical import SequenceCategoricalColumn
+from .transform_ops import (bag_offsets, bucket_sparse, indicator, prune, seq_flatten,
+                            seq_length, seq_unflatten)
 
 __all__ = ["numeric_column", "bucketized_column", "embedding_column",
            "shared_embedding_columns", "shared_embeddings", "indicator_column",
@@ -152,23 +154,53 @@ def bucketized_column(source_column, boundaries):
     return BucketizedColumn(source_column, tuple(float(b) for b in boundaries))
 
 
-def _lookup(table, pair, combiner, max_norm):
+def _lookup(table, pair, combiner, max_norm, sequence=False):
     """Safe embedding lookup (TF's): ids < 0 and weights <= 0 dropped, empty rows zero.
 
     Without ``max_norm`` it is two recorded ops (bag offsets, the fused bag), so exported
-    models run it too."""
+    models run it too. ``sequence``: the number of bags (batch * time) is read from the
+    ids' dense_shape inside the offsets op, as the time dimension changes per batch."""
     ids, weights = prune(pair.id_tensor, pair.weight_tensor)
     if max_norm is not None:
         return embedding_lookup_sparse(table, ids, weights, combiner=combiner,
                                        max_norm=max_norm)
     w = None if weights is None else ops.cast(weights.values, table.dtype)
-    offsets = embedding_bag_offsets_op(ids.indices,
-                                       num_bags=int(host(ids.dense_shape).reshape(-1)[0]))
+    if sequence:
+        offsets = bag_offsets(ids.indices, ids.dense_shape)
+    else:
+        offsets = embedding_bag_offsets_op(ids.indices,
+                                           num_bags=int(host(ids.dense_shape).reshape(-1)[0]))
     return embedding_bag_op(table, ids.values, offsets, w, combiner=combiner)
 
 
+def _no_sequence(column, kind):
+    if isinstance(column.categorical_column, SequenceCategoricalColumn):
+        raise ValueError(f"In {kind}: {column.name}. categorical_column must not be of type "
+                         f"SequenceCategoricalColumn. Suggested fix A: If you wish to use "
+                         f"DenseFeatures / input_layer, use a non-sequence "
+                         f"categorical_column_with_*. Suggested fix B: If you wish to create "
+                         f"sequence input, use SequenceFeatures / sequence_input_layer instead.")
+
+
+def _need_sequence(column, kind):
+    if not isinstance(column.categorical_column, SequenceCategoricalColumn):
+        raise ValueError(f"In {kind}: {column.name}. categorical_column must be of type "
+                         f"SequenceCategoricalColumn to use SequenceFeatures. Suggested fix: "
+                         f"Use one of sequence_categorical_column_with_*. Given (type "
+                         f"{type(column.categorical_column).__name__}): "
+                         f"{column.categorical_column}")
+
+
+def _per_step(pair):
+    """``[batch, time, k]`` ids/weights as ``[batch * time, k]`` bags."""
+    ids = seq_flatten(pair.id_tensor)
+    w = None if pair.weight_tensor is None else \
+        SparseTensor(ids.indices, pair.weight_tensor.values, ids.dense_shape)
+    return IdWeightPair(ids, w)
+
+
 @register_column
-class EmbeddingColumn(WrapperColumn, DenseColumn):
+class EmbeddingColumn(WrapperColumn, DenseColumn, SequenceDenseColumn):
     """Dense embeddings of a categorical column (see :func:`embedding_column`)."""
 
     _suffix = "_embedding"
@@ -202,7 +234,19 @@ class EmbeddingColumn(WrapperColumn, DenseColumn):
                             trainable=self.trainable)
 
     def get_dense_tensor(self, cache, state=None, batch_size=None):
+        _no_sequence(self, "embedding_column")
         return _lookup(self._table(), cache.get(self), self.combiner, self.max_norm)
+
+    def get_sequence_dense_tensor(self, cache, state=None):
+        """``(batch, time, dimension)`` embeddings of each step (zeros past an example's
+        length) and the lengths, for a sequence categorical column."""
+        _need_sequence(self, "embedding_column")
+        pair = cache.get(self)
+        flat = _lookup(self._table(), _per_step(pair), self.combiner, self.max_norm,
+                       sequence=True)
+        ids = pair.id_tensor
+        return TensorSequenceLengthPair(seq_unflatten(flat, ids.dense_shape),
+                                        seq_length(ids.indices, ids.dense_shape))
 
 
 def _check_embedding_args(categorical_column, dimension, combiner, initializer,
@@ -291,7 +335,7 @@ shared_embeddings = shared_embedding_columns
 
 
 @register_column
-class IndicatorColumn(WrapperColumn, DenseColumn):
+class IndicatorColumn(WrapperColumn, DenseColumn, SequenceDenseColumn):
     """Multi-hot counts (or summed weights) of a categorical column's ids."""
 
     _suffix = "_indicator"
@@ -307,13 +351,27 @@ class IndicatorColumn(WrapperColumn, DenseColumn):
 
     def transform_feature(self, cache):
         pair = self.categorical_column.get_sparse_tensors(cache)
+        sequence = isinstance(self.categorical_column, SequenceCategoricalColumn)
+        if sequence:  # one multi-hot row per step
+            pair = _per_step(pair)
         ids = pair.id_tensor  # an id of -1 (missing) adds nothing
         w = None if pair.weight_tensor is None else pair.weight_tensor.values
-        return indicator(ids.indices, ids.values, ids.dense_shape, w,
-                         num_buckets=self.categorical_column.num_buckets)
+        out = indicator(ids.indices, ids.values, ids.dense_shape, w,
+                        num_buckets=self.categorical_column.num_buckets)
+        return seq_unflatten(out, self.categorical_column.get_sparse_tensors(cache)
+                             .id_tensor.dense_shape) if sequence else out
 
     def get_dense_tensor(self, cache, state=None):
+        _no_sequence(self, "indicator_column")
         return cache.get(self)
+
+    def get_sequence_dense_tensor(self, cache, state=None):
+        """``(batch, time, num_buckets)`` multi-hot steps (zeros past an example's length)
+        and the lengths, for a sequence categorical column."""
+        _need_sequence(self, "indicator_column")
+        ids = self.categorical_column.get_sparse_tensors(cache).id_tensor
+        return TensorSequenceLengthPair(cache.get(self), seq_length(ids.indices,
+                                                                    ids.dense_shape))
 
 
 def indicator_column(categorical_column):

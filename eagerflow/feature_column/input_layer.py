@@ -6,6 +6,7 @@ import numpy as np
 from .. import ops
 from ..variables import get_variable, variable_scope, zeros_initializer
 from .base import CategoricalColumn, DenseColumn, FeatureTransformationCache
+from .categorical import SequenceCategoricalColumn
 from .dense import SharedEmbeddingColumn, _lookup, numeric_column  # noqa: F401 (doctest)
 
 __all__ = ["input_layer", "linear_model", "make_parse_example_spec", "DenseFeatures"]
@@ -132,6 +133,9 @@ def linear_model(features, feature_columns, units=1, sparse_combiner="sum",
     with variable_scope(None, default_name="linear_model"):
         for c in cols:
             with variable_scope(None, default_name=c.name):
+                if isinstance(c, SequenceCategoricalColumn):
+                    raise ValueError(f"linear_model: {c.name} is a sequence column; use "
+                                     f"sequence_input_layer / SequenceFeatures for sequences")
                 if isinstance(c, CategoricalColumn):
                     w = get_variable("weights", [c.num_buckets, units], dtype=np.float32,
                                      initializer=zeros_initializer(), trainable=trainable)

@@ -4,13 +4,15 @@ bucket ids and indicator counts. Integer outputs live on the current
 backend; strings stay host object arrays."""
 import numpy as np
 
-from .. import backend
-from ..autograd.registry import register
+from .. import backend, ops
+from ..autograd.registry import defvjp, register
 from ..autograd.sparse_tensor import SparseTensor
 from ..autograd.tensor import Tensor, _wrap
+from ..kernels import embedding_bag as _kb
 from ..kernels import farmhash, scatter_add
 
 __all__ = ["to_sparse", "identity_ids", "vocab_ids", "prune", "bucket_sparse", "indicator",
+           "seq_ids3d", "seq_flatten", "seq_unflatten", "seq_length", "seq_dense", "bag_offsets",
            "sparse_components"]
 
 
@@ -158,3 +160,126 @@ def _indicator_fwd(xp, indices, ids, dense_shape, weights=None, num_buckets=0):
 
 
 indicator = register("fc_indicator", _indicator_fwd)
+
+
+# --- sequence columns -------------------------------------------------------------------
+# Every size that depends on the sequence length is read from a dense_shape tensor inside
+# an op (never passed as an attribute), so an exported graph serves any batch and length.
+def _shape(dense_shape):
+    return [int(d) for d in backend.to_numpy(dense_shape).reshape(-1)]
+
+
+def _seq_ids3d_fwd(xp, indices, dense_shape):
+    shp = _shape(dense_shape)
+    if len(shp) < 2:
+        raise ValueError(f"a sequence feature must have rank >= 2 ([batch, time, ...]); got "
+                         f"dense_shape {shp}")
+    ind = indices.astype(np.int64).reshape(-1, len(shp))
+    if len(shp) == 2:
+        ind = xp.concatenate([ind, xp.zeros((ind.shape[0], 1), np.int64)], axis=1)
+        return ind, xp.asarray(np.array(shp + [1], np.int64))
+    inner = shp[2:]
+    flat = xp.zeros(ind.shape[0], np.int64)
+    for j, d in enumerate(inner):  # row-major position within the trailing dims
+        flat = flat * d + ind[:, 2 + j]
+    ind = xp.stack([ind[:, 0], ind[:, 1], flat], axis=1)
+    return ind, xp.asarray(np.array(shp[:2] + [int(np.prod(inner))], np.int64))
+
+
+_seq_ids3d = register("fc_seq_ids3d", _seq_ids3d_fwd, multi=True)
+
+
+def seq_ids3d(sp):
+    """A sequence SparseTensor as ``[batch, time, k]`` (TF's sequence columns' id shape):
+    rank 2 gets a third dimension of 1, trailing dimensions are merged."""
+    sp = sparse_components(sp)
+    ind, shape = _seq_ids3d(sp.indices, sp.dense_shape)
+    return SparseTensor(ind, sp.values, shape)
+
+
+def _seq_flatten_fwd(xp, indices, dense_shape):
+    b, t, k = _shape(dense_shape)
+    rows = indices[:, 0] * t + indices[:, 1]
+    return (xp.stack([rows, indices[:, 2]], axis=1),
+            xp.asarray(np.array([b * t, k], np.int64)))
+
+
+_seq_flatten = register("fc_seq_flatten", _seq_flatten_fwd, multi=True)
+
+
+def seq_flatten(sp):
+    """``[batch, time, k]`` -> ``[batch * time, k]``: one row (bag) per time step."""
+    ind, shape = _seq_flatten(sp.indices, sp.dense_shape)
+    return SparseTensor(ind, sp.values, shape)
+
+
+def _seq_unflatten_fwd(xp, x, dense_shape):
+    b, t = _shape(dense_shape)[:2]
+    return x.reshape((b, t) + tuple(x.shape[1:]))
+
+
+def _seq_unflatten_vjp(g, ans, x, dense_shape):
+    return ops.reshape(g, tuple(x.shape))
+
+
+# [batch * time, ...] -> [batch, time, ...], the time read from dense_shape
+seq_unflatten = register("fc_seq_unflatten", _seq_unflatten_fwd)
+defvjp(seq_unflatten, _seq_unflatten_vjp, None)
+
+
+def _bag_offsets_fwd(xp, indices, dense_shape):
+    return _kb.bag_offsets(indices[:, 0], _shape(dense_shape)[0])
+
+
+# the bag boundaries of a SparseTensor, the number of bags read from its dense_shape
+bag_offsets = register("fc_bag_offsets", _bag_offsets_fwd)
+
+
+def _seq_length_fwd(xp, indices, dense_shape, num_elements=1):
+    b = _shape(dense_shape)[0]
+    ind = backend.to_numpy(indices).reshape(-1, len(_shape(dense_shape)))
+    out = np.zeros(b, np.int64)
+    if ind.shape[0]:
+        np.maximum.at(out, ind[:, 0], ind[:, 1] + 1)
+    out = -(-out // int(num_elements))  # ceil
+    return backend.asarray(out) if xp is not np else out
+
+
+# per-example sequence length: 1 + the largest time index of its entries, ceil-divided by
+# num_elements (TF's sequence_length_from_sparse_tensor); 0 for an empty row
+seq_length = register("fc_seq_length", _seq_length_fwd)
+
+
+def _seq_dense_fwd(xp, indices, values, dense_shape, default, shape, key):
+    shp = _shape(dense_shape)
+    n = int(np.prod(shape))
+    b, per = shp[0], int(np.prod(shp[1:]))
+    if len(shp) == 2 and per % n:
+        raise ValueError(f"sequence_numeric_column {key}: each step holds {n} values (shape "
+                         f"{tuple(shape)}), but an example has {per} value slots "
+                         f"(dense_shape {shp}), not a multiple of {n}")
+    if len(shp) > 2 and int(np.prod(shp[2:])) != n:
+        raise ValueError(f"sequence_numeric_column {key}: the feature's step dimensions "
+                         f"{shp[2:]} do not hold shape {tuple(shape)} (dense_shape {shp})")
+    out = xp.full(b * per, default, np.float32)
+    flat = _flat_positions(indices, shp)
+    out[flat] = values.astype(np.float32)
+    return out.reshape((b, per // n) + tuple(shape))
+
+
+def _flat_positions(indices, shp):
+    ind = indices.astype(np.int64).reshape(-1, len(shp))
+    flat = ind[:, 0]
+    for j, d in enumerate(shp[1:]):
+        flat = flat * d + ind[:, 1 + j]
+    return flat
+
+
+def _seq_dense_grad_fwd(xp, g, indices, dense_shape):
+    return g.reshape(-1)[_flat_positions(indices, _shape(dense_shape))]
+
+
+_seq_dense_grad = register("fc_seq_dense_grad", _seq_dense_grad_fwd)
+seq_dense = register("fc_seq_dense", _seq_dense_fwd)
+defvjp(seq_dense, None, lambda g, ans, indices, values, dense_shape, **kw:
+       _seq_dense_grad(g, indices, dense_shape), None)
