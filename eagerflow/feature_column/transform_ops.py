@@ -261,9 +261,9 @@ def _seq_dense_fwd(xp, indices, values, dense_shape, default, shape, key):
     if len(shp) > 2 and int(np.prod(shp[2:])) != n:
         raise ValueError(f"sequence_numeric_column {key}: the feature's step dimensions "
                          f"{shp[2:]} do not hold shape {tuple(shape)} (dense_shape {shp})")
-    out = xp.full(b * per, default, np.float32)
-    flat = _flat_positions(indices, shp)
-    out[flat] = values.astype(np.float32)
+    dt = values.dtype if values.dtype.kind == "f" else np.dtype(np.float32)
+    out = xp.full(b * per, default, dt)
+    out[_flat_positions(indices, shp)] = values.astype(dt)
     return out.reshape((b, per // n) + tuple(shape))
 
 

@@ -10,7 +10,26 @@ from eagerflow.autograd.sparse_tensor import SparseTensor
 from eagerflow.io import parse_example
 from eagerflow.io.parsing_config import VarLenFeature
 from eagerflow.variables import VariableStore, global_variables
-from tests.gradcheck import to_numpy
+from eagerflow.feature_column.transform_ops import seq_dense, seq_unflatten
+from tests.gradcheck import GradCase, run_case, to_numpy
+
+_IND = np.array([[0, 0], [0, 2], [1, 1], [2, 3]], np.int64)
+_SHAPE = np.array([3, 4], np.int64)
+GRAD_CASES = [
+    # [batch * time, dim] -> [batch, time, dim]
+    GradCase(["fc_seq_unflatten"], lambda x, s: seq_unflatten(x, s),
+             np.random.default_rng(0).standard_normal((6, 2)), np.array([3, 2], np.int64),
+             order=2),
+    # 4 values into (batch 3, 2 steps of shape (2,)), the rest default_value
+    GradCase(["fc_seq_dense"], lambda i, v, s: seq_dense(i, v, s, default=0.5, shape=(2,),
+                                                         key="k"),
+             _IND, np.random.default_rng(1).standard_normal(4), _SHAPE),
+]
+
+
+@pytest.mark.parametrize("case", GRAD_CASES, ids=repr)
+def test_gradients(case):
+    run_case(case)
 
 
 def seq(rows, dtype=None):
