@@ -163,7 +163,8 @@ def train(cfg, progress=True):
     model = estimator(cfg)
     t0 = time.perf_counter()
     hooks = [ProgressBarHook(total_steps=cfg["steps"], desc=f"training {cfg['model']}",
-                             disable=not progress)]
+                             disable=None if progress else True,
+                             batch_size=cfg["batch_size"])]
     model.train(input_fn(cfg, files, training=True), max_steps=cfg["steps"], hooks=hooks)
     ckpt = model.latest_checkpoint()
     step = int(model.get_variable_value("global_step"))

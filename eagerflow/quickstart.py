@@ -169,7 +169,7 @@ def run(num_examples=100_000, steps=300, batch_size=1024, seed=0, workdir=None, 
     estimator = build_estimator(model, cols, hidden_units=[128, 64], config=config)
     t0 = time.perf_counter()
     hooks = [est.ProgressBarHook(total_steps=steps, desc=f"2. training {_MODEL_NAMES[model]}",
-                                 disable=not progress)]
+                                 disable=None if progress else True, batch_size=batch_size)]
     estimator.train(input_fn(train_files, batch_size, cols.all, shuffle=True, seed=seed),
                     steps=steps, hooks=hooks)
     dt = time.perf_counter() - t0

@@ -41,3 +41,25 @@ def test_spec_validation():
         est.EvalSpec(lambda: None, exporters=[e, e])
     with pytest.raises(TypeError, match="TrainSpec"):
         est.train_and_evaluate(None, None, None)
+
+
+def test_progress_bar_shows_loss_and_examples_per_second_only_on_request(tmp_path):
+    import io
+
+    import eagerflow.feature_column as fc
+    from eagerflow import estimator as est
+    x = np.linspace(-1, 1, 64, dtype=np.float32).reshape(-1, 1)
+    y = (x > 0).astype(np.int64)
+    outs = {}
+    for disable in (False, None):
+        out = io.StringIO()  # not a terminal: None hides the bar, False forces it
+        m = est.LinearClassifier([fc.numeric_column("a")],
+                                 model_dir=str(tmp_path / f"m{disable}"),
+                                 config=est.RunConfig(log_step_count_steps=None))
+        m.train(lambda: iter([({"a": x}, y)] * 6), steps=6, hooks=[est.ProgressBarHook(
+            total_steps=6, every_n_steps=2, file=out, disable=disable, batch_size=64)])
+        outs[disable] = out.getvalue()
+    assert "6/6" in outs[False] and "loss=" in outs[False] and "examples/s=" in outs[False]
+    assert outs[None] == ""
+    with pytest.raises(ValueError, match="batch_size"):
+        est.ProgressBarHook(batch_size=0)
