@@ -11,8 +11,9 @@ Example:
 """
 import math
 
-from .. import ops
+from .. import nn, ops
 from ..autograd.tensor import convert_to_tensor
+from ..autograd.variable import Variable
 from ..variables import initializers as init_ops
 from .base import Layer, as_float_input, get_activation
 
@@ -69,6 +70,14 @@ class Dense(Layer):
             raise ValueError(f"Input 0 of layer {self.name} is incompatible with the layer: "
                              f"expected axis -1 of input shape to have value "
                              f"{self.kernel.shape[0]}, got shape {tuple(x.shape)}")
+        if (x.ndim == 2 and self.use_bias and self.activation is nn.relu
+                and isinstance(self.kernel, Variable) and isinstance(self.bias, Variable)
+                and self.bias.dtype == self.kernel.dtype):
+            # the same relu(x @ kernel + bias), with the bias add and the ReLU in one pass
+            # each way (tf.nn.relu_layer's op) instead of an add, a ReLU and a separate
+            # bias-gradient reduction: -1.5 ms per hidden layer of the Estimator's DeepFM
+            # at batch 4096 (bench/NOTES.md)
+            return nn.relu_layer(x, self.kernel, self.bias)
         if x.ndim == 2:
             y = ops.matmul(x, self.kernel)
         else:

@@ -120,6 +120,45 @@ def test_deepfm_and_dcn_learn(tmp_path):
                               fc.embedding_column(CAT_COL, 3)])
 
 
+def test_deepfm_logits_are_linear_plus_fm_plus_dnn(tmp_path):
+    # the model DeepFM's docstring states, recomputed in NumPy from the checkpoint: the fused
+    # FM kernel and the fused bias+ReLU of its hidden layers must compute exactly this
+    c2 = fc.categorical_column_with_identity("c2", 8)
+    cols = [fc.embedding_column(CAT_COL, 4), fc.embedding_column(c2, 4)]
+
+    def with_c2(n=8):
+        def fn():
+            for i, (f, y) in zip(range(n), input_fn()()):
+                f = dict(f)
+                f["c2"] = (np.abs(f["x1"] * 3).astype(np.int64) % 8)
+                yield f, y
+        return fn
+    m = est.DeepFMClassifier(cols, hidden_units=[16, 8], dense_columns=[X_COL],
+                             config=config(tmp_path), learning_rate=0.05)
+    m.train(with_c2(), steps=8)
+    feats = next(with_c2(1)())[0]
+    got = next(m.predict(lambda: iter([feats]), yield_single_examples=False))["logits"]
+    v = m.get_variable_value
+    emb = "fm/input_from_feature_columns/input_layer/{}_embedding/embedding_weights"
+    # the hashed ids as the model saw them: look them up through the column itself
+    from eagerflow.feature_column.base import FeatureTransformationCache
+    sp = CAT_COL.get_sparse_tensors(FeatureTransformationCache(feats)).id_tensor
+    cat_ids = np.asarray(sp.values.numpy()).reshape(-1)
+    c2_ids = feats["c2"][:, 0]
+    e_cat, e_c2 = v(emb.format("cat"))[cat_ids], v(emb.format("c2"))[c2_ids]
+    fields = np.stack([e_c2, e_cat], axis=1).astype(np.float64)  # name order: c2, cat
+    s = fields.sum(axis=1)
+    fm_term = 0.5 * (s * s - (fields * fields).sum(axis=1)).sum(axis=1, keepdims=True)
+    lin = (v("linear/linear_model/cat/weights")[cat_ids] + v("linear/linear_model/c2/weights")[c2_ids]
+           + feats["x1"] @ v("linear/linear_model/x1/weights") + v("linear/linear_model/bias_weights"))
+    net = np.concatenate([e_c2, e_cat, feats["x1"]], axis=1).astype(np.float64)
+    for i in range(2):
+        net = np.maximum(net @ v(f"dnn/hiddenlayer_{i}/kernel") + v(f"dnn/hiddenlayer_{i}/bias"), 0)
+    dnn = net @ v("dnn/logits/kernel") + v("dnn/logits/bias")
+    assert np.abs(fm_term).max() > 1e-3 and np.abs(dnn).max() > 1e-3
+    np.testing.assert_allclose(got, lin + fm_term + dnn, rtol=1e-4, atol=1e-5)
+
+
 def test_canned_argument_errors():
     with pytest.raises(ValueError, match="must be provided"):
         est.LinearClassifier([])

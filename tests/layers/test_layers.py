@@ -81,6 +81,40 @@ def test_dense_gradients(store):
     var_gradcheck(lambda: layer(tensor(x0)), layer.bias)
 
 
+def test_dense_relu_matches_the_composition(store):
+    # Dense(activation=relu) runs relu_layer's fused bias+ReLU op; it must give what
+    # relu(matmul + bias) gives, values and gradients, including pre-activations exactly 0
+    rng = np.random.default_rng(3)
+    x0 = rng.standard_normal((64, 5)).astype(np.float32)
+    x0[:, 0] = 0.0
+    layer = layers.Dense(4, activation=nn.relu)
+    layer(tensor(x0))
+    layer.bias.assign(tensor(np.array([0.5, -0.25, 0.0, 1.0], np.float32)))
+    k = rng.standard_normal((5, 4)).astype(np.float32)
+    k[1:, 2] = 0.0  # unit 2: x @ k + b == 0 exactly on every row with x[:, 0] == 0
+    layer.kernel.assign(tensor(k))
+    c = tensor(rng.standard_normal((64, 4)).astype(np.float32))
+    x = tensor(x0)
+    with ef.GradientTape() as tape:
+        y = layer(x)
+        loss = ef.reduce_sum(y * c)
+    fused = [to_numpy(g) for g in tape.gradient(loss, [layer.kernel, layer.bias])]
+    with ef.GradientTape() as tape:
+        y_ref = nn.relu(ef.matmul(x, layer.kernel) + layer.bias)
+        loss_ref = ef.reduce_sum(y_ref * c)
+    ref = [to_numpy(g) for g in tape.gradient(loss_ref, [layer.kernel, layer.bias])]
+    assert (to_numpy(y_ref)[:, 2] == 0).any()
+    with ef.GradientTape() as tape:
+        layer(x)
+    assert [n.op.name for n in tape._nodes][-1] == "bias_relu"  # the fused path ran
+    np.testing.assert_array_equal(to_numpy(y), to_numpy(y_ref))
+    for a, b in zip(fused, ref):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+    # a rank-3 input and other activations keep the unfused path
+    assert layers.Dense(4, activation="relu", name="d3")(
+        tensor(np.ones((2, 3, 5), np.float32))).shape == (2, 3, 4)
+
+
 def test_dropout_and_flatten(store):
     x = tensor(np.ones((200, 50), np.float32))
     np.testing.assert_array_equal(to_numpy(layers.dropout(x, 0.3)), to_numpy(x))

@@ -8,7 +8,7 @@ from ... import ops, train
 from ...feature_column import input_layer, linear_model
 from ...feature_column.base import DenseColumn
 from ...layers import dense, dropout
-from ...nn import relu
+from ...nn import fm_interaction, relu
 from ...variables import get_variable, trainable_variables, variable_scope
 from ..estimator import Estimator
 from ..model_fn import ModeKeys
@@ -266,9 +266,10 @@ class DeepFMClassifier(_Canned):
                     e = input_layer(features, emb)  # (batch, fields * k), name order
                 k = next(iter(dims))
                 fields = ops.reshape(e, (int(e.shape[0]), len(emb), k))
-                s = ops.reduce_sum(fields, axis=1)
-                fm = 0.5 * ops.reduce_sum(s * s - ops.reduce_sum(fields * fields, axis=1),
-                                          axis=1, keepdims=True)
+                # 0.5 * sum_k((sum_i e_ik)^2 - sum_i e_ik^2) as one fused pass each way
+                # (the composition of reductions and squares took ~10 passes and as many
+                # temporaries: -6 ms per step at batch 4096, bench/NOTES.md)
+                fm = fm_interaction(fields)
             logits = logits + fm
             with variable_scope("dnn"):
                 net = e
