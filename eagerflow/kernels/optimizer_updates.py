@@ -288,7 +288,12 @@ _PARALLEL_MIN = 1 << 18
 
 
 def _launch(fn, work, *args):
-    if work < _PARALLEL_MIN or numba.get_num_threads() == 1:
+    # the kernels are compiled parallel, so even a one-thread launch enters the threading
+    # layer: the lock is held either way
+    with _parallel_lock:
+        if work >= _PARALLEL_MIN:
+            fn(*args)
+            return
         # numba's thread count is per calling thread: one worker, no pool wake-up/barrier
         previous = numba.get_num_threads()
         numba.set_num_threads(1)
@@ -296,9 +301,6 @@ def _launch(fn, work, *args):
             fn(*args)
         finally:
             numba.set_num_threads(previous)
-        return
-    with _parallel_lock:
-        fn(*args)
 
 
 def _check(rule, var, slots, grad, hyper):

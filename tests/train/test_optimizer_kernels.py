@@ -85,3 +85,28 @@ def test_sparse_adagrad_small_and_large_match_numpy(rows):
     var_ref[idx] -= 0.05 * g / np.sqrt(acc_ref[idx])
     np.testing.assert_allclose(backend.to_numpy(acc), acc_ref, rtol=1e-12)
     np.testing.assert_allclose(backend.to_numpy(var), var_ref, rtol=1e-12)
+
+
+def test_small_updates_from_several_threads_at_once():
+    # the one-thread launch still enters numba's threading layer, which must not be entered
+    # concurrently: every launch holds the kernels' lock
+    import threading
+    n, steps, workers = 64, 200, 4
+    vars_ = [dev(np.zeros(n)) for _ in range(workers)]
+    g, lr = dev(np.ones(n)), dev(np.array([0.5]))
+    errors = []
+
+    def work(var):
+        try:
+            for _ in range(steps):
+                ou.apply_dense("sgd", var, (), g, lr)
+        except BaseException as e:  # surfaced below
+            errors.append(e)
+    threads = [threading.Thread(target=work, args=(v,)) for v in vars_]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for var in vars_:
+        np.testing.assert_array_equal(backend.to_numpy(var), -0.5 * steps)
