@@ -413,8 +413,11 @@ class Estimator:
                 preds = _select(holder["spec"].predictions, predict_keys)
                 if yield_single_examples:
                     yield from _rows(preds)
+                elif isinstance(preds, dict):
+                    # TF yields NumPy arrays here too, never device tensors
+                    yield {k: _numpy(v) for k, v in preds.items()}
                 else:
-                    yield preds
+                    yield _numpy(preds)
                 if runner.should_stop():
                     break
             runner.end()

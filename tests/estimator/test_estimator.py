@@ -103,6 +103,7 @@ def test_evaluate_and_predict(tmp_path):
     np.testing.assert_allclose(rows[5]["y"], Y[5], atol=0.05)
     only = list(e.predict(batches(n=1), predict_keys="y", yield_single_examples=False))
     assert len(only) == 1 and set(only[0]) == {"y"} and only[0]["y"].shape == (32, 1)
+    assert type(only[0]["y"]) is np.ndarray  # host arrays, as TF's predict yields
     with pytest.raises(ValueError, match="Expected to run at least one output"):
         list(e.predict(batches(n=1), predict_keys=["nope"]))
 

@@ -51,7 +51,7 @@ def test_parsing_receiver_export_matches_predict(tmp_path):
         got = sig(examples=_examples(rows))
         want = list(m.predict(lambda: ({"a": rows[:, :1], "b": rows[:, 1:]},),
                               yield_single_examples=False))[0]
-        np.testing.assert_allclose(got["probabilities"], want["probabilities"].numpy(), rtol=1e-5)
+        np.testing.assert_allclose(got["probabilities"], want["probabilities"], rtol=1e-5)
         assert got["classes"].tolist() == want["classes"].tolist()
         assert got["all_classes"].shape == (n, 2)
     cls = loaded.signatures["classification"]
@@ -69,7 +69,7 @@ def test_raw_receiver_and_errors(tmp_path):
     got = sig(a=X[:4, :1], b=X[:4, 1:])
     want = list(m.predict(lambda: ({"a": X[:4, :1], "b": X[:4, 1:]},),
                           yield_single_examples=False))[0]
-    np.testing.assert_allclose(got["logits"], want["logits"].numpy(), rtol=1e-5)
+    np.testing.assert_allclose(got["logits"], want["logits"], rtol=1e-5)
     fresh = est.DNNClassifier([8], cols, model_dir=str(tmp_path / "untrained"))
     with pytest.raises(ValueError, match="Couldn't find trained model"):
         fresh.export_saved_model(str(tmp_path / "x"), recv)
@@ -115,7 +115,7 @@ def test_wide_and_deep_with_every_column_kind_exports(tmp_path):
         got = sig(examples=serialized)
         parsed = ef.io.parse_example(serialized, spec)  # the same (sparse) inputs, eagerly
         want = list(m.predict(lambda: (parsed,), yield_single_examples=False))[0]
-        np.testing.assert_allclose(got["logistic"], want["logistic"].numpy(), rtol=1e-5,
+        np.testing.assert_allclose(got["logistic"], want["logistic"], rtol=1e-5,
                                    atol=1e-6)
 
 
@@ -185,7 +185,7 @@ def test_every_canned_estimator_export_load_parity(tmp_path, name):
         got_p = parsing.signatures["predict"](examples=serialized(k))
         got_r = raw.signatures["serving_default"](a=a[:k], c=c[:k])
         for got in (got_p, got_r):
-            np.testing.assert_allclose(got[key], want[key].numpy(), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-6)
             assert got[key].shape[0] == k
 
 
@@ -230,14 +230,14 @@ def test_export_outputs_of_a_custom_model_fn_become_the_signatures(tmp_path):
     assert sigs["serving_default"].method_name == "tensorflow/serving/predict"
     assert set(sigs["serving_default"].outputs) == {"p"}
     got = sigs["serving_default"](examples=_examples(X[:4]))
-    np.testing.assert_allclose(got["p"], want["prob"].numpy(), rtol=1e-6)
+    np.testing.assert_allclose(got["p"], want["prob"], rtol=1e-6)
     cls = sigs["cls"]
     assert cls.method_name == "tensorflow/serving/classify" and set(cls.inputs) == {"inputs"}
     out = cls(inputs=_examples(X[:4]))
-    np.testing.assert_allclose(out["scores"][:, 1], want["prob"].numpy()[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(out["scores"][:, 1], want["prob"][:, 0], rtol=1e-6)
     assert sigs["reg"].method_name == "tensorflow/serving/regress"
     np.testing.assert_allclose(sigs["reg"](inputs=_examples(X[:4]))["outputs"],
-                               want["logit"].numpy(), rtol=1e-6)
+                               want["logit"], rtol=1e-6)
 
 
 def test_export_outputs_single_entry_is_default_and_errors(tmp_path):
@@ -245,7 +245,7 @@ def test_export_outputs_single_entry_is_default_and_errors(tmp_path):
                               receiver="raw")
     assert set(loaded.signatures) == {"scores", "serving_default"}
     got = loaded.signatures["serving_default"](a=X[:4, :1])
-    np.testing.assert_allclose(got["output"], want["logit"].numpy(), rtol=1e-6)
+    np.testing.assert_allclose(got["output"], want["logit"], rtol=1e-6)
     # classify needs one string input: left out under a raw float receiver, as TF does
     loaded, _ = _eo_export(tmp_path / "r2", lambda p, lg, b, c: {
         "serving_default": est.PredictOutput({"p": p}), "reg": est.RegressionOutput(lg)},
