@@ -232,10 +232,12 @@ def make_ef_optimizer(name):
 
 
 class EfRunner:
-    def __init__(self, tables, mlp, batches, layout, opt_name):
+    def __init__(self, tables, mlp, batches, layout, opt_name, graph=False):
         from eagerflow.variables import VariableStore
         self.store = VariableStore()
-        self.name = f"eagerflow {layout} {opt_name}"
+        self.name = f"eagerflow {layout} {opt_name}" + (" +graph" if graph else "")
+        # ef.function: on the GPU the whole step replays as one CUDA graph
+        self.fn = ef.function(self._step) if graph else self._step
         self.layout, self.opt_name = layout, opt_name
         with self.store.as_default():
             self.model = EfDeepFM(tables, mlp, layout)
@@ -249,16 +251,19 @@ class EfRunner:
         return (ef.constant(backend.to_device(ids)), ef.constant(backend.to_device(dense)),
                 ef.constant(backend.to_device(labels)))
 
-    def step(self):
-        ids, dense, labels = self.inputs(self.i)
-        self.i += 1
+    def _step(self, ids, dense, labels):
         m = self.model
         with self.store.as_default():
             with ef.GradientTape() as tape:
                 loss = m.head(m.embed(ids), dense, labels)
             grads = tape.gradient(loss, m.variables)
             self.opt.apply_gradients(zip(grads, m.variables))
-        self.loss = loss
+        return loss
+
+    def step(self):
+        ids, dense, labels = self.inputs(self.i)
+        self.i += 1
+        self.loss = self.fn(ids, dense, labels)
 
     def read_loss(self):
         return float(self.loss.numpy())
@@ -465,7 +470,8 @@ def run_batch(batch, args, tables, mlp, torch, on_gpu, ceil):
     runners = []
     for layout in args.layouts:
         for opt in args.optimizers:
-            runners.append(EfRunner(tables, mlp, batches, layout, opt))
+            for graph in ([False, True] if args.graph else [False]):
+                runners.append(EfRunner(tables, mlp, batches, layout, opt, graph))
     if torch is not None:
         for v in args.torch_variants:
             if TORCH_VARIANTS[v][0] in args.optimizers:
@@ -524,7 +530,9 @@ def run_batch(batch, args, tables, mlp, torch, on_gpu, ceil):
             row["x_torch_best"] = row["samples_per_s_best"] / peers[pn]["samples_per_s_best"]
 
     # per-phase breakdown of the first eagerflow runner's step
-    ef_runners = [r for r in runners if isinstance(r, EfRunner)]
+    ef_runners = [r for r in runners if isinstance(r, EfRunner) and r.fn == r._step]
+    case["graph_eager_reasons"] = {r.name: r.fn.eager_reasons for r in runners
+                                   if isinstance(r, EfRunner) and r.fn != r._step}
     case["phases"] = {}
     for r in ef_runners:
         case["phases"][r.name] = {k: v * 1e3 for k, v in r.phases(max(3, args.rounds)).items()}
@@ -592,7 +600,8 @@ def print_table(res):
           f"keep_host_memory {res['keep_host_memory']}; load average "
           f"{res['load_average_start']:.1f} -> {res['load_average_end']:.1f}")
     print(f"ceilings: copy {c['copy_Bps'] / 1e9:.1f} GB/s (read+write), matmul "
-          f"{c['matmul_flops'] / 1e9:.0f} GFLOP/s ({c['matmul_n']}^3 fp32)")
+          f"{c['matmul_flops'] / 1e9:.0f} GFLOP/s ({c['matmul_n']}^3 fp32"
+          f"{', TF32 allowed' if res.get('tf32') else ''})")
     gpu = res["backend"] == "cupy"
     mem_label = "peak GiB (GPU)" if gpu else "step +GiB RSS"
     head = (f"{'batch':>6} {'implementation':<30} {'ms/step med [best]':>20} "
@@ -621,6 +630,9 @@ def print_table(res):
                   f"{f['bytes_with_acts'] / 1e6:.0f} MB (as specified "
                   f"{f['bytes_spec'] / 1e6:.0f} MB + activations) -> {f['t_bytes_s'] * 1e3:.2f} ms; floor "
                   f"{f['floor_s'] * 1e3:.2f} ms")
+        for name, why in case.get("graph_eager_reasons", {}).items():
+            print(f"  {name}: " + (f"ran eagerly: {why}" if why else "replayed a CUDA graph"
+                                   if res["backend"] == "cupy" else "eager (CPU)"))
         for name, ph in case["phases"].items():
             total = sum(ph.values())
             parts = ", ".join(f"{k} {v:.1f}" for k, v in ph.items())
@@ -650,10 +662,16 @@ def main(argv=None):
                    help="ef.backend.keep_host_memory() first (process-wide: torch too)")
     p.add_argument("--threads", type=int, default=None,
                    help="threads for every library (BLAS, numba, torch); default: theirs")
+    p.add_argument("--graph", action="store_true",
+                   help="add rows whose step is an ef.function (a CUDA graph on the GPU)")
+    p.add_argument("--tf32", action="store_true",
+                   help="TF32 GEMMs for both (ef.config.set_allow_tf32, torch allow_tf32)")
     p.add_argument("--json", default=None, help="also write the results to this file")
     args = p.parse_args(argv)
     if args.backend:
         ef.set_backend(args.backend)
+    if args.tf32:
+        ef.config.set_allow_tf32(True)
     kept = backend.keep_host_memory() if args.keep_host_memory else False
     on_gpu = backend.get_backend() == "cupy"
     if args.torch_variants is None:
@@ -666,7 +684,11 @@ def main(argv=None):
            "keep_host_memory": kept,
            "load_average_start": os.getloadavg()[0],
            "torch": None if torch is None else torch.__version__, "cases": []}
+    res["tf32"] = bool(args.tf32)
     if torch is not None:
+        if args.tf32:
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
         if args.threads:
             torch.set_num_threads(args.threads)
         res["torch_threads"] = torch.get_num_threads()

@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import backend
+from ..backend import cuda_graph
 from ..backend.dtypes import as_dtype
 from .tensor import Tensor, _to_array, _wrap
 
@@ -40,6 +41,10 @@ class Variable(Tensor):
 
     def __init__(self, initial_value, trainable=True, name=None, dtype=None, shape=None,
                  validate_shape=True):
+        if cuda_graph.capturing():
+            # its initial value would be written by the graph on every replay, not once
+            raise RuntimeError(f"Variable {name or 'Variable'} was created inside a CUDA-graph "
+                               "capture; create variables before (run the step once eagerly)")
         if callable(initial_value):
             initial_value = initial_value()
         a = _to_array(initial_value, dtype)
@@ -100,6 +105,8 @@ class Variable(Tensor):
         if a.shape != self._data.shape or a.dtype != self._data.dtype:
             raise ValueError(f"variable {self._name}: new buffer {a.shape} {a.dtype} does "
                              f"not match {self._data.shape} {self._data.dtype}")
+        if a is not self._data:
+            cuda_graph.bump_buffer_epoch()  # captured graphs read the old buffer
         self._data = a
 
     def __repr__(self):

@@ -1,5 +1,4 @@
 """CuPy access. The only module of eagerflow that imports cupy (kernels/ use it via here)."""
-import os
 
 _cupy = None
 _error = None
@@ -24,10 +23,6 @@ def load():
             f"it is not usable here: {type(e).__name__}: {e}")
         raise _error from e
     _cupy = cupy
-    if os.environ.get("EAGERFLOW_TF32", "0") == "1":
-        import numpy
-        from cupy._core import _routines_linalg as rl
-        rl.set_compute_type(numpy.float32, rl.COMPUTE_TYPE_TF32)
     return cupy
 
 

@@ -23,6 +23,7 @@ from .. import backend
 from ..autograd import nest
 from ..autograd.tensor import Tensor, _wrap
 from ..data.structure import TensorSpec
+from .capture import Captures
 from .tracer import TraceError, trace_graph
 
 __all__ = ["function", "Function", "ConcreteFunction", "TensorSpec", "TensorInfo"]
@@ -119,16 +120,50 @@ class Function:
     """A Python function with an input signature; callable eagerly, traceable to a graph."""
 
     def __init__(self, fn, input_signature=None, sample_inputs=None,
-                 method_name="tensorflow/serving/predict"):
+                 method_name="tensorflow/serving/predict", capture=True, warmup_calls=2):
         functools.update_wrapper(self, fn)
         self._fn = fn
         self.input_signature = None if input_signature is None else list(input_signature)
         self._sample = sample_inputs
         self.method_name = method_name
         self._concrete = None
+        if not isinstance(capture, bool):
+            raise TypeError(f"ef.function: capture must be a bool, got {capture!r}")
+        if int(warmup_calls) < 1:
+            raise ValueError(f"ef.function: warmup_calls must be >= 1, got {warmup_calls!r}")
+        self._captures = Captures(fn, int(warmup_calls)) if capture else None
 
     def __call__(self, *args, **kwargs):
-        return self._fn(*args, **kwargs)
+        if self._captures is None:
+            return self._fn(*args, **kwargs)
+        return self._captures(args, kwargs)
+
+    def __get__(self, obj, objtype=None):
+        """Decorating a method: bind like a function, one capture cache per instance."""
+        if obj is None:
+            return self
+        cache = obj.__dict__.setdefault("_ef_functions", {})
+        bound = cache.get(id(self))
+        if bound is None:
+            bound = cache[id(self)] = Function(
+                self._fn.__get__(obj, objtype), self.input_signature, self._sample,
+                self.method_name, capture=self._captures is not None,
+                warmup_calls=self._captures.warmup if self._captures else 2)
+        return bound
+
+    @property
+    def captured_signatures(self):
+        """How many argument signatures replay a CUDA graph now (0 on the CPU)."""
+        if self._captures is None:
+            return 0
+        return sum(e.captured is not None for e in self._captures.entries.values())
+
+    @property
+    def eager_reasons(self):
+        """Why signatures run eagerly instead of replaying a graph: a list of messages."""
+        if self._captures is None:
+            return []
+        return [e.eager_reason for e in self._captures.entries.values() if e.eager_reason]
 
     def get_concrete_function(self, *specs):
         """The traced graph (for ``input_signature``, or the specs given here)."""
@@ -147,15 +182,40 @@ class Function:
 
 
 def function(func=None, input_signature=None, sample_inputs=None,
-             method_name="tensorflow/serving/predict", **_ignored):
+             method_name="tensorflow/serving/predict", capture=True, warmup_calls=2,
+             **_ignored):
     """Decorator: ``@ef.function(input_signature=[ef.TensorSpec(...)])`` (``tf.function``).
+
+    On the GPU (CuPy backend) calls are captured into a CUDA graph after ``warmup_calls``
+    eager calls with the same argument shapes, and later calls replay it: one launch for the
+    whole step instead of one Python dispatch per op. Python side effects inside then run
+    only at the warm-up calls and the capture, as in ``tf.function``; see
+    :mod:`eagerflow.saved_model.capture` for what runs eagerly instead (logged). On the CPU
+    calls run eagerly. TF's other keywords (``jit_compile``, ``reduce_retracing``...) are
+    accepted and ignored.
 
     Args:
         input_signature: list of :class:`TensorSpec`; dim 0 ``None`` is the batch.
         sample_inputs: optional ``fn(batch_size) -> list of arrays`` used for tracing (e.g.
             valid serialized Examples); zeros / empty strings by default.
         method_name: the serving method of the signature it becomes.
+        capture: False keeps every call eager on the GPU too.
+        warmup_calls: eager calls of a signature before its capture (>= 1).
+
+    Example:
+        >>> import eagerflow as ef
+        >>> w = ef.Variable([[1.0], [2.0]])
+        >>> opt = ef.train.GradientDescentOptimizer(0.1)
+        >>> @ef.function
+        ... def train_step(x, y):
+        ...     with ef.GradientTape() as tape:
+        ...         loss = ef.reduce_mean(ef.square(ef.matmul(x, w) - y))
+        ...     opt.apply_gradients([(tape.gradient(loss, w), w)])
+        ...     return loss
+        >>> float(train_step(ef.ones((4, 2)), ef.zeros((4, 1))))
+        9.0
     """
     def wrap(f):
-        return Function(f, input_signature, sample_inputs, method_name)
+        return Function(f, input_signature, sample_inputs, method_name, capture,
+                        warmup_calls)
     return wrap(func) if func is not None else wrap

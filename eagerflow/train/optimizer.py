@@ -19,6 +19,7 @@ Example:
 import numpy as np
 
 from .. import backend
+from ..backend import cuda_graph
 from ..autograd.indexed_slices import IndexedSlices
 from ..autograd.state import recorders_state, suspended
 from ..autograd.tape import GradientTape
@@ -115,6 +116,11 @@ class Optimizer:
     # --- learning rate -------------------------------------------------------------------
     def _lr(self):
         lr = self._learning_rate
+        if cuda_graph.capturing() and (isinstance(lr, LearningRateSchedule)
+                                       or (callable(lr) and not isinstance(lr, Tensor))):
+            # evaluated on the host once, it would be frozen into every replay
+            raise RuntimeError(f"{self._name}: a learning-rate schedule or callable is "
+                               "computed on the host and cannot be captured")
         if isinstance(lr, LearningRateSchedule):
             step = get_global_step()
             lr = lr(step if step is not None else self._iterations)

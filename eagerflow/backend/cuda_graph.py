@@ -1,0 +1,128 @@
+"""Whole-call CUDA graphs: capture a Python call once, replay its kernels with one launch.
+
+What a capture needs, from ``../shared/anchors/CUPY_PROBE.md``:
+
+- the call runs on a capturing (non-default) stream; its kernels are recorded, not run;
+- temporaries come from a private ``MemoryPool`` kept alive with the graph, so a replay
+  never writes into memory that eager code was handed since (the shared pool would);
+- every buffer the call reads from outside (inputs, variables) is read at its address of
+  capture time: inputs are copied into static buffers before each replay, variables are
+  updated in place (``Variable.assign*``, the optimizers' kernels);
+- nothing may read the device from the host (``float(x)``, ``unique``, boolean masks) and
+  no cuRAND call may run: CuPy raises inside the capture, which then ends cleanly and the
+  caller runs the call eagerly instead. GEMMs go through :mod:`eagerflow.kernels.gemm`.
+
+On the NumPy backend :func:`supported` is False and nothing here is used.
+"""
+from . import _cupy, state as _backend_state
+
+__all__ = ["NotCapturable", "CapturedCall", "capture", "supported", "capturing",
+           "buffer_epoch", "bump_buffer_epoch"]
+
+
+class NotCapturable(RuntimeError):
+    """A call could not be captured; the message says why (the caller runs it eagerly)."""
+
+
+class _State:
+    capturing = 0
+    epoch = 0   # bumped when a variable's buffer is replaced (restore, device move)
+
+
+_state = _State()
+
+
+def supported():
+    """True when the current backend can capture (CuPy)."""
+    return _backend_state.name == "cupy" and _cupy.loaded() is not None
+
+
+def capturing():
+    """True while a capture records on this process."""
+    return _state.capturing > 0
+
+
+def buffer_epoch():
+    return _state.epoch
+
+
+def bump_buffer_epoch():
+    """Called when a variable gets a new buffer: graphs captured before read the old one."""
+    _state.epoch += 1
+
+
+class CapturedCall:
+    """A captured call: static input buffers, the graph, its outputs and private pool.
+
+    ``replay(arrays)`` copies ``arrays`` into the input buffers, launches the graph on the
+    current stream (so it is ordered with eager work before and after) and returns the
+    output buffers. The next replay overwrites them: copy what must outlive it.
+    """
+
+    def __init__(self, graph, pool, inputs, outputs, epoch):
+        self.graph, self.pool = graph, pool
+        self.inputs, self.outputs = inputs, outputs
+        self.epoch = epoch
+
+    @property
+    def valid(self):
+        return self.epoch == _state.epoch
+
+    def replay(self, arrays):
+        cp = _cupy.load()
+        for dst, src in zip(self.inputs, arrays):
+            if isinstance(src, cp.ndarray):
+                if src.data.ptr != dst.data.ptr:
+                    cp.copyto(dst, src)
+            else:
+                dst.set(src)
+        self.graph.launch(cp.cuda.get_current_stream())
+        return self.outputs
+
+
+def static_inputs(arrays):
+    """Device buffers for a capture's inputs, filled with ``arrays`` (on the current
+    stream, before the capture starts)."""
+    cp = _cupy.load()
+    return [cp.array(a, copy=True) for a in arrays]
+
+
+def capture(run, inputs):
+    """Captures ``run()`` (which must read ``inputs``, from :func:`static_inputs`) into a
+    :class:`CapturedCall`. ``run`` returns a list of device arrays: the outputs.
+
+    Raises:
+        NotCapturable: with the reason, when anything in ``run`` cannot be captured or
+            ``run`` raised. Nothing ran on the device then (a capture only records).
+    """
+    cp = _cupy.load()
+    cp.cuda.get_current_stream().synchronize()  # the inputs' copies are done
+    pool = cp.cuda.MemoryPool()
+    stream = cp.cuda.Stream(non_blocking=True)
+    epoch = _state.epoch
+    outputs = graph = None
+    with cp.cuda.using_allocator(pool.malloc), stream:
+        stream.begin_capture()
+        _state.capturing += 1
+        try:
+            outputs = run()
+        except Exception as e:  # anything: the reason is reported, eager runs instead
+            _state.capturing -= 1
+            try:
+                stream.end_capture()
+            except Exception:  # noqa: BLE001 (the capture was invalidated by e)
+                pass
+            raise NotCapturable(f"{type(e).__name__}: {e}") from e
+        _state.capturing -= 1
+        try:
+            graph = stream.end_capture()
+        except Exception as e:  # noqa: BLE001
+            raise NotCapturable(f"the capture was invalidated: {type(e).__name__}: {e}") \
+                from e
+    if epoch != _state.epoch:
+        raise NotCapturable("a variable's buffer was replaced during the capture")
+    for o in outputs:
+        if not isinstance(o, cp.ndarray):
+            raise NotCapturable(f"an output is not a device array ({type(o).__name__})")
+    graph.upload(cp.cuda.get_current_stream())
+    return CapturedCall(graph, pool, inputs, outputs, epoch)

@@ -1,0 +1,168 @@
+"""2-D matrix products, with a cuBLAS entry point of eagerflow's own for CUDA-graph capture.
+
+CuPy refuses every cuBLAS call while a stream captures (its bindings raise
+``NotImplementedError`` before calling the library; ``../shared/anchors/CUPY_PROBE.md``), so a
+captured training step could not contain a GEMM. cuBLAS itself captures fine: this module
+calls ``libcublas`` through ctypes on a handle of its own, whose stream is set to the
+capturing stream, with alpha/beta in host memory (cuBLAS copies them into the launch, so they
+are baked into the graph, as constants 1 and 0 should be). Outside a capture, ``matmul`` is
+``xp.matmul`` (CuPy's own handle, identical results).
+
+TF32 (``ef.config.set_allow_tf32``) applies to both paths: CuPy's compute type and this
+module's ``cublasGemmEx`` compute type.
+"""
+import ctypes
+import os
+
+import numpy as np
+
+from eagerflow.backend import _cupy, cuda_graph
+
+__all__ = ["matmul", "set_allow_tf32", "allow_tf32"]
+
+# cublas_api.h / library_types.h
+_CUDA_R_32F, _CUDA_R_64F = 0, 1
+_COMPUTE_32F, _COMPUTE_32F_FAST_TF32, _COMPUTE_64F = 68, 77, 70
+_OP_N, _OP_T = 0, 1
+_GEMM_DEFAULT = -1
+_WORKSPACE_BYTES = 32 << 20
+
+
+class _State:
+    tf32 = os.environ.get("EAGERFLOW_TF32", "0") == "1"
+    cupy_tf32 = None  # what CuPy's compute type was last set to
+
+
+_state = _State()
+
+
+def set_allow_tf32(enabled):
+    """Lets float32 GEMMs on the GPU use TF32 tensor cores (off by default)."""
+    _state.tf32 = bool(enabled)
+    cp = _cupy.loaded()
+    if cp is not None:
+        _apply_cupy_tf32(cp)
+
+
+def allow_tf32():
+    return _state.tf32
+
+
+def _apply_cupy_tf32(cp):
+    from cupy._core import _routines_linalg as rl  # noqa: PLC0415 (GPU only)
+    rl.set_compute_type(np.float32, rl.COMPUTE_TYPE_TF32 if _state.tf32
+                        else rl.COMPUTE_TYPE_DEFAULT)
+    _state.cupy_tf32 = _state.tf32
+
+
+def matmul(xp, a, b):
+    """``a @ b`` (NumPy semantics). On CuPy during a capture, 2-D float32/float64 operands go
+    through :class:`_Cublas`; anything else goes to ``xp.matmul``."""
+    if xp is np:
+        return xp.matmul(a, b)
+    if _state.cupy_tf32 is not _state.tf32:
+        _apply_cupy_tf32(xp)
+    if not cuda_graph.capturing() or a.ndim != 2 or b.ndim != 2 \
+            or a.dtype != b.dtype or a.dtype not in (np.float32, np.float64):
+        return xp.matmul(a, b)
+    return _cublas().gemm(a, b)
+
+
+_lib = []
+
+
+def _cublas():
+    if not _lib:
+        _lib.append(_Cublas())
+    return _lib[0]
+
+
+def _find_libcublas():
+    """The libcublas CuPy already loaded (same CUDA major), found in the process's maps."""
+    cp = _cupy.load()
+    _ = cp.cuda.Device().cublas_handle  # makes CuPy load libcublas
+    with open("/proc/self/maps") as f:
+        for line in f:
+            path = line.rsplit(None, 1)[-1]
+            if "/libcublas.so" in path:
+                return path
+    for name in ("libcublas.so.13", "libcublas.so.12", "libcublas.so"):
+        try:
+            ctypes.CDLL(name)
+            return name
+        except OSError:
+            continue
+    raise RuntimeError("libcublas could not be found for CUDA-graph GEMMs")
+
+
+class _Cublas:
+    """One cuBLAS handle of eagerflow's own, with a fixed workspace (no allocation inside a
+    capture), on whichever stream is current at each call."""
+
+    def __init__(self):
+        cp = _cupy.load()
+        lib = ctypes.CDLL(_find_libcublas())
+        self.lib = lib
+        self.handle = ctypes.c_void_p()
+        self._check(lib.cublasCreate_v2(ctypes.byref(self.handle)), "cublasCreate")
+        self.workspace = cp.empty(_WORKSPACE_BYTES, dtype=cp.uint8)
+        fn = getattr(lib, "cublasSetWorkspace_v2", None)
+        if fn is not None:
+            self._check(fn(self.handle, ctypes.c_void_p(self.workspace.data.ptr),
+                           ctypes.c_size_t(_WORKSPACE_BYTES)), "cublasSetWorkspace")
+        self.stream = None
+        lib.cublasGemmEx.argtypes = [
+            ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+            ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+            ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
+            ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        self.one32, self.zero32 = ctypes.c_float(1.0), ctypes.c_float(0.0)
+        self.one64, self.zero64 = ctypes.c_double(1.0), ctypes.c_double(0.0)
+
+    @staticmethod
+    def _check(status, what):
+        if status != 0:
+            raise RuntimeError(f"{what} failed with cuBLAS status {status}")
+
+    def _operand(self, x):
+        """(x, op, ld) of a row-major operand seen as its column-major transpose."""
+        if x.flags.c_contiguous:
+            return x, _OP_N, max(x.shape[1], 1)
+        if x.flags.f_contiguous:
+            return x, _OP_T, max(x.shape[0], 1)
+        cp = _cupy.load()
+        x = cp.ascontiguousarray(x)
+        return x, _OP_N, max(x.shape[1], 1)
+
+    def gemm(self, a, b):
+        cp = _cupy.load()
+        m, k = a.shape
+        n = b.shape[1]
+        if k != b.shape[0]:
+            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned")
+        c = cp.empty((m, n), dtype=a.dtype)
+        if m == 0 or n == 0:
+            return c
+        if k == 0:
+            c.fill(0)
+            return c
+        stream = cp.cuda.get_current_stream().ptr
+        if stream != self.stream:
+            self._check(self.lib.cublasSetStream_v2(self.handle, ctypes.c_void_p(stream)),
+                        "cublasSetStream")
+            self.stream = stream
+        a, op_a, lda = self._operand(a)
+        b, op_b, ldb = self._operand(b)
+        # row-major C = A B is column-major C^T = B^T A^T
+        if a.dtype == np.float32:
+            dt = _CUDA_R_32F
+            comp = _COMPUTE_32F_FAST_TF32 if _state.tf32 else _COMPUTE_32F
+            one, zero = self.one32, self.zero32
+        else:
+            dt, comp, one, zero = _CUDA_R_64F, _COMPUTE_64F, self.one64, self.zero64
+        status = self.lib.cublasGemmEx(
+            self.handle, op_b, op_a, n, m, k, ctypes.addressof(one),
+            b.data.ptr, dt, ldb, a.data.ptr, dt, lda, ctypes.addressof(zero),
+            c.data.ptr, dt, n, comp, _GEMM_DEFAULT)
+        self._check(status, "cublasGemmEx")
+        return c
