@@ -243,13 +243,31 @@ class EfRunner:
             self.model = EfDeepFM(tables, mlp, layout)
             self.opt = make_ef_optimizer(opt_name)
         self.host_batches = batches
+        self.prefetch = None
         self.i = 0
         self.loss = None
 
     def inputs(self, k):
+        if self.prefetch is not None:
+            return tuple(ef.constant(a) for a in next(self.prefetch))
         ids, dense, labels = self.host_batches[k % len(self.host_batches)]
         return (ef.constant(backend.to_device(ids)), ef.constant(backend.to_device(dense)),
                 ef.constant(backend.to_device(labels)))
+
+    def use_prefetch(self):
+        """Batches through ``ef.data`` with ``prefetch_to_device``: pinned host memory and
+        a side stream on a background thread, so the copy overlaps the previous step."""
+        b0 = self.host_batches[0]
+        n = len(self.host_batches)
+
+        def gen():
+            k = 0
+            while True:
+                yield self.host_batches[k % n]
+                k += 1
+        spec = tuple(ef.TensorSpec(a.shape, a.dtype) for a in b0)
+        ds = ef.data.Dataset.from_generator(gen, output_signature=spec)
+        self.prefetch = iter(ds.apply(ef.data.experimental.prefetch_to_device(buffer_size=2)))
 
     def _step(self, ids, dense, labels):
         m = self.model
@@ -305,7 +323,7 @@ class EfRunner:
         return dict(zip(names, (float(x) for x in med)))
 
     def close(self):
-        del self.model, self.opt, self.store
+        del self.model, self.opt, self.store, self.prefetch
 
 
 # --- torch model ------------------------------------------------------------------------
@@ -318,7 +336,7 @@ TORCH_VARIANTS = {
 
 
 class TorchRunner:
-    def __init__(self, torch, tables, mlp, batches, variant, on_gpu):
+    def __init__(self, torch, tables, mlp, batches, variant, on_gpu, pinned=False):
         nn = torch.nn
         self.torch, self.name = torch, f"torch {variant}"
         self.opt_name, sparse = TORCH_VARIANTS[variant]
@@ -365,6 +383,8 @@ class TorchRunner:
             self.opts = [optim.Adagrad(self.model.parameters(), lr=LR["adagrad"],
                                        initial_accumulator_value=ADAGRAD_INIT)]
         self.batches = [tuple(torch.from_numpy(a) for a in b) for b in batches]
+        if pinned and on_gpu:  # a DataLoader's pin_memory=True
+            self.batches = [tuple(t.pin_memory() for t in b) for b in self.batches]
         self.loss_fn = nn.BCEWithLogitsLoss()
         self.i = 0
         self.loss = None
@@ -472,10 +492,13 @@ def run_batch(batch, args, tables, mlp, torch, on_gpu, ceil):
         for opt in args.optimizers:
             for graph in ([False, True] if args.graph else [False]):
                 runners.append(EfRunner(tables, mlp, batches, layout, opt, graph))
+                if args.input == "prefetch":
+                    runners[-1].use_prefetch()
     if torch is not None:
         for v in args.torch_variants:
             if TORCH_VARIANTS[v][0] in args.optimizers:
-                runners.append(TorchRunner(torch, tables, mlp, batches, v, on_gpu))
+                runners.append(TorchRunner(torch, tables, mlp, batches, v, on_gpu,
+                                           pinned=args.input == "prefetch"))
 
     # correctness: first-step losses from the same weights and batch must agree
     first_loss = {}
@@ -542,10 +565,12 @@ def run_batch(batch, args, tables, mlp, torch, on_gpu, ceil):
     del runners, ef_runners
     if args.estimator:
         case["estimator"] = estimator_row(batch, batches, steps, args)
+        if args.graph:
+            case["estimator_graph"] = estimator_row(batch, batches, steps, args, capture=True)
     return case
 
 
-def estimator_row(batch, batches, steps, args):
+def estimator_row(batch, batches, steps, args, capture=False):
     """The same model through ``DeepFMClassifier`` (feature columns, the Estimator loop;
     LazyAdam as the bare loop's adam rows; its first-order part on the 13 numeric columns
     only; no checkpoints or summaries): ms per step between the hooks' after_run calls after
@@ -574,10 +599,11 @@ def estimator_row(batch, batches, steps, args):
             backend.synchronize()
             stamps.append(time.perf_counter())
 
-    warm = 2
+    warm = 4 if capture else 2  # 2 eager steps, then the capture (and its replay)
     with tempfile.TemporaryDirectory() as d:
         cfg = ef.estimator.RunConfig(save_checkpoints_steps=None, save_checkpoints_secs=None,
-                                     save_summary_steps=None, log_step_count_steps=None)
+                                     save_summary_steps=None, log_step_count_steps=None,
+                                     capture_step=capture)
         est = ef.estimator.DeepFMClassifier(emb, hidden_units=HIDDEN, dense_columns=dense,
                                             linear_columns=dense, model_dir=d,
                                             optimizer=lambda: make_ef_optimizer("adam"),
@@ -597,7 +623,7 @@ def print_table(res):
     print(f"DeepFM-like training step, backend={res['backend']} ({res['device']}), "
           f"torch={res['torch'] or 'absent'}; threads: numba {res['numba_threads']}, "
           f"BLAS {res['blas_threads']}, torch {res.get('torch_threads', '-')}; "
-          f"keep_host_memory {res['keep_host_memory']}; load average "
+          f"keep_host_memory {res['keep_host_memory']}; input {res['input']}; load average "
           f"{res['load_average_start']:.1f} -> {res['load_average_end']:.1f}")
     print(f"ceilings: copy {c['copy_Bps'] / 1e9:.1f} GB/s (read+write), matmul "
           f"{c['matmul_flops'] / 1e9:.0f} GFLOP/s ({c['matmul_n']}^3 fp32"
@@ -618,10 +644,12 @@ def print_table(res):
                   f"{r['samples_per_s_median']:>13,.0f} {x:>11} {_gib(r['state_bytes']):>9} "
                   f"{_gib(r['peak_mem_bytes']):>14} {r['measured_over_floor']:>10.2f} "
                   f"{r['first_loss']:>8.4f} -> {r['last_loss']:.4f}")
-        if "estimator" in case:
-            e = case["estimator"]
-            print(f"{case['batch']:>6} {'eagerflow Estimator (DeepFM)':<30} "
-                  f"{e['ms']:>20.1f} {e['samples_per_s']:>13,.0f}")
+        for key, label in (("estimator", "eagerflow Estimator (DeepFM)"),
+                           ("estimator_graph", "Estimator capture_step")):
+            if key in case:
+                e = case[key]
+                print(f"{case['batch']:>6} {label:<30} "
+                      f"{e['ms']:>20.1f} {e['samples_per_s']:>13,.0f}")
     for case in res["cases"]:
         print(f"\nbatch {case['batch']}: {case['lookups']:,} lookups, "
               f"{case['unique_rows_per_batch']:,} unique rows per batch")
@@ -662,6 +690,10 @@ def main(argv=None):
                    help="ef.backend.keep_host_memory() first (process-wide: torch too)")
     p.add_argument("--threads", type=int, default=None,
                    help="threads for every library (BLAS, numba, torch); default: theirs")
+    p.add_argument("--input", choices=["copy", "prefetch"], default="copy",
+                   help="copy: each step copies its batch from pageable host memory (both "
+                   "frameworks); prefetch: eagerflow reads an ef.data pipeline with "
+                   "prefetch_to_device, torch copies from pinned memory with non_blocking")
     p.add_argument("--graph", action="store_true",
                    help="add rows whose step is an ef.function (a CUDA graph on the GPU)")
     p.add_argument("--tf32", action="store_true",
@@ -685,6 +717,7 @@ def main(argv=None):
            "load_average_start": os.getloadavg()[0],
            "torch": None if torch is None else torch.__version__, "cases": []}
     res["tf32"] = bool(args.tf32)
+    res["input"] = args.input
     if torch is not None:
         if args.tf32:
             torch.backends.cuda.matmul.allow_tf32 = True

@@ -239,7 +239,8 @@ class Estimator:
             pending = first
             replicated = strategy.scope() if strategy is not None else contextlib.nullcontext()
             with replicated:
-                self._train_loop(runner, position, pending, step, gstep, strategy)
+                self._train_loop(runner, position, pending, self._step_fn(step, strategy),
+                                 gstep, strategy)
             runner.end()
             self._close_input_position()
             log.info("Loss for final step: %s.", _loss_text(runner.session.named.get("loss")))
@@ -258,9 +259,23 @@ class Estimator:
                 break
 
             def publish(batch=batch):
-                s = step(batch)
-                return {"loss": s.loss, "global_step": gstep}
+                return {"loss": step(*batch), "global_step": gstep}
             runner.run_step(publish)
+
+    def _step_fn(self, step, strategy):
+        """``(features, labels) -> loss`` of one training step: with
+        ``RunConfig(capture_step=True)`` an ``ef.function``, so that on the GPU the step
+        (model_fn, gradients, optimizer) replays as one CUDA graph after two eager steps."""
+        def loss_of(features, labels):
+            return step((features, labels)).loss
+        if not self._config.capture_step:
+            return loss_of
+        if strategy is not None:
+            log.warning("capture_step is ignored under a distribution strategy (its "
+                        "all-reduce runs on the host); training eagerly")
+            return loss_of
+        from ..saved_model.function import function
+        return function(loss_of)
 
     def _close_input_position(self):
         # a normal return: the next train() call starts input_fn afresh (TF's semantics),

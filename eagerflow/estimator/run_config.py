@@ -21,7 +21,8 @@ class RunConfig:
                  keep_checkpoint_every_n_hours=10000, log_step_count_steps=100,
                  train_distribute=None, device_fn=None, protocol=None, eval_distribute=None,
                  experimental_distribute=None, experimental_max_worker_delay_secs=None,
-                 session_creation_timeout_secs=7200, checkpoint_save_graph_def=True):
+                 session_creation_timeout_secs=7200, checkpoint_save_graph_def=True,
+                 capture_step=False):
         secs_given = save_checkpoints_secs is not RunConfig._DEFAULT_SECS
         if save_checkpoints_steps is not None and secs_given and save_checkpoints_secs is not None:
             raise ValueError("Can not provide both save_checkpoints_steps and "
@@ -52,6 +53,10 @@ class RunConfig:
         self.experimental_distribute = experimental_distribute
         self.session_creation_timeout_secs = session_creation_timeout_secs
         self.checkpoint_save_graph_def = checkpoint_save_graph_def
+        if not isinstance(capture_step, bool):
+            raise TypeError(f"RunConfig: capture_step must be a bool, got {capture_step!r}")
+        # eagerflow's own: the training step replays as a CUDA graph on the GPU (ef.function)
+        self.capture_step = capture_step
         self.task_type = "worker"
         self.num_ps_replicas = 0
         self.master = ""

@@ -4,6 +4,7 @@
 """
 import numpy as np
 
+from ..kernels import column_sum as _column_sum
 from ..autograd.registry import defvjp, register
 from ..autograd.tensor import Tensor, _to_array, _wrap
 from .math import (cast, divide, equal, exp, multiply, subtract, square, sqrt)
@@ -48,7 +49,17 @@ def _grad_broadcast(g, x, axis, keepdims):
 def _sum_fwd(xp, a, axis=None, keepdims=False):
     if a.dtype == np.bool_:
         a = a.astype(np.int64)
+    if a.ndim == 2 and _is_rows_axis(axis) and _column_sum.fast_path(a):
+        # the bias gradient of a dense layer: a tiled kernel (see kernels/column_sum.py)
+        out = _column_sum.column_sum(a)
+        return out.reshape(1, -1) if keepdims else out
     return xp.sum(a, axis=axis, keepdims=keepdims)
+
+
+def _is_rows_axis(axis):
+    if isinstance(axis, (list, tuple)):
+        return len(axis) == 1 and _is_rows_axis(axis[0])
+    return isinstance(axis, (int, np.integer)) and int(axis) in (0, -2)
 
 
 _sum = register("reduce_sum", _sum_fwd)

@@ -19,6 +19,8 @@ matmul, a variable created inside, a learning-rate schedule evaluated on the hos
 """
 import logging
 
+import numpy as np
+
 from .. import backend
 from ..autograd import nest
 from ..autograd.state import recorders_state
@@ -29,6 +31,9 @@ from ..backend import cuda_graph
 __all__ = ["Captures"]
 
 log = logging.getLogger("eagerflow")
+
+_MAX_SIGNATURES = 64  # as tf.function warns about retracing: each capture holds memory
+_VALUE_TYPES = (int, float, bool, str, bytes, type(None), np.generic)
 
 
 class _Input:
@@ -77,6 +82,13 @@ class Captures:
             return self.fn(*args, **kwargs)
         entry = self.entries.get(key)
         if entry is None:
+            if len(self.entries) >= _MAX_SIGNATURES:
+                if len(self.entries) == _MAX_SIGNATURES:
+                    self.entries[None] = _Entry()  # warn once
+                    log.warning("%s: more than %d argument signatures; new ones run "
+                                "eagerly (pass tensors, not changing Python values)",
+                                self._name(), _MAX_SIGNATURES)
+                return self.fn(*args, **kwargs)
             entry = self.entries[key] = _Entry()
         if entry.captured is not None and not entry.captured.valid:
             log.info("%s: a variable got a new buffer (restore or device move); capturing "
@@ -116,12 +128,10 @@ class Captures:
                     return None, None
                 key.append(("T", tuple(a.shape), a.dtype.str))
                 arrays.append(a)
-            else:
-                try:
-                    hash(leaf)
-                except TypeError:
-                    return None, None
+            elif isinstance(leaf, _VALUE_TYPES):
                 key.append(("P", type(leaf).__name__, leaf))
+            else:  # other objects (SparseTensor, models...): no value semantics to key on
+                return None, None
         return tuple(key), arrays
 
     def _capture(self, entry, args, kwargs, flat, arrays):
