@@ -7,9 +7,15 @@ e[b, f, d])`` with ``s = sum_f e``: one pass over ``e`` each way, where the comp
 passes and as many temporaries.
 
 - CPU twin: numba, one row of ``e`` at a time (float64 accumulators).
-- GPU twin: the same math as a short chain of CuPy array expressions (no custom kernel yet;
-  a RawKernel is the next step once it can be measured on a GPU).
-float16 inputs are computed in float32 and the result rounded back.
+- GPU twin: two CuPy RawKernels, one pass each, on the current stream, with no float
+  atomics (the forward is deterministic) and no host synchronisation (graph-capturable).
+  Forward: ``W = min(32, next_pow2(dim))`` lanes of a warp per row; lane ``j`` sums
+  ``s`` and ``q`` over the fields for dims ``j, j + W, ...`` (consecutive lanes read
+  consecutive dims of ``e[b, f, :]``) and the ``W`` partial sums are combined by warp
+  shuffles. Backward: one thread per ``(b, d)``, looping over the fields twice (``s``,
+  then the writes).
+Both accumulate in the input's precision (float32 or float64); float16 (and other
+non-float32/64) inputs are computed in float32 and the result rounded back.
 
 Example:
     >>> import numpy as np
@@ -23,7 +29,11 @@ Example:
 import numpy as np
 from numba import njit
 
-__all__ = ["fm", "fm_grad"]
+from eagerflow.backend import _cupy
+
+from . import _cuda
+
+__all__ = ["fm", "fm_grad", "fm_gpu", "fm_grad_gpu"]
 
 _FAST = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -57,9 +67,131 @@ def _fm_grad_cpu(g, e, out):
                 out[b, f, d] = gb * (s - e[b, f, d])
 
 
-def _composed(e):
-    s = e.sum(axis=1)
-    return 0.5 * (s * s - (e * e).sum(axis=1)).sum(axis=1, keepdims=True)
+# --- GPU twin ---------------------------------------------------------------------------
+# One row b per group of $W consecutive lanes ($W a power of two dividing 32, and blockDim a
+# multiple of 32 (_cuda.launch: 256), so a group never straddles a warp and its lane is
+# threadIdx.x & ($W - 1)). The loop bound t0 is uniform over the block, so every lane of a
+# warp reaches the shuffles together (full mask) even past the last row. Launched over
+# nb * $W threads.
+_GPU_FWD = r"""
+extern "C" __global__ void $NAME(const $T* __restrict__ e, $T* __restrict__ out,
+                                 long long nb, long long nf, long long nd) {
+    const long long total = nb * $W;
+    const long long stride = (long long)blockDim.x * gridDim.x;
+    const int lane = (int)(threadIdx.x & ($W - 1));
+    for (long long t0 = (long long)blockIdx.x * blockDim.x; t0 < total; t0 += stride) {
+        const long long b = (t0 + threadIdx.x) / $W;
+        $T v = 0;
+        if (b < nb) {
+            const $T* row = e + b * nf * nd;
+            for (long long d = lane; d < nd; d += $W) {
+                const $T* p = row + d;
+                $T s = 0, q = 0;
+                #pragma unroll 4
+                for (long long f = 0; f < nf; ++f) {
+                    const $T x = p[f * nd];
+                    s += x;
+                    q += x * x;
+                }
+                v += s * s - q;
+            }
+        }
+        #pragma unroll
+        for (int off = $W / 2; off > 0; off >>= 1)
+            v += __shfl_xor_sync(0xffffffffu, v, off, $W);
+        if (lane == 0 && b < nb) out[b] = ($T)0.5 * v;
+    }
+}
+"""
+
+# One thread per (b, d); e, g and out are C-contiguous (out like e).
+_GPU_GRAD = r"""
+extern "C" __global__ void $NAME(const $T* __restrict__ g, const $T* __restrict__ e,
+                                 $T* __restrict__ out, $K total, $K nd, long long nf) {
+    const $K stride = ($K)blockDim.x * gridDim.x;
+    for ($K t = ($K)blockIdx.x * blockDim.x + threadIdx.x; t < total; t += stride) {
+        const $K b = t / nd;
+        const $K d = t - b * nd;
+        const long long base = (long long)b * nf * (long long)nd + (long long)d;
+        const long long step = (long long)nd;
+        const $T* p = e + base;
+        $T s = 0;
+        #pragma unroll 4
+        for (long long f = 0; f < nf; ++f) s += p[f * step];
+        const $T gb = g[b];
+        $T* o = out + base;
+        #pragma unroll 4
+        for (long long f = 0; f < nf; ++f) o[f * step] = gb * (s - p[f * step]);
+    }
+}
+"""
+
+_gpu_kernels = {}
+
+
+def _lanes(nd):
+    """Lanes per row of the forward kernel: the next power of two of ``nd``, at most 32."""
+    w = 1
+    while w < nd and w < 32:
+        w *= 2
+    return w
+
+
+def _fwd_kernel(dtype, w):
+    key = ("fwd", dtype, w)
+    kern = _gpu_kernels.get(key)
+    if kern is None:
+        kern = _cuda.get_kernel(_GPU_FWD, NAME=f"ef_fm_fwd_{dtype.name}_w{w}",
+                                T=_cuda.ctype(dtype), W=str(w))
+        _gpu_kernels[key] = kern
+    return kern
+
+
+def _grad_kernel(dtype, ktype):
+    key = ("grad", dtype, ktype)
+    kern = _gpu_kernels.get(key)
+    if kern is None:
+        kern = _cuda.get_kernel(_GPU_GRAD,
+                                NAME=f"ef_fm_grad_{dtype.name}_{_cuda.counter_tag(ktype)}",
+                                T=_cuda.ctype(dtype), K=ktype)
+        _gpu_kernels[key] = kern
+    return kern
+
+
+def fm_gpu(e):
+    """GPU twin of :func:`fm` for a CuPy array ``e`` (any layout)."""
+    _check(e)
+    cp = _cupy.load()
+    nb, nf, nd = (int(n) for n in e.shape)
+    cd = _compute_dtype(e.dtype)
+    if nb == 0 or nf == 0 or nd == 0:
+        return cp.zeros((nb, 1), dtype=e.dtype)
+    ec = cp.ascontiguousarray(e.astype(cd, copy=False))
+    out = cp.empty((nb, 1), dtype=cd)
+    w = _lanes(nd)
+    _cuda.launch(_fwd_kernel(cd, w), nb * w,
+                 (ec, out, np.int64(nb), np.int64(nf), np.int64(nd)))
+    return out.astype(e.dtype, copy=False)
+
+
+def fm_grad_gpu(g, e):
+    """GPU twin of :func:`fm_grad` for CuPy arrays (``g`` of shape ``(batch, 1)`` or
+    ``(batch,)``, ``e`` of any layout)."""
+    _check(e)
+    cp = _cupy.load()
+    nb, nf, nd = (int(n) for n in e.shape)
+    cd = _compute_dtype(e.dtype)
+    if nb == 0 or nf == 0 or nd == 0:
+        return cp.zeros(e.shape, dtype=e.dtype)
+    ec = cp.ascontiguousarray(e.astype(cd, copy=False))
+    gc = cp.ascontiguousarray(g.reshape(nb).astype(cd, copy=False))
+    out = cp.empty((nb, nf, nd), dtype=cd)
+    total = nb * nd
+    ktype = _cuda.counter_type(total)
+    _cuda.launch(_grad_kernel(cd, ktype), total,
+                 (gc, ec, out, _cuda.counter_scalar(ktype, total),
+                  _cuda.counter_scalar(ktype, nd), np.int64(nf)))
+    return out.astype(e.dtype, copy=False)
 
 
 def _check(e):
@@ -82,7 +214,7 @@ def fm(e):
         out = np.empty((e.shape[0], 1), dtype=cd)
         _fm_cpu(np.ascontiguousarray(e, dtype=cd), out)
         return out.astype(e.dtype, copy=False)
-    return _composed(e.astype(cd, copy=False)).astype(e.dtype, copy=False)
+    return fm_gpu(e)
 
 
 def fm_grad(g, e):
@@ -96,6 +228,4 @@ def fm_grad(g, e):
         _fm_grad_cpu(np.ascontiguousarray(np.asarray(g).reshape(nb), dtype=cd),
                      np.ascontiguousarray(e, dtype=cd), out)
         return out.astype(e.dtype, copy=False)
-    ec = e.astype(cd, copy=False)
-    g = g.reshape(nb, 1, 1).astype(cd, copy=False)
-    return (g * (ec.sum(axis=1, keepdims=True) - ec)).astype(e.dtype, copy=False)
+    return fm_grad_gpu(g, e)
