@@ -44,15 +44,27 @@ def use_device(local_rank):
     cp.cuda.Device(int(local_rank) % n).use()
 
 
+def device_count():
+    """GPUs visible to this process."""
+    return int(_cupy.load().cuda.runtime.getDeviceCount())
+
+
 def unique_id():
     """A fresh NCCL unique id as an int8 array of ``UNIQUE_ID_BYTES`` (rank 0 makes it)."""
-    return np.asarray(_nccl().get_unique_id(), dtype=np.int8)
+    raw = _nccl().get_unique_id()
+    if isinstance(raw, (bytes, bytearray)):  # CuPy >= 14 hands the id out as bytes
+        return np.frombuffer(bytes(raw), dtype=np.int8).copy()
+    return np.asarray(raw, dtype=np.int8)  # older CuPy: a tuple of ints
 
 
 def communicator(size, uid, rank):
     """The NCCL communicator of this rank, from the unique id every rank received."""
-    return _nccl().NcclCommunicator(int(size), tuple(int(b) for b in np.asarray(uid)),
-                                    int(rank))
+    ids = np.asarray(uid).astype(np.int8)
+    make = _nccl().NcclCommunicator
+    try:
+        return make(int(size), ids.tobytes(), int(rank))
+    except (TypeError, OverflowError):  # older CuPy takes a tuple of ints
+        return make(int(size), tuple(int(b) for b in ids), int(rank))
 
 
 def _dtype(nccl, dtype):

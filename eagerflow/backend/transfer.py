@@ -49,7 +49,7 @@ def copy_to_device(arrays):
         return arrays
     cp = _cupy.load()
     stream = _stream(cp)
-    out, keep = [], []
+    out, todo = [], []
     with stream:
         for a in arrays:
             if not isinstance(a, np.ndarray) or a.dtype.kind == "O" or a.nbytes == 0:
@@ -60,9 +60,15 @@ def copy_to_device(arrays):
             staged = np.frombuffer(mem, a.dtype, a.size).reshape(a.shape)
             np.copyto(staged, a)
             dev = cp.empty(a.shape, dtype=a.dtype)
-            dev.set(staged, stream=stream)
-            keep.append(mem)
+            todo.append((dev, staged, mem))
             out.append(dev)
+        # A block the consumer freed returns to the pool while the consumer's stream (the
+        # default one) may still have reads of it queued; the copies must wait for that
+        # work (PyTorch's record_stream problem). Recorded after the allocations, so every
+        # reused block's last reads are covered.
+        stream.wait_event(cp.cuda.Stream.null.record())
+        for dev, staged, _ in todo:
+            dev.set(staged, stream=stream)
     stream.synchronize()
-    del keep
+    del todo  # the pinned staging blocks go back to their pool after the copies
     return out

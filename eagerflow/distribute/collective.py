@@ -29,10 +29,13 @@ _MAX_RANK = 8  # dims carried in a shape agreement
 _transport = {}
 
 
-def default_transport():
-    """'nccl' when the backend is cupy and NCCL is usable, else 'mpi'."""
+def default_transport(local_size=1):
+    """'nccl' when the backend is cupy, NCCL is usable and this host has a GPU for each of
+    its ``local_size`` ranks (NCCL refuses two ranks on one GPU), else 'mpi'."""
     from ..backend import nccl  # noqa: PLC0415
-    return "nccl" if backend.get_backend() == "cupy" and nccl.available() else "mpi"
+    if backend.get_backend() != "cupy" or not nccl.available():
+        return "mpi"
+    return "nccl" if nccl.device_count() >= int(local_size) else "mpi"
 
 
 def get_transport():

@@ -145,7 +145,7 @@ def init(transport=None, timeout_s=None):
             _install_abort_on_error(world, r, n)
             _install_stop_on_sigterm(r, n)
         from . import collective  # noqa: PLC0415  (collective needs the world set above)
-        chosen = "local" if n == 1 else (transport or collective.default_transport())
+        chosen = "local" if n == 1 else (transport or collective.default_transport(local_size))
         if n > 1 and backend.get_backend() == "cupy":
             # before any array is allocated: one GPU per process on each host
             backend_nccl.use_device(local_rank)

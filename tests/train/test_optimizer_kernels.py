@@ -83,8 +83,8 @@ def test_sparse_adagrad_small_and_large_match_numpy(rows):
     acc_ref, var_ref = acc0.copy(), var0.copy()
     acc_ref[idx] += g * g
     var_ref[idx] -= 0.05 * g / np.sqrt(acc_ref[idx])
-    np.testing.assert_allclose(backend.to_numpy(acc), acc_ref, rtol=1e-12)
-    np.testing.assert_allclose(backend.to_numpy(var), var_ref, rtol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(acc), acc_ref, rtol=1e-11)  # the GPU contracts to FMA
+    np.testing.assert_allclose(backend.to_numpy(var), var_ref, rtol=1e-11)  # the GPU contracts to FMA
 
 
 def test_small_updates_from_several_threads_at_once():
