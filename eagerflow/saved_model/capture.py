@@ -68,6 +68,7 @@ class Captures:
         self.fn = fn
         self.warmup = int(warmup)
         self.entries = {}
+        self.warned_full = False
 
     def __call__(self, args, kwargs):
         flat = nest.flatten((args, kwargs))
@@ -83,8 +84,8 @@ class Captures:
         entry = self.entries.get(key)
         if entry is None:
             if len(self.entries) >= _MAX_SIGNATURES:
-                if len(self.entries) == _MAX_SIGNATURES:
-                    self.entries[None] = _Entry()  # warn once
+                if not self.warned_full:
+                    self.warned_full = True
                     log.warning("%s: more than %d argument signatures; new ones run "
                                 "eagerly (pass tensors, not changing Python values)",
                                 self._name(), _MAX_SIGNATURES)

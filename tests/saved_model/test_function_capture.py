@@ -300,3 +300,45 @@ def test_own_cublas_gemm_layouts_inside_a_capture(layout, dtype):
     assert f.captured_signatures == 1
     tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(got, a @ b, rtol=tol, atol=tol * 10)
+
+
+def test_many_python_values_stop_making_signatures(caplog):
+    from eagerflow.saved_model import capture
+    f = ef.function(lambda x, k: x * k, warmup_calls=1)
+    with caplog.at_level(logging.WARNING, logger="eagerflow"):
+        for rnd in range(2):
+            for k in range(capture._MAX_SIGNATURES + 6):
+                assert float(f(ef.constant([1.0]), float(k))[0]) == float(k)
+    if ON_GPU:  # on the CPU every call is eager and nothing is keyed
+        assert caplog.text.count("argument signatures") == 1
+    assert f.captured_signatures == (capture._MAX_SIGNATURES if ON_GPU else 0)
+
+
+def test_object_arguments_run_eagerly_every_call():
+    class Scale:
+        def __init__(self, k):
+            self.k = k
+    calls = []
+
+    @ef.function(warmup_calls=1)
+    def f(x, s):
+        calls.append(1)
+        return x * s.k
+
+    for k in range(4):
+        assert float(f(ef.constant([2.0]), Scale(float(k)))[0]) == 2.0 * k
+    assert len(calls) == 4 and f.captured_signatures == 0
+
+
+def test_variable_created_at_every_call_is_not_captured():
+    made = []
+
+    @ef.function(warmup_calls=1)
+    def f(x):
+        made.append(ef.Variable([1.0]))
+        return made[-1] + x
+
+    outs = [float(f(ef.constant([float(i)]))[0]) for i in range(3)]
+    assert outs == [1.0, 2.0, 3.0] and f.captured_signatures == 0
+    if ON_GPU:
+        assert "created inside a CUDA-graph capture" in f.eager_reasons[0]
