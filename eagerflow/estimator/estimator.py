@@ -36,7 +36,7 @@ import tempfile
 
 import numpy as np
 
-from .. import backend
+from .. import backend, kernels
 from ..autograd.tape import GradientTape, no_grad
 from ..autograd.tensor import Tensor
 from ..backend import random as _random
@@ -240,14 +240,19 @@ class Estimator:
             replicated = strategy.scope() if strategy is not None else contextlib.nullcontext()
             with replicated:
                 self._train_loop(runner, position, pending, self._step_fn(step, strategy),
-                                 gstep, strategy)
+                                 gstep, strategy, self._config.log_step_count_steps or 100)
+            kernels.check_errors()
             runner.end()
             self._close_input_position()
             log.info("Loss for final step: %s.", _loss_text(runner.session.named.get("loss")))
         return self
 
     @staticmethod
-    def _train_loop(runner, position, pending, step, gstep, strategy):
+    def _train_loop(runner, position, pending, step, gstep, strategy, check_every):
+        """Runs steps until a hook stops or the input ends. Errors GPU kernels recorded
+        (an id out of range) are raised every ``check_every`` steps, a sync point the
+        logging hooks have anyway."""
+        done = 0
         while not runner.should_stop():
             batch = pending if pending is not None else position.next()
             pending = None
@@ -261,6 +266,9 @@ class Estimator:
             def publish(batch=batch):
                 return {"loss": step(*batch), "global_step": gstep}
             runner.run_step(publish)
+            done += 1
+            if done % check_every == 0:
+                kernels.check_errors()
 
     def _step_fn(self, step, strategy):
         """``(features, labels) -> loss`` of one training step: with
@@ -357,6 +365,7 @@ class Estimator:
                 losses.append(float(backend.to_numpy(named["loss"]._data).reshape(())))
                 if runner.should_stop():
                     break
+            kernels.check_errors()
             runner.end()
             if spec is None:
                 raise ValueError("evaluate: input_fn produced no data")
@@ -425,6 +434,7 @@ class Estimator:
                     holder["spec"] = self._call(features, None, ModeKeys.PREDICT)
                     return {}
                 runner.run_step(publish)
+                kernels.check_errors()  # predictions are read back anyway
                 preds = _select(holder["spec"].predictions, predict_keys)
                 if yield_single_examples:
                     yield from _rows(preds)

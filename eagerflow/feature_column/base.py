@@ -185,6 +185,13 @@ class CategoricalColumn(FeatureColumn):
     def get_sparse_tensors(self, cache, state=None):
         return IdWeightPair(cache.get(self), None)
 
+    def dense_id_tensor(self, cache):
+        """The ids as a ``(batch, n)`` int64 Tensor with -1 for missing entries, when the
+        raw feature is a dense tensor this column can map without a SparseTensor; else
+        None (the lookup then takes :meth:`get_sparse_tensors`). Read it through
+        ``cache.dense_ids(column)``."""
+        return None
+
 
 class FeatureTransformationCache:
     """Transforms each column once per batch; raw features are looked up by key.
@@ -212,6 +219,13 @@ class FeatureTransformationCache:
             cached = key.transform_feature(self)
             self._cache[key] = cached
         return cached
+
+    def dense_ids(self, column):
+        """``column.dense_id_tensor(self)``, computed once per batch (may be None)."""
+        k = ("dense_ids", column)
+        if k not in self._cache:
+            self._cache[k] = column.dense_id_tensor(self)
+        return self._cache[k]
 
 
 def batch_size_of(x):

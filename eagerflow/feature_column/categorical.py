@@ -11,7 +11,8 @@ from ..io.parsing_config import VarLenFeature
 from ..ops.cross import sparse_cross_hashed
 from ..ops.string import to_hash_bucket_fast
 from .base import CategoricalColumn, IdWeightPair, host, register_column
-from .transform_ops import identity_ids, seq_ids3d, sparse_components, to_sparse, vocab_ids
+from .transform_ops import (dense_int_feature, identity_dense_ids, identity_ids, seq_ids3d,
+                            sparse_components, to_sparse, vocab_ids)
 
 __all__ = ["categorical_column_with_hash_bucket", "categorical_column_with_identity",
            "categorical_column_with_vocabulary_list", "categorical_column_with_vocabulary_file",
@@ -122,6 +123,13 @@ class IdentityCategoricalColumn(CategoricalColumn):
         _check_values_kind(sp.values, False, self)
         return _with_values(sp, identity_ids(sp.values, num_buckets=self.number_buckets,
                                              default=self.default_value, key=self.key))
+
+    def dense_id_tensor(self, cache):
+        x = dense_int_feature(cache.get(self.key))
+        if x is None:
+            return None
+        return identity_dense_ids(x, num_buckets=self.number_buckets,
+                                  default=self.default_value, key=self.key)
 
 
 def categorical_column_with_identity(key, num_buckets, default_value=None):

@@ -16,8 +16,8 @@ from ..variables import TruncatedNormal, get_variable
 from .base import (CategoricalColumn, DenseColumn, IdWeightPair, SequenceDenseColumn,
                    TensorSequenceLengthPair, WrapperColumn, host, register_column)
 from .categorical import SequenceCategoricalColumn
-from .transform_ops import (bag_offsets, bucket_sparse, indicator, prune, seq_flatten,
-                            seq_length, seq_unflatten)
+from .transform_ops import (bag_offsets, bucket_dense_ids, bucket_sparse, dense_lookup,
+                            indicator, prune, seq_flatten, seq_length, seq_unflatten)
 
 __all__ = ["numeric_column", "bucketized_column", "embedding_column",
            "shared_embedding_columns", "shared_embeddings", "indicator_column",
@@ -138,6 +138,9 @@ class BucketizedColumn(WrapperColumn, DenseColumn, CategoricalColumn):
     def get_sparse_tensors(self, cache, state=None):
         return IdWeightPair(bucket_sparse(cache.get(self), len(self.boundaries) + 1), None)
 
+    def dense_id_tensor(self, cache):
+        return bucket_dense_ids(cache.get(self), width=len(self.boundaries) + 1)
+
 
 def bucketized_column(source_column, boundaries):
     """Buckets a numeric column: bucket = number of boundaries <= value
@@ -152,6 +155,15 @@ def bucketized_column(source_column, boundaries):
     if any(b >= c for b, c in zip(boundaries[:-1], boundaries[1:])):
         raise ValueError(f"boundaries must be a sorted list. boundaries: {boundaries}")
     return BucketizedColumn(source_column, tuple(float(b) for b in boundaries))
+
+
+def lookup_column(table, column, cache, combiner, max_norm=None):
+    """The combined rows of ``table`` for a categorical column: over its dense ids when
+    the raw feature allows it (no host read), else TF's safe sparse lookup."""
+    ids = cache.dense_ids(column) if max_norm is None else None
+    if ids is not None:
+        return dense_lookup(table, ids, combiner=combiner)
+    return _lookup(table, column.get_sparse_tensors(cache), combiner, max_norm)
 
 
 def _lookup(table, pair, combiner, max_norm, sequence=False):
@@ -235,7 +247,8 @@ class EmbeddingColumn(WrapperColumn, DenseColumn, SequenceDenseColumn):
 
     def get_dense_tensor(self, cache, state=None, batch_size=None):
         _no_sequence(self, "embedding_column")
-        return _lookup(self._table(), cache.get(self), self.combiner, self.max_norm)
+        return lookup_column(self._table(), self.categorical_column, cache, self.combiner,
+                             self.max_norm)
 
     def get_sequence_dense_tensor(self, cache, state=None):
         """``(batch, time, dimension)`` embeddings of each step (zeros past an example's

@@ -4,10 +4,10 @@ layout: ``input_layer/<column>/embedding_weights``, ``linear_model/<column>/weig
 import numpy as np
 
 from .. import ops
-from ..variables import get_variable, variable_scope, zeros_initializer
+from ..variables import VariableScope, get_variable, variable_scope, zeros_initializer
 from .base import CategoricalColumn, DenseColumn, FeatureTransformationCache
 from .categorical import SequenceCategoricalColumn
-from .dense import SharedEmbeddingColumn, _lookup, numeric_column  # noqa: F401 (doctest)
+from .dense import SharedEmbeddingColumn, lookup_column, numeric_column  # noqa: F401 (doctest)
 
 __all__ = ["input_layer", "linear_model", "make_parse_example_spec", "DenseFeatures"]
 
@@ -51,19 +51,34 @@ def input_layer(features, feature_columns, weight_collections=None, trainable=Tr
             raise ValueError(f"Items of feature_columns must be a _DenseColumn. You can wrap a "
                              f"categorical column with an embedding_column or "
                              f"indicator_column. Given: {c}")
-    return _dense_concat(features, cols, "input_layer", cols_to_vars, cols_to_output_tensors)
+    return _dense_concat(features, cols, "input_layer", cols_to_vars, cols_to_output_tensors)[0]
+
+
+def layer_scopes(scope):
+    """``(outer scope, column -> its scope)`` for a layer of columns. ``scope``: a default
+    name (made unique, TF1's input_layer) or the :class:`VariableScope` of a layer's first
+    call, re-entered so that later calls find the same variables."""
+    reenter = isinstance(scope, VariableScope)
+    outer = variable_scope(scope) if reenter else variable_scope(None, default_name=scope)
+
+    def column_scope(c):
+        # a shared table is found again by its collection name; other columns get TF1's
+        # unique default scope (their names are unique within one call)
+        if isinstance(c, SharedEmbeddingColumn):
+            return variable_scope(c.var_scope_name)
+        return variable_scope(c.name) if reenter else variable_scope(None, default_name=c.name)
+    return outer, column_scope
 
 
 def _dense_concat(features, cols, scope, cols_to_vars=None, cols_to_output_tensors=None):
+    """The concatenated dense tensors of ``cols`` and the scope they were made in (see
+    :func:`layer_scopes`)."""
     cache = FeatureTransformationCache(features)
     outputs = []
-    with variable_scope(None, default_name=scope):
+    outer, column_scope = layer_scopes(scope)
+    with outer as opened:
         for c in cols:
-            # a shared table is found again by its collection name; other columns get
-            # TF1's unique default scope
-            scope = variable_scope(c.var_scope_name) if isinstance(c, SharedEmbeddingColumn) \
-                else variable_scope(None, default_name=c.name)
-            with scope:
+            with column_scope(c):
                 t = c.get_dense_tensor(cache)
             n = int(np.prod(c.variable_shape))
             t = ops.reshape(t, (_batch(t), n))
@@ -76,8 +91,9 @@ def _dense_concat(features, cols, scope, cols_to_vars=None, cols_to_output_tenso
                          f"Batch size of columns ({', '.join(sizes)}): "
                          f"({', '.join(str(v) for v in sizes.values())})")
     if cols_to_vars is not None:
-        _fill_vars(cols_to_vars, cols, scope)
-    return ops.concat(outputs, axis=1) if len(outputs) > 1 else outputs[0]
+        _fill_vars(cols_to_vars, cols, opened.name)
+    out = ops.concat(outputs, axis=1) if len(outputs) > 1 else outputs[0]
+    return out, opened
 
 
 class DenseFeatures:
@@ -100,10 +116,12 @@ class DenseFeatures:
                 raise ValueError(f"Items of feature_columns must be a DenseColumn. Given: {c}")
         self.trainable = trainable
         self.name = name or "dense_features"
+        self._scope = None  # the scope of the first call, re-entered by later calls
 
     def __call__(self, features, training=None, cols_to_output_tensors=None):
-        return _dense_concat(features, self._cols, self.name,
-                             cols_to_output_tensors=cols_to_output_tensors)
+        out, self._scope = _dense_concat(features, self._cols, self._scope or self.name,
+                                         cols_to_output_tensors=cols_to_output_tensors)
+        return out
 
 
 def _fill_vars(cols_to_vars, cols, scope):
@@ -139,7 +157,7 @@ def linear_model(features, feature_columns, units=1, sparse_combiner="sum",
                 if isinstance(c, CategoricalColumn):
                     w = get_variable("weights", [c.num_buckets, units], dtype=np.float32,
                                      initializer=zeros_initializer(), trainable=trainable)
-                    terms.append(_lookup(w, c.get_sparse_tensors(cache), sparse_combiner, None))
+                    terms.append(lookup_column(w, c, cache, sparse_combiner))
                 elif isinstance(c, DenseColumn):
                     x = c.get_dense_tensor(cache)
                     n = int(np.prod(c.variable_shape))

@@ -26,7 +26,6 @@ from .. import ops
 from ..autograd.sparse_tensor import SparseTensor
 from ..autograd.tensor import Tensor
 from ..io.parsing_config import VarLenFeature
-from ..variables import variable_scope
 from .base import (FeatureTransformationCache, SequenceDenseColumn, TensorSequenceLengthPair,
                    host, register_column)
 from .categorical import (SequenceCategoricalColumn, categorical_column_with_hash_bucket,
@@ -34,7 +33,7 @@ from .categorical import (SequenceCategoricalColumn, categorical_column_with_has
                           categorical_column_with_vocabulary_file,
                           categorical_column_with_vocabulary_list)
 from .dense import SharedEmbeddingColumn, indicator_column  # noqa: F401 (doctest)
-from .input_layer import _check_columns, _fill_vars
+from .input_layer import _check_columns, _fill_vars, layer_scopes
 from .transform_ops import seq_dense, seq_length, sparse_components
 
 __all__ = ["sequence_categorical_column_with_identity",
@@ -170,12 +169,10 @@ def _check_sequence_columns(feature_columns, what):
 def _sequence_concat(features, cols, scope, cols_to_vars=None):
     cache = FeatureTransformationCache(features)
     outputs, lengths = [], []
-    with variable_scope(None, default_name=scope):
+    outer, column_scope = layer_scopes(scope)
+    with outer as opened:
         for c in cols:
-            col_scope = variable_scope(c.var_scope_name) \
-                if isinstance(c, SharedEmbeddingColumn) else \
-                variable_scope(None, default_name=c.name)
-            with col_scope:
+            with column_scope(c):
                 t, n = c.get_sequence_dense_tensor(cache)
             size = int(np.prod(c.variable_shape))
             if t.ndim != 3 or int(t.shape[2]) != size:  # steps of shape (2, 2) -> 4 values
@@ -200,9 +197,9 @@ def _sequence_concat(features, cols, scope, cols_to_vars=None):
                          f"differs: {steps}; pad them to the same length (parse_example pads "
                          f"to the longest sequence of the batch)")
     if cols_to_vars is not None:
-        _fill_vars(cols_to_vars, cols, scope)
+        _fill_vars(cols_to_vars, cols, opened.name)
     out = ops.concat(outputs, axis=2) if len(outputs) > 1 else outputs[0]
-    return out, lengths[0]
+    return out, lengths[0], opened
 
 
 def sequence_input_layer(features, feature_columns, weight_collections=None, trainable=True):
@@ -225,7 +222,7 @@ def sequence_input_layer(features, feature_columns, weight_collections=None, tra
             dimensions) that differ between columns.
     """
     cols = _check_sequence_columns(feature_columns, "sequence_input_layer")
-    return _sequence_concat(features, cols, "sequence_input_layer")
+    return _sequence_concat(features, cols, "sequence_input_layer")[:2]
 
 
 class SequenceFeatures:
@@ -237,6 +234,9 @@ class SequenceFeatures:
         self._cols = _check_sequence_columns(feature_columns, "SequenceFeatures")
         self.trainable = trainable
         self.name = name or "sequence_features"
+        self._scope = None  # the scope of the first call, re-entered by later calls
 
     def __call__(self, features, training=None):
-        return _sequence_concat(features, self._cols, self.name)
+        out, length, self._scope = _sequence_concat(features, self._cols,
+                                                    self._scope or self.name)
+        return out, length

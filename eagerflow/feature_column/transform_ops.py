@@ -5,15 +5,19 @@ backend; strings stay host object arrays."""
 import numpy as np
 
 from .. import backend, ops
-from ..autograd.registry import defvjp, register
+from ..autograd.indexed_slices import IndexedSlices
+from ..autograd.registry import defvjp, get, register
 from ..autograd.sparse_tensor import SparseTensor
 from ..autograd.tensor import Tensor, _wrap
+from ..kernels import categorical_ids as _kc
 from ..kernels import embedding_bag as _kb
 from ..kernels import farmhash, scatter_add
+from ..kernels.scatter_add import INDEX_PAD
 
 __all__ = ["to_sparse", "identity_ids", "vocab_ids", "prune", "bucket_sparse", "indicator",
            "seq_ids3d", "seq_flatten", "seq_unflatten", "seq_length", "seq_dense", "bag_offsets",
-           "sparse_components"]
+           "sparse_components", "identity_dense_ids", "bucket_dense_ids", "dense_lookup",
+           "dense_int_feature"]
 
 
 def _host(a):
@@ -160,6 +164,80 @@ def _indicator_fwd(xp, indices, ids, dense_shape, weights=None, num_buckets=0):
 
 
 indicator = register("fc_indicator", _indicator_fwd)
+
+
+# --- dense ids: (batch, n) int64, -1 where an entry is missing --------------------------
+# A dense integer feature keeps its shape through the id transform and the lookup (no
+# SparseTensor, so no size read back from the GPU): a missing entry keeps its place with
+# weight 0, which adds nothing to a bag's sum, weight sum or sum of squares, and its
+# gradient row carries INDEX_PAD, so no optimizer touches a row for it.
+def dense_int_feature(x):
+    """A raw feature as a Tensor when it is a dense integer tensor of rank 1 or 2 (the
+    shapes the dense-id path takes), else None."""
+    if isinstance(x, SparseTensor):
+        return None
+    a = x._data if isinstance(x, Tensor) else x if backend.is_array(x) else np.asarray(x)
+    if a.dtype.kind not in "iu" or a.ndim not in (1, 2):
+        return None
+    return x if isinstance(x, Tensor) else _wrap(backend.asarray(a))
+
+
+def _identity_dense_fwd(xp, x, num_buckets, default, key):
+    return _kc.identity_ids(x if x.ndim == 2 else x[:, None], num_buckets, default, key=key)
+
+
+identity_dense_ids = register("fc_identity_dense_ids", _identity_dense_fwd)
+
+
+def _bucket_dense_fwd(xp, ids, width):
+    ids = ids.reshape(ids.shape[0], int(np.prod(ids.shape[1:]))).astype(np.int64)
+    return ids + xp.arange(ids.shape[1], dtype=np.int64) * width
+
+
+# bucketized ids (batch, n) as ids ``bucket + i * width`` (bucket_sparse's values, dense)
+bucket_dense_ids = register("fc_bucket_dense_ids", _bucket_dense_fwd)
+
+
+def _dense_bag(xp, ids, dtype):
+    """(safe ids, offsets, weights) of the bags of dense ids: one bag of ``n`` per row."""
+    b, n = ids.shape
+    flat = ids.reshape(-1)
+    valid = flat >= 0
+    offsets = xp.arange(b + 1, dtype=np.int64) * n
+    return xp.where(valid, flat, 0), offsets, valid.astype(dtype)
+
+
+def _dense_lookup_fwd(xp, table, ids, combiner):
+    safe, offsets, w = _dense_bag(xp, ids, table.dtype)
+    return _kb.embedding_bag(table, safe, offsets, w, combiner)
+
+
+def _dense_bag_weights_fwd(xp, ids, dtype):
+    _, offsets, w = _dense_bag(xp, ids, np.dtype(dtype))
+    return offsets, w
+
+
+_dense_bag_weights = register("fc_dense_bag_weights", _dense_bag_weights_fwd, multi=True)
+_pad_ids = register("fc_pad_ids",
+                    lambda xp, ids: xp.where(ids >= 0, ids, INDEX_PAD).reshape(-1))
+
+
+def _dense_lookup_vjp(g, ans, table, ids, combiner):
+    offsets, w = _dense_bag_weights(ids, dtype=table.dtype.name)
+    values = get("embedding_bag_grad")(g, offsets, w, combiner=combiner,
+                                       nnz=int(np.prod(ids.shape)))
+    return IndexedSlices(values, _pad_ids(ids), tuple(table.shape))
+
+
+_dense_lookup = register("fc_dense_lookup", _dense_lookup_fwd)
+defvjp(_dense_lookup, _dense_lookup_vjp, None)
+
+
+def dense_lookup(table, ids, combiner="mean"):
+    """TF's safe embedding lookup over dense ids ``(batch, n)`` (``-1`` = missing): each row
+    combines its valid entries' rows of ``table``; a row without any gives zeros. The
+    gradient w.r.t. ``table`` is ``IndexedSlices`` whose missing entries are padding."""
+    return _dense_lookup(table, ids, combiner=combiner)
 
 
 # --- sequence columns -------------------------------------------------------------------

@@ -21,12 +21,13 @@ from eagerflow.backend import _cupy
 
 __all__ = ["check_errors", "error_flag", "clear_errors", "error_for", "position", "REPORT_SRC",
            "SCATTER_OUT_OF_RANGE", "SEGMENT_OUT_OF_RANGE", "SEGMENT_NOT_SORTED",
-           "SEGMENT_NEGATIVE"]
+           "SEGMENT_NEGATIVE", "ID_OUT_OF_RANGE"]
 
 SCATTER_OUT_OF_RANGE = 1
 SEGMENT_OUT_OF_RANGE = 2
 SEGMENT_NOT_SORTED = 3
 SEGMENT_NEGATIVE = 4
+ID_OUT_OF_RANGE = 5
 
 # Prepended to every kernel that reports; ``err`` points at the flag of the current device.
 REPORT_SRC = r"""
@@ -89,6 +90,11 @@ def error_for(code, value, limit, pos, gpu=False):
     if code == SEGMENT_NOT_SORTED:
         return ValueError(f"segment_reduce: segment_ids are not sorted: "
                           f"segment_ids[{pos}] = {value} < previous id {limit}")
+    if code == ID_OUT_OF_RANGE:
+        treated = "; the GPU kernel treated it as missing" if gpu else ""
+        return ValueError(f"categorical_column_with_identity: id {value} (at position {pos}) "
+                          f"is not in [0, {limit}); give default_value to map out-of-range "
+                          f"ids to a bucket{treated}")
     return RuntimeError(f"eagerflow kernel error code {code} (value {value}, limit {limit}, "
                         f"position {pos})")
 
@@ -102,7 +108,8 @@ def check_errors():
     Raises:
         IndexError: an index or segment id was out of range (the message names the value,
             its position and the number of rows or segments).
-        ValueError: sorted segment ids were not sorted.
+        ValueError: sorted segment ids were not sorted, or an identity column's id was out
+            of range.
     """
     if not _flags:
         return

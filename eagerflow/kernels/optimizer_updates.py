@@ -34,7 +34,7 @@ from eagerflow import backend
 from eagerflow.backend import _cupy
 
 from . import device_errors, optimizer_updates_vec
-from .scatter_add import scatter_add_new
+from .scatter_add import INDEX_PAD, scatter_add_new
 
 __all__ = ["RULES", "INDEX_PAD", "deduplicate_rows", "apply_dense", "apply_sparse", "apply_dense_cpu", "apply_sparse_cpu",
            "apply_dense_gpu", "apply_sparse_gpu"]
@@ -89,8 +89,8 @@ RULES = {
         v = (fabs(lin) > l1) ? (clipped - lin) / y : (T)0;
         a = na;"""),
 }
-# Row index of the padding rows deduplicate_rows adds on the GPU; sparse kernels skip them.
-INDEX_PAD = np.iinfo(np.int64).min
+# INDEX_PAD rows (deduplicate_rows adds them on the GPU; padded IndexedSlices carry them)
+# are skipped by the sparse kernels.
 # Adam's beta powers travel as arrays like lr (they live in device variables).
 _ARRAY_HYPER = {"b1p", "b2p"}
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -538,8 +538,9 @@ def deduplicate_rows(indices, values, num_rows=None):
     if n == 0:
         return idx.astype(cp.int64), vals
     flags_k, scatter_k = _dedupe_kernels()
-    # 32-bit keys halve the radix-sort passes when every index fits
-    keys = idx.astype(cp.int32) if num_rows is not None and num_rows < 2 ** 31 else idx
+    # 32-bit keys halve the radix-sort passes when every index fits; INDEX_PAD (whose low
+    # 32 bits are 0) must not become row 0's key, so pads take the key -1
+    keys = _pad_keys_32(idx) if num_rows is not None and num_rows < 2 ** 31 else idx
     order = cp.argsort(keys)
     first = flags_k(keys, order, size=n)
     seg = cp.cumsum(first)
@@ -550,6 +551,18 @@ def deduplicate_rows(indices, values, num_rows=None):
 
 
 _dedupe = []
+
+
+def _pad_keys_32(idx):
+    if not _pad_keys:
+        cp = _cupy.load()
+        _pad_keys.append(cp.ElementwiseKernel(
+            "int64 i", "int32 k", "k = i == (-9223372036854775807LL - 1) ? -1 : (int)i",
+            "ef_dedupe_keys32"))
+    return _pad_keys[0](idx)
+
+
+_pad_keys = []
 
 
 def _dedupe_kernels():

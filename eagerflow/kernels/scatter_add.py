@@ -10,6 +10,10 @@ This is the vjp of ``gather`` / ``embedding_lookup`` and the densify of an ``Ind
 - GPU twin: a RawKernel with one thread per element and ``atomicAdd`` (float16 through the
   native ``red.add.noftz.f16``, sm_70+). Out-of-range rows are skipped and recorded in the
   device error flag (:mod:`eagerflow.kernels.device_errors`); nothing synchronises.
+
+Rows whose index is :data:`INDEX_PAD` add nothing on either twin: an ``IndexedSlices``
+whose length must not depend on the data (no host read of a count on the GPU) marks its
+unused rows that way, and the sparse optimizer kernels skip them too.
 """
 import math
 import threading
@@ -23,7 +27,10 @@ from eagerflow.backend import _cupy
 
 from . import _cuda, device_errors
 
-__all__ = ["scatter_add", "scatter_add_new", "scatter_add_cpu", "scatter_add_gpu"]
+__all__ = ["INDEX_PAD", "scatter_add", "scatter_add_new", "scatter_add_cpu", "scatter_add_gpu"]
+
+# The row index of padding rows (int64's minimum, never a real row).
+INDEX_PAD = np.iinfo(np.int64).min
 
 _NUMBA_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64))
 # Below this many elements the parallel launch costs more than it saves.
@@ -111,6 +118,12 @@ def scatter_add_cpu(out, indices, values):
     if n == 0 or d == 0:
         return out
     lo, hi = _index_range(idx)
+    if lo == INDEX_PAD:
+        keep = idx != INDEX_PAD
+        if not keep.any():
+            return out
+        idx, vals = idx[keep], vals[keep]
+        lo, hi = _index_range(idx)
     if lo < 0 or hi >= num_rows:
         _raise_out_of_range(indices, num_rows)
     work = out if out.flags.c_contiguous else np.ascontiguousarray(out)
@@ -131,6 +144,7 @@ def scatter_add_cpu(out, indices, values):
 
 
 _GPU_SRC = _cuda.ATOMICS_SRC + device_errors.REPORT_SRC + r"""
+#define EF_INDEX_PAD (-9223372036854775807LL - 1)
 extern "C" __global__ void $NAME(const $T* __restrict__ vals, const $I* __restrict__ idx,
                                  $T* __restrict__ out, $K n, $K d, long long nrows,
                                  unsigned long long* err) {
@@ -140,6 +154,7 @@ extern "C" __global__ void $NAME(const $T* __restrict__ vals, const $I* __restri
         const $K i = k / d;
         const $K j = k - i * d;
         const long long r = (long long)idx[i];
+        if (r == EF_INDEX_PAD) continue;
         if (r < 0 || r >= nrows) {
             if (j == 0) ef_report(err, 1ULL /* SCATTER_OUT_OF_RANGE */, r, nrows, (long long)i);
             continue;

@@ -63,20 +63,52 @@ def test_captured_training_equals_eager_training(tmp_path, caplog):
         assert "running eagerly" not in caplog.text
 
 
-def test_canned_dnn_with_capture_step_matches_eager(tmp_path):
-    cols = [fc.numeric_column("x", shape=(3,)),
-            fc.embedding_column(fc.categorical_column_with_identity("id", 20), 4)]
+def _with_missing(features):
+    ids = features["id"].copy()
+    ids[::3] = -1  # dense int features mark a missing value with -1
+    return dict(features, id=ids)
+
+
+@pytest.mark.parametrize("canned", ["dnn", "deepfm"])
+def test_canned_feature_column_models_capture_and_match_eager(tmp_path, canned, caplog):
+    """Dense int ids take the feature columns' dense-id path, which reads nothing back
+    from the GPU, so a canned model's whole step is captured (on the GPU)."""
+    emb = fc.embedding_column(fc.categorical_column_with_identity("id", 20), 4)
+    x = fc.numeric_column("x", shape=(3,))
 
     def train(d, capture):
-        m = est.DNNClassifier([8, 4], cols, config=est.RunConfig(
-            model_dir=str(d), tf_random_seed=5, log_step_count_steps=None,
-            save_summary_steps=None, capture_step=capture))
-        m.train(lambda: ((f, y.astype(np.int64)) for f, y in input_fn()), steps=12)
+        cfg = est.RunConfig(model_dir=str(d), tf_random_seed=5, log_step_count_steps=None,
+                            save_summary_steps=None, capture_step=capture)
+        if canned == "dnn":
+            m = est.DNNClassifier([8, 4], [x, emb], config=cfg)
+        else:
+            m = est.DeepFMClassifier([emb], hidden_units=[8], dense_columns=[x], config=cfg,
+                                     optimizer=lambda: ef.train.LazyAdamOptimizer(0.01))
+        m.train(lambda: ((_with_missing(f), y.astype(np.int64)) for f, y in input_fn()),
+                steps=12)
         return {n: m.get_variable_value(n) for n in m.get_variable_names()}
 
-    want, got = train(tmp_path / "a", False), train(tmp_path / "b", True)
+    want = train(tmp_path / "a", False)
+    with caplog.at_level(logging.INFO, logger="eagerflow"):
+        got = train(tmp_path / "b", True)
     for name in want:
         np.testing.assert_allclose(got[name], want[name], rtol=1e-4, atol=1e-5, err_msg=name)
+    if ON_GPU:
+        assert "captured into a CUDA graph" in caplog.text
+        assert "running eagerly" not in caplog.text
+
+
+def test_out_of_range_id_fails_training(tmp_path):
+    emb = fc.embedding_column(fc.categorical_column_with_identity("id", 20), 4)
+
+    def bad_input():
+        for f, y in input_fn():
+            f = dict(f, id=f["id"] + 5)  # ids 20..24 are out of range
+            yield f, y.astype(np.int64)
+    m = est.DNNClassifier([4], [emb], config=est.RunConfig(
+        model_dir=str(tmp_path), log_step_count_steps=None, save_summary_steps=None))
+    with pytest.raises(ValueError, match=r"is not in \[0, 20\)"):
+        m.train(bad_input, steps=3)
 
 
 def test_capture_step_must_be_a_bool():
