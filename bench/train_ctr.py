@@ -332,6 +332,9 @@ TORCH_VARIANTS = {
     "dense_adam_fused": ("adam", False),
     "sparse_adagrad": ("adagrad", True),
     "dense_adagrad": ("adagrad", False),
+    # the model's forward through torch.compile (inductor); GPU only, opt-in: it compiles
+    # for a minute or more
+    "compile_dense_adam_fused": ("adam", False),
 }
 
 
@@ -371,13 +374,15 @@ class TorchRunner:
                 return self.mlp(x) + fm
 
         self.model = DeepFM().to(dev)
+        self.forward = torch.compile(self.model) if variant.startswith("compile") \
+            else self.model
         emb_params = list(self.model.embs.parameters())
         mlp_params = list(self.model.mlp.parameters())
         optim = torch.optim
         if variant == "sparse_adam":
             self.opts = [optim.SparseAdam(emb_params, lr=LR["adam"]),
                          optim.Adam(mlp_params, lr=LR["adam"])]
-        elif variant == "dense_adam_fused":
+        elif variant in ("dense_adam_fused", "compile_dense_adam_fused"):
             self.opts = [optim.Adam(self.model.parameters(), lr=LR["adam"], fused=True)]
         else:
             self.opts = [optim.Adagrad(self.model.parameters(), lr=LR["adagrad"],
@@ -398,7 +403,7 @@ class TorchRunner:
                               labels.to(self.dev, non_blocking=nb))
         for o in self.opts:
             o.zero_grad(set_to_none=True)
-        loss = self.loss_fn(self.model(ids, dense), labels)
+        loss = self.loss_fn(self.forward(ids, dense), labels)
         loss.backward()
         for o in self.opts:
             o.step()
@@ -692,8 +697,8 @@ def main(argv=None):
     p.add_argument("--layouts", nargs="+", choices=["tables", "fused"],
                    default=["tables", "fused"])
     p.add_argument("--torch-variants", nargs="+", choices=sorted(TORCH_VARIANTS),
-                   default=None, help="default: sparse_adam sparse_adagrad on the CPU, all "
-                   "four on the GPU")
+                   default=None, help="default: sparse_adam sparse_adagrad on the CPU, the "
+                   "four eager ones on the GPU (compile_dense_adam_fused is opt-in)")
     p.add_argument("--estimator", action="store_true",
                    help="add a row through DeepFMClassifier (Estimator)")
     p.add_argument("--keep-host-memory", action="store_true",
@@ -717,8 +722,8 @@ def main(argv=None):
     kept = backend.keep_host_memory() if args.keep_host_memory else False
     on_gpu = backend.get_backend() == "cupy"
     if args.torch_variants is None:
-        args.torch_variants = (sorted(TORCH_VARIANTS) if on_gpu
-                               else ["sparse_adam", "sparse_adagrad"])
+        args.torch_variants = ([v for v in sorted(TORCH_VARIANTS) if not v.startswith("compile")]
+                               if on_gpu else ["sparse_adam", "sparse_adagrad"])
     torch = load_torch(on_gpu) if args.peer == "torch" else None
     import numba
     res = {"backend": backend.get_backend(), "numba_threads": numba.get_num_threads(),
