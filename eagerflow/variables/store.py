@@ -300,9 +300,25 @@ class VariableStore:
                 if held is not None and _owner_matches(held, owner):
                     return self._vars[cand]
                 if held is not None and _owner_dead(held):
+                    # the name is free again, but the state is not the new owner's: a
+                    # slot of a garbage-collected variable must not seed a new model's
+                    # optimizer (Adam's moments and beta powers would carry over)
                     self._owners[cand] = _owner_key(owner)
-                    return self._vars[cand]
+                    return self._reset_owned(cand, make_variable(cand))
                 k += 1
+
+    def _reset_owned(self, name, fresh):
+        old = self._vars[name]
+        self._initializers[name] = (lambda a=fresh._data.copy(): a.copy())
+        if old.shape == fresh.shape and old.dtype == fresh.dtype:
+            old.assign(fresh)
+            return old
+        self._vars[name] = fresh  # another shape: the new variable takes the old one's place
+        for members in self._collections.values():
+            for i, v in enumerate(members):
+                if v is old:
+                    members[i] = fresh
+        return fresh
 
     # --- regularization, reinitialization ---------------------------------------------
     def get_regularization_losses(self, scope=None):

@@ -317,3 +317,24 @@ def test_estimator_style_model_fn_every_step():
         "mean_squared_error/total", "mean_squared_error/count"])
     assert int(to_numpy(store["global_step"])) == 60
     np.testing.assert_allclose(to_numpy(store["beta1_power"]), 0.9 ** 61, rtol=1e-5)
+
+
+def test_a_new_model_does_not_inherit_a_collected_models_optimizer_state():
+    """Slots of a garbage-collected variable free their names, but the next model's
+    optimizer must start from fresh moments and beta powers (it reused them once)."""
+    import gc
+    rng = np.random.default_rng(4)
+    w0, x = rng.standard_normal((3, 2)), rng.standard_normal((5, 3))
+
+    def train(steps):
+        w = ef.Variable(tensor(w0))
+        opt = ef.train.AdamOptimizer(0.1)
+        for _ in range(steps):
+            with ef.GradientTape() as tape:
+                loss = ef.reduce_sum(ef.matmul(tensor(x), w) ** 2)
+            opt.apply_gradients([(tape.gradient(loss, w), w)])
+        return to_numpy(w)
+
+    first = train(3)
+    gc.collect()
+    np.testing.assert_array_equal(train(3), first)
