@@ -557,7 +557,7 @@ def _pad_keys_32(idx):
     if not _pad_keys:
         cp = _cupy.load()
         _pad_keys.append(cp.ElementwiseKernel(
-            "int64 i", "int32 k", "k = i == (-9223372036854775807LL - 1) ? -1 : (int)i",
+            "int64 x", "int32 k", "k = x == (-9223372036854775807LL - 1) ? -1 : (int)x",
             "ef_dedupe_keys32"))
     return _pad_keys[0](idx)
 
