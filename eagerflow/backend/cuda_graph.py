@@ -24,6 +24,18 @@ class NotCapturable(RuntimeError):
     """A call could not be captured; the message says why (the caller runs it eagerly)."""
 
 
+def _where(e):
+    """`` (at file:line in fn)`` of the innermost frame of ``e`` outside CuPy: the line of
+    eagerflow or user code that made the call a capture refuses."""
+    import traceback  # noqa: PLC0415 (only on this error path)
+    frames = [f for f in traceback.extract_tb(e.__traceback__)
+              if "/cupy/" not in f.filename and "/cupy_backends/" not in f.filename]
+    if not frames:
+        return ""
+    f = frames[-1]
+    return f" (at {f.filename}:{f.lineno} in {f.name})"
+
+
 class _State:
     capturing = 0
     epoch = 0   # bumped when a variable's buffer is replaced (restore, device move)
@@ -112,7 +124,7 @@ def capture(run, inputs):
                 stream.end_capture()
             except Exception:  # noqa: BLE001 (the capture was invalidated by e)
                 pass
-            raise NotCapturable(f"{type(e).__name__}: {e}") from e
+            raise NotCapturable(f"{type(e).__name__}: {e}{_where(e)}") from e
         _state.capturing -= 1
         try:
             graph = stream.end_capture()
