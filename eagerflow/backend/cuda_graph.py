@@ -29,7 +29,8 @@ def _where(e):
     eagerflow or user code that made the call a capture refuses."""
     import traceback  # noqa: PLC0415 (only on this error path)
     frames = [f for f in traceback.extract_tb(e.__traceback__)
-              if "/cupy/" not in f.filename and "/cupy_backends/" not in f.filename]
+              if not any(p in ("cupy", "cupy_backends", "cupyx")
+                         for p in f.filename.replace("\\", "/").split("/"))]
     if not frames:
         return ""
     f = frames[-1]
