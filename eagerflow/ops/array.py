@@ -8,6 +8,7 @@ from ..autograd.registry import defvjp, defvjp_all, register
 from ..autograd.tensor import Tensor, _to_array, _wrap
 from ..backend import array_module
 from ..backend.dtypes import as_dtype
+from ..kernels import concat as _kconcat
 from .broadcast import unbroadcast
 from .reduce import normalize_axis, reduce_sum
 
@@ -123,7 +124,7 @@ def squeeze(input, axis=None, name=None):
 
 # --- concat / stack / unstack / split --------------------------------------------------
 def _concat_fwd(xp, *arrays, axis):
-    return xp.concatenate(arrays, axis=axis)
+    return _kconcat.concatenate(xp, arrays, axis=axis)
 
 
 def _concat_vjp(g, ans, inputs, attrs, needs):

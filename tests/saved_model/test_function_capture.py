@@ -342,3 +342,21 @@ def test_variable_created_at_every_call_is_not_captured():
     assert outs == [1.0, 2.0, 3.0] and f.captured_signatures == 0
     if ON_GPU:
         assert "created inside a CUDA-graph capture" in f.eager_reasons[0]
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_concat_and_stack_of_many_parts_are_captured(axis):
+    """CuPy's concatenate of many arrays copies a pointer table from the host, which a
+    capture refuses; inside a capture the parts go into slices of the output instead."""
+    rng = np.random.default_rng(2)
+    parts = [rng.standard_normal((4, 3)).astype(np.float32) for _ in range(30)]
+
+    def f(*xs):
+        return ef.concat(list(xs), axis=axis) * 2.0, ef.stack(list(xs), axis=1)
+
+    fn = ef.function(f)
+    for _ in range(4):
+        cat, st = fn(*(ef.constant(p) for p in parts))
+    np.testing.assert_array_equal(cat.numpy(), np.concatenate(parts, axis=axis) * 2.0)
+    np.testing.assert_array_equal(st.numpy(), np.stack(parts, axis=1))
+    assert fn.captured_signatures == (1 if ON_GPU else 0)
