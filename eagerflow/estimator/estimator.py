@@ -212,38 +212,41 @@ class Estimator:
             position, resumed = open_position(
                 lambda: call_input_fn(input_fn, ModeKeys.TRAIN, self._params, self._config,
                                       strategy), saved)
-            first = position.next(hold=True)
-            if first is None:
-                log.warning("input_fn produced no data; nothing to train")
-                return self
+            try:
+                first = position.next(hold=True)
+                if first is None:
+                    log.warning("input_fn produced no data; nothing to train")
+                    return self
 
-            def step(batch):
-                features, labels = batch
-                with GradientTape():
-                    spec = self._call(features, labels, ModeKeys.TRAIN)
-                return spec
+                def step(batch):
+                    features, labels = batch
+                    with GradientTape():
+                        spec = self._call(features, labels, ModeKeys.TRAIN)
+                    return spec
 
-            # build pass: create (and restore) every variable and slot, then roll back
-            spec = step(first)
-            store.roll_back()
-            if strategy is not None:  # every replica starts from the chief's values
-                strategy.broadcast_variables(store.variables())
-            if resumed:  # after the build pass, whose initialisers drew from the generators
-                restore_random(saved)
-            log.info("Model built: %d variables; starting at global step %d",
-                     len(store.variables()), int(gstep.numpy()))
-            runner = HookRunner(self._training_hooks(hooks, spec, steps, max_steps,
-                                                     saving_listeners, position))
-            runner.begin()
-            runner.after_create_session()
-            pending = first
-            replicated = strategy.scope() if strategy is not None else contextlib.nullcontext()
-            with replicated:
-                self._train_loop(runner, position, pending, self._step_fn(step, strategy),
-                                 gstep, strategy, self._config.log_step_count_steps or 100)
-            kernels.check_errors()
-            runner.end()
-            self._close_input_position()
+                # build pass: create (and restore) every variable and slot, then roll back
+                spec = step(first)
+                store.roll_back()
+                if strategy is not None:  # every replica starts from the chief's values
+                    strategy.broadcast_variables(store.variables())
+                if resumed:  # after the build pass, whose initialisers drew from the generators
+                    restore_random(saved)
+                log.info("Model built: %d variables; starting at global step %d",
+                         len(store.variables()), int(gstep.numpy()))
+                runner = HookRunner(self._training_hooks(hooks, spec, steps, max_steps,
+                                                         saving_listeners, position))
+                runner.begin()
+                runner.after_create_session()
+                pending = first
+                replicated = strategy.scope() if strategy is not None else contextlib.nullcontext()
+                with replicated:
+                    self._train_loop(runner, position, pending, self._step_fn(step, strategy),
+                                     gstep, strategy, self._config.log_step_count_steps or 100)
+                kernels.check_errors()
+                runner.end()
+                self._close_input_position()
+            finally:
+                position.close()
             log.info("Loss for final step: %s.", _loss_text(runner.session.named.get("loss")))
         return self
 

@@ -19,11 +19,17 @@ Only a :class:`~eagerflow.data.Dataset` returned by ``input_fn`` has a position;
 ``(features, labels)`` tuple or a plain Python iterable does not (logged once).
 """
 import logging
+import queue
+import threading
 
+import numpy as np
+
+from ..autograd import nest
 from ..backend import random as _random
+from ..backend import transfer as _transfer
 from ..data.dataset import Dataset
 from ..data.fingerprint import structure_fingerprint
-from .inputs import batches
+from .inputs import _is_stream, _split, batches
 from .model_fn import ModeKeys
 
 __all__ = ["InputPosition", "STATE_NAME", "open_position", "restore_random"]
@@ -55,6 +61,8 @@ class InputPosition:
         self._iterator = None
         self._fingerprint = None
         self._held = None
+        self._feeder = None  # the GPU's read-ahead thread, started by the first next()
+        self._live = None    # with a feeder: the position after the last batch handed out
         if isinstance(input_result, Dataset):
             self._fingerprint = structure_fingerprint(input_result)
             self._iterator = iter(input_result)
@@ -62,6 +70,7 @@ class InputPosition:
         else:
             log.info("input_fn returned a %s, not a Dataset: its position is not "
                      "checkpointed", type(input_result).__name__)
+        self._raw = input_result if _is_stream(input_result) else None
         self._stream = batches(input_result, ModeKeys.TRAIN)
 
     def resume(self, saved):
@@ -92,13 +101,33 @@ class InputPosition:
         """
         if hold:
             self._held = self._iterator_state()
-        return next(self._stream, None)
+        if self._feeder is None and self._raw is not None and \
+                _transfer.device_transfer_active():
+            self._live = self._iterator_state()
+            self._feeder = _DeviceFeeder(self._raw, self._state_now)
+        if self._feeder is None:
+            return next(self._stream, None)
+        item = self._feeder.get()
+        if item is None:
+            return None
+        batch, self._live = item
+        return batch
+
+    def close(self):
+        """Stops the read-ahead thread (if any) and drops the batches it holds."""
+        if self._feeder is not None:
+            self._feeder.close()
 
     def release(self):
         """The held batch is being trained on: report the live position again."""
         self._held = None
 
     def _iterator_state(self):
+        if self._feeder is not None:
+            return self._live
+        return self._state_now()
+
+    def _state_now(self):
         if self._iterator is None:
             return None
         try:
@@ -116,6 +145,69 @@ class InputPosition:
             return None
         return {"fingerprint": self._fingerprint, "iterator": it_state,
                 "random": _random.get_state()}
+
+
+class _DeviceFeeder:
+    """Reads training batches ahead on a thread and copies them to the GPU there (pinned
+    staging buffers, a side stream: ``backend.transfer``), so the training loop never waits
+    for a host-to-device copy, which on the default stream would also wait for the
+    previous step's kernels. Each batch travels with the iterator position after it, so a
+    checkpoint saves the position of the last batch trained on, not of the read-ahead."""
+
+    _END = object()
+
+    def __init__(self, raw, state_now, depth=2):
+        self._queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(raw, state_now),
+                                         name="eagerflow-input-feeder", daemon=True)
+        self._thread.start()
+
+    def _run(self, raw, state_now):
+        try:
+            for elem in raw:
+                leaves = nest.flatten(elem)
+                host = [i for i, a in enumerate(leaves)
+                        if isinstance(a, np.ndarray) and a.dtype.kind not in "OUS"]
+                moved = _transfer.copy_to_device([leaves[i] for i in host])
+                for i, a in zip(host, moved):
+                    leaves[i] = a
+                item = (_split(nest.pack_sequence_as(elem, leaves), ModeKeys.TRAIN),
+                        state_now())
+                if not self._put(item):
+                    return
+        except BaseException as e:  # noqa: BLE001 (re-raised in the training thread)
+            self._put(e)
+            return
+        self._put(self._END)
+
+    def _put(self, item):
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def get(self):
+        """The next ``(batch, position)``, or None at the end of the input."""
+        item = self._queue.get()
+        if item is self._END:
+            self._queue.put(item)  # later calls see the end too
+            return None
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def close(self):
+        self._stop.set()
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        self._thread.join(timeout=5)
 
 
 class _Rebuild(Exception):

@@ -84,7 +84,8 @@ def _gpu_kernel():
                 y = -1;
             } else if (v < 0 || v >= nb) {
                 if (dflt < 0) {
-                    ef_report((unsigned long long*)&err[0], 5ULL /* ID_OUT_OF_RANGE */, v, nb, (long long)i);
+                    // code 5: ID_OUT_OF_RANGE
+                    ef_report((unsigned long long*)&err[0], 5ULL, v, nb, (long long)i);
                     y = -1;
                 } else {
                     y = dflt;
