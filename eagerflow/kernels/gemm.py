@@ -9,7 +9,7 @@ are baked into the graph, as constants 1 and 0 should be). Outside a capture, ``
 ``xp.matmul`` (CuPy's own handle, identical results).
 
 TF32 (``ef.config.set_allow_tf32``) applies to both paths: CuPy's compute type and this
-module's ``cublasGemmEx`` compute type.
+module's ``cublasGemmEx`` compute type (and ``kernels/gemm_lt.py``'s cuBLASLt GEMMs).
 """
 import ctypes
 import os
@@ -18,7 +18,10 @@ import numpy as np
 
 from eagerflow.backend import _cupy, cuda_graph
 
-__all__ = ["matmul", "set_allow_tf32", "allow_tf32"]
+# find_library .. check are shared with kernels/gemm_lt.py (cuBLASLt), which calls the same
+# libraries the same way
+__all__ = ["matmul", "set_allow_tf32", "allow_tf32", "find_library", "device_buffer", "operand",
+           "gemm_types", "check"]
 
 # cublas_api.h / library_types.h
 _CUDA_R_32F, _CUDA_R_64F = 0, 1
@@ -77,22 +80,85 @@ def _cublas():
     return _lib[0]
 
 
-def _find_libcublas():
-    """The libcublas CuPy already loaded (same CUDA major), found in the process's maps."""
+def find_library(stem):
+    """The path of ``stem`` (``"libcublas"``, ``"libcublasLt"``) as this process loaded it.
+
+    CuPy's first cuBLAS handle loads libcublas, and libcublas loads libcublasLt, so both
+    are in the process's maps with the CUDA major CuPy was built for; a second copy of
+    another major would be a different library with its own state. Falls back to the
+    same directory as libcublas, then to the loader's search path.
+
+    Example:
+        >>> find_library("libcublasLt")  # doctest: +SKIP
+        '/usr/local/lib/python3.12/site-packages/nvidia/cu13/lib/libcublasLt.so.13'
+    """
     cp = _cupy.load()
-    _ = cp.cuda.Device().cublas_handle  # makes CuPy load libcublas
+    _ = cp.cuda.Device().cublas_handle  # makes CuPy load libcublas (and with it cublasLt)
+    found = {}
     with open("/proc/self/maps") as f:
         for line in f:
             path = line.rsplit(None, 1)[-1]
-            if "/libcublas.so" in path:
-                return path
-    for name in ("libcublas.so.13", "libcublas.so.12", "libcublas.so"):
+            base = os.path.basename(path)
+            for s in ("libcublas", "libcublasLt"):
+                if base.startswith(s + ".so"):
+                    found.setdefault(s, path)
+    if stem in found:
+        return found[stem]
+    if "libcublas" in found:
+        lib_dir, base = os.path.split(found["libcublas"])
+        candidate = os.path.join(lib_dir, stem + base[len("libcublas"):])
+        if os.path.exists(candidate):
+            return candidate
+    for major in ("13", "12", ""):
+        name = f"{stem}.so.{major}" if major else f"{stem}.so"
         try:
             ctypes.CDLL(name)
             return name
         except OSError:
             continue
-    raise RuntimeError("libcublas could not be found for CUDA-graph GEMMs")
+    raise RuntimeError(f"{stem} could not be found for eagerflow's own GEMM entry points")
+
+
+def device_buffer(nbytes):
+    """A device allocation of its own (``cudaMalloc``), outside every memory pool: a
+    library workspace created during a capture must not come from the capture's private
+    pool, which goes away with the graph while the handle keeps using the buffer."""
+    return _cupy.load().cuda.Memory(nbytes)
+
+
+def operand(x):
+    """``(x, op, ld)`` of a row-major 2-D array seen as its column-major transpose: op N on
+    a C-contiguous array, op T on an F-contiguous one, a C-contiguous copy otherwise.
+
+    Example:
+        >>> operand(cupy.ones((3, 5), cupy.float32))[1:]  # doctest: +SKIP
+        (0, 5)
+    """
+    if x.flags.c_contiguous:
+        return x, _OP_N, max(x.shape[1], 1)
+    if x.flags.f_contiguous:
+        return x, _OP_T, max(x.shape[0], 1)
+    x = _cupy.load().ascontiguousarray(x)
+    return x, _OP_N, max(x.shape[1], 1)
+
+
+_SCALARS = {np.dtype(np.float32): (ctypes.c_float(1.0), ctypes.c_float(0.0)),
+            np.dtype(np.float64): (ctypes.c_double(1.0), ctypes.c_double(0.0))}
+
+
+def gemm_types(dtype):
+    """``(data type, compute type, one, zero)`` of a float32/float64 GEMM: TF32 tensor cores
+    for float32 when allowed; alpha/beta as host scalars of the scale type."""
+    dtype = np.dtype(dtype)
+    one, zero = _SCALARS[dtype]
+    if dtype == np.float32:
+        return _CUDA_R_32F, (_COMPUTE_32F_FAST_TF32 if _state.tf32 else _COMPUTE_32F), one, zero
+    return _CUDA_R_64F, _COMPUTE_64F, one, zero
+
+
+def check(status, what):
+    if status != 0:
+        raise RuntimeError(f"{what} failed with cuBLAS status {status}")
 
 
 class _Cublas:
@@ -100,39 +166,21 @@ class _Cublas:
     capture), on whichever stream is current at each call."""
 
     def __init__(self):
-        cp = _cupy.load()
-        lib = ctypes.CDLL(_find_libcublas())
+        lib = ctypes.CDLL(find_library("libcublas"))
         self.lib = lib
         self.handle = ctypes.c_void_p()
-        self._check(lib.cublasCreate_v2(ctypes.byref(self.handle)), "cublasCreate")
-        self.workspace = cp.empty(_WORKSPACE_BYTES, dtype=cp.uint8)
+        check(lib.cublasCreate_v2(ctypes.byref(self.handle)), "cublasCreate")
+        self.workspace = device_buffer(_WORKSPACE_BYTES)
         fn = getattr(lib, "cublasSetWorkspace_v2", None)
         if fn is not None:
-            self._check(fn(self.handle, ctypes.c_void_p(self.workspace.data.ptr),
-                           ctypes.c_size_t(_WORKSPACE_BYTES)), "cublasSetWorkspace")
+            check(fn(self.handle, ctypes.c_void_p(self.workspace.ptr),
+                     ctypes.c_size_t(_WORKSPACE_BYTES)), "cublasSetWorkspace")
         self.stream = None
         lib.cublasGemmEx.argtypes = [
             ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int,
             ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
             ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
             ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int]
-        self.one32, self.zero32 = ctypes.c_float(1.0), ctypes.c_float(0.0)
-        self.one64, self.zero64 = ctypes.c_double(1.0), ctypes.c_double(0.0)
-
-    @staticmethod
-    def _check(status, what):
-        if status != 0:
-            raise RuntimeError(f"{what} failed with cuBLAS status {status}")
-
-    def _operand(self, x):
-        """(x, op, ld) of a row-major operand seen as its column-major transpose."""
-        if x.flags.c_contiguous:
-            return x, _OP_N, max(x.shape[1], 1)
-        if x.flags.f_contiguous:
-            return x, _OP_T, max(x.shape[0], 1)
-        cp = _cupy.load()
-        x = cp.ascontiguousarray(x)
-        return x, _OP_N, max(x.shape[1], 1)
 
     def gemm(self, a, b):
         cp = _cupy.load()
@@ -148,21 +196,16 @@ class _Cublas:
             return c
         stream = cp.cuda.get_current_stream().ptr
         if stream != self.stream:
-            self._check(self.lib.cublasSetStream_v2(self.handle, ctypes.c_void_p(stream)),
-                        "cublasSetStream")
+            check(self.lib.cublasSetStream_v2(self.handle, ctypes.c_void_p(stream)),
+                  "cublasSetStream")
             self.stream = stream
-        a, op_a, lda = self._operand(a)
-        b, op_b, ldb = self._operand(b)
+        a, op_a, lda = operand(a)
+        b, op_b, ldb = operand(b)
+        dt, comp, one, zero = gemm_types(a.dtype)
         # row-major C = A B is column-major C^T = B^T A^T
-        if a.dtype == np.float32:
-            dt = _CUDA_R_32F
-            comp = _COMPUTE_32F_FAST_TF32 if _state.tf32 else _COMPUTE_32F
-            one, zero = self.one32, self.zero32
-        else:
-            dt, comp, one, zero = _CUDA_R_64F, _COMPUTE_64F, self.one64, self.zero64
         status = self.lib.cublasGemmEx(
             self.handle, op_b, op_a, n, m, k, ctypes.addressof(one),
             b.data.ptr, dt, ldb, a.data.ptr, dt, lda, ctypes.addressof(zero),
             c.data.ptr, dt, n, comp, _GEMM_DEFAULT)
-        self._check(status, "cublasGemmEx")
+        check(status, "cublasGemmEx")
         return c

@@ -13,6 +13,7 @@ from ..autograd.registry import defvjp, defvjp_all, register
 from ..autograd.tensor import Tensor, _wrap
 from ..backend import random as _random
 from ..kernels import activation as _ka
+from ..kernels import gemm_lt as _gemm_lt
 from ._common import as_float_tensor, data_format_channels_last, to_tensor
 
 __all__ = ["relu", "relu_layer", "relu6", "leaky_relu", "elu", "selu", "gelu", "softplus",
@@ -52,21 +53,73 @@ def _bias_relu_vjp(g, ans, inputs, attrs, needs):
     return [dx if needs[0] else None, db]
 
 
-# relu(x + bias) in one pass (the forward of relu_layer / a Dense layer with ReLU)
+# relu(x + bias) in one pass (the forward of relu_layer for inputs of rank > 2)
 _bias_relu = register("bias_relu", lambda xp, x, b: _ka.bias_relu(x, b))
 defvjp_all(_bias_relu, _bias_relu_vjp)
 
 
+def _matmul_bgrad_vjp(g, ans, inputs, attrs, needs):
+    # (dw, db) = (x^T gz, sum_rows gz) is linear in each input: dx = gz gdw^T,
+    # dgz = x gdw + gdb (broadcast over the rows)
+    x, gz = inputs
+    gdw, gdb = g
+    dx = ops.matmul(gz, gdw, transpose_b=True) if needs[0] else None
+    dgz = ops.matmul(x, gdw) + gdb if needs[1] else None
+    return [dx, dgz]
+
+
+# a dense layer's weight and bias gradients from one GEMM (the bias gradient is the GEMM's
+# epilogue on the GPU; kernels/gemm_lt.py)
+_matmul_bgrad = register("matmul_bgrad", lambda xp, x, gz: _gemm_lt.matmul_bgrad(x, gz),
+                         multi=True)
+defvjp_all(_matmul_bgrad, _matmul_bgrad_vjp)
+
+
+def _relu_layer_vjp(g, ans, inputs, attrs, needs):
+    x, w, _ = inputs
+    gz = _relu_grad(g, ans)
+    dx = dw = db = None
+    if needs[0]:
+        dx = ops.matmul(gz, w, transpose_b=True)
+    if needs[1] and needs[2]:
+        dw, db = _matmul_bgrad(x, gz)
+    elif needs[1]:
+        dw = ops.matmul(x, gz, transpose_a=True)
+    elif needs[2]:
+        db = ops.reduce_sum(gz, axis=0)
+    return [dx, dw, db]
+
+
+# relu(x @ w + b) of a 2-D x as one op: one cuBLASLt GEMM with the bias add and the ReLU in
+# its epilogue on the GPU; its vjp is relu_grad, matmul_bgrad and matmul, registered ops
+# with vjps of their own, so gradients of any order work
+_relu_layer = register("relu_layer", lambda xp, x, w, b: _gemm_lt.linear_relu(x, w, b))
+defvjp_all(_relu_layer, _relu_layer_vjp)
+
+
+def _check_biases(b, units):
+    if len(b.shape) != 1 or b.shape[0] != units:
+        raise ValueError(f"relu_layer: biases of shape {tuple(b.shape)} do not match "
+                         f"{int(units)} output units")
+
+
 def relu_layer(x, weights, biases, name=None):
-    """``relu(matmul(x, weights) + biases)`` (``tf.nn.relu_layer``), the bias add and the
-    ReLU fused into one pass.
+    """``relu(matmul(x, weights) + biases)`` (``tf.nn.relu_layer``).
+
+    A 2-D ``x`` runs one op: on the GPU one cuBLASLt GEMM with the bias add and the ReLU
+    as its epilogue forward, and one GEMM that also reduces the bias gradient backward
+    (``kernels/gemm_lt.py``). Other ranks run ``matmul`` and a fused bias+ReLU pass.
 
     Args:
         x: float tensor ``(batch, in)``.
         weights: ``(in, out)``. biases: ``(out,)``.
 
     Returns:
-        Tensor ``(batch, out)``; gradients reach all three arguments.
+        Tensor ``(batch, out)``; gradients (of any order) reach all three arguments.
+
+    Raises:
+        ValueError: biases that do not match the output units; matmul's errors for
+            ``x`` and ``weights``.
 
     Example:
         >>> import eagerflow as ef
@@ -77,10 +130,15 @@ def relu_layer(x, weights, biases, name=None):
     """
     x = as_float_tensor(x, "relu_layer", "x")
     b = to_tensor(biases, x.dtype)
-    y = ops.matmul(x, to_tensor(weights, x.dtype))
-    if len(b.shape) != 1 or b.shape[0] != y.shape[-1]:
-        raise ValueError(f"relu_layer: biases of shape {tuple(b.shape)} do not match "
-                         f"{int(y.shape[-1])} output units")
+    w = to_tensor(weights, x.dtype)
+    if x.ndim == 2 and w.ndim == 2 and w.dtype == x.dtype and x.shape[1] == w.shape[0]:
+        _check_biases(b, w.shape[1])
+        if b.dtype != x.dtype:
+            b = ops.cast(b, x.dtype)
+        return _relu_layer(x, w, b)
+    # other ranks, and shapes matmul rejects (its errors are the ones to report)
+    y = ops.matmul(x, w)
+    _check_biases(b, y.shape[-1])
     if b.dtype != y.dtype:
         b = ops.cast(b, y.dtype)
     return _bias_relu(y, b)

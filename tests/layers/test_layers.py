@@ -82,7 +82,7 @@ def test_dense_gradients(store):
 
 
 def test_dense_relu_matches_the_composition(store):
-    # Dense(activation=relu) runs relu_layer's fused bias+ReLU op; it must give what
+    # Dense(activation=relu) runs relu_layer's fused GEMM + bias + ReLU op; it must give what
     # relu(matmul + bias) gives, values and gradients, including pre-activations exactly 0
     rng = np.random.default_rng(3)
     x0 = rng.standard_normal((64, 5)).astype(np.float32)
@@ -106,7 +106,7 @@ def test_dense_relu_matches_the_composition(store):
     assert (to_numpy(y_ref)[:, 2] == 0).any()
     with ef.GradientTape() as tape:
         layer(x)
-    assert [n.op.name for n in tape._nodes][-1] == "bias_relu"  # the fused path ran
+    assert [n.op.name for n in tape._nodes][-1] == "relu_layer"  # the fused path ran
     np.testing.assert_array_equal(to_numpy(y), to_numpy(y_ref))
     for a, b in zip(fused, ref):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)

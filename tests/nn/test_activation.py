@@ -120,11 +120,27 @@ def test_dropout_bad_noise_shape_and_dtype():
         nn.relu(tensor(np.ones(3, np.int32)))
 
 
+_MATMUL_BGRAD = ef.autograd.registry.get("matmul_bgrad")
+
 RELU_LAYER_CASES = [
-    GradCase(["bias_relu", "relu_grad", "matmul"], nn.relu_layer,
+    # a 2-D x runs the one relu_layer op; order 2 runs the ops of its vjp and their vjps
+    GradCase(["relu_layer", "relu_grad", "matmul_bgrad", "matmul"], nn.relu_layer,
              np.random.default_rng(4).standard_normal((6, 5)),
              np.random.default_rng(5).standard_normal((5, 4)),
              np.random.default_rng(6).standard_normal(4), order=2, id="relu_layer"),
+    # a batch of one row, one input feature
+    GradCase(["relu_layer", "matmul_bgrad"], nn.relu_layer,
+             np.random.default_rng(7).standard_normal((1, 1)),
+             np.random.default_rng(8).standard_normal((1, 3)),
+             np.array([0.3, -0.2, 0.5]), order=2, id="relu_layer_1x1"),
+    # other ranks: matmul, then the fused bias + ReLU pass
+    GradCase(["bias_relu", "relu_grad", "matmul"], nn.relu_layer,
+             np.random.default_rng(9).standard_normal((2, 3, 5)),
+             np.random.default_rng(10).standard_normal((5, 4)),
+             np.random.default_rng(11).standard_normal(4), order=2, id="relu_layer_rank3"),
+    GradCase(["matmul_bgrad"], lambda x, gz: _MATMUL_BGRAD(x, gz),
+             np.random.default_rng(12).standard_normal((7, 3)),
+             np.random.default_rng(13).standard_normal((7, 4)), order=2, id="matmul_bgrad"),
 ]
 GRAD_CASES += RELU_LAYER_CASES
 
@@ -154,3 +170,28 @@ def test_relu_layer_matches_reference_with_gradients(dtype):
     np.testing.assert_allclose(to_numpy(dx), dpre @ w0.T.astype(np.float64), rtol=tol, atol=tol)
     with pytest.raises(ValueError, match="biases"):
         nn.relu_layer(x, w, tensor(np.ones(3, dtype)))
+
+
+def test_relu_layer_argument_errors_and_other_ranks():
+    x = tensor(np.ones((4, 3)))
+    with pytest.raises(ValueError, match="inner dimensions"):
+        nn.relu_layer(x, tensor(np.ones((2, 5))), tensor(np.ones(5)))
+    with pytest.raises(ValueError, match="rank >= 2"):
+        nn.relu_layer(x, tensor(np.ones(3)), tensor(np.ones(1)))
+    with pytest.raises(TypeError, match="dtype"):
+        nn.relu_layer(x, tensor(np.ones((3, 2), np.float32)), tensor(np.ones(2)))
+    with pytest.raises(TypeError, match="floating"):
+        nn.relu_layer(tensor(np.ones((4, 3), np.int64)), tensor(np.ones((3, 2))),
+                      tensor(np.ones(2)))
+    with pytest.raises(ValueError, match="biases of shape"):
+        nn.relu_layer(x, tensor(np.ones((3, 2))), tensor(np.ones((1, 2))))
+    # a rank-3 input keeps matmul + bias_relu and gives the same values
+    rng = np.random.default_rng(1)
+    x3, w, b = rng.standard_normal((2, 5, 3)), rng.standard_normal((3, 4)), rng.standard_normal(4)
+    np.testing.assert_allclose(to_numpy(nn.relu_layer(tensor(x3), tensor(w), tensor(b))),
+                               np.maximum(x3 @ w + b, 0), rtol=1e-12)
+    # biases given as a list take x's dtype
+    y = nn.relu_layer(tensor(np.ones((2, 3), np.float32)), tensor(np.ones((3, 2), np.float32)),
+                      [0.5, -4.0])
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(to_numpy(y), [[3.5, 0.0], [3.5, 0.0]])
