@@ -76,6 +76,10 @@ class Variable(Tensor):
         return _wrap(self._data.copy())
 
     def _value_array(self, value, what):
+        if isinstance(value, (bool, int, float, np.generic)):
+            # a scalar operand of the in-place kernel: no array, so no host-to-device copy
+            # (the global step's += 1 runs in every step, also inside a CUDA-graph capture)
+            return self._data.dtype.type(value)
         a = value._data if isinstance(value, Tensor) else _to_array(value, self._data.dtype)
         if backend.array_module(a) is not backend.array_module(self._data):
             raise ValueError(f"{what} {self._name}: value lives on another device than the "

@@ -144,3 +144,18 @@ def test_initializer_names_and_unknown_name(store):
     with pytest.raises(ValueError, match="get_variable bad: unknown initializer 'nope'"):
         vs.get_variable("bad", [2], initializer="nope")
     assert "bad" not in [x.name for x in vs.global_variables()]
+
+
+def test_scalar_assign_add_keeps_dtype_and_value():
+    """Python scalars are the in-place kernel's operand (no array is made for them)."""
+    import eagerflow as ef
+    v = ef.Variable(ef.constant(np.array([1, 2], np.int64)))
+    v.assign_add(3)
+    v.assign_sub(np.int64(1))
+    np.testing.assert_array_equal(v.numpy(), [3, 4])
+    assert v.dtype == np.int64
+    w = ef.Variable(ef.constant(np.zeros(2, np.float32)))
+    w.assign(1.5)
+    w.assign_add(True)
+    np.testing.assert_array_equal(w.numpy(), [2.5, 2.5])
+    assert w.dtype == np.float32

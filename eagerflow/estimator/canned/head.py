@@ -23,7 +23,9 @@ _class_names = register("class_ids_to_names", _names_fwd)
 
 
 def _all_ids(n, logits):
-    return ops.tile(constant(np.arange(n, dtype=np.int64)[None, :]), (int(logits.shape[0]), 1))
+    # made on the device (an arange kernel): a host constant would be a host-to-device
+    # copy in every step, which a CUDA-graph capture refuses
+    return ops.tile(ops.reshape(ops.range(n, dtype=np.int64), (1, n)), (int(logits.shape[0]), 1))
 
 
 SUM_OVER_BATCH_SIZE = "sum_over_batch_size"
