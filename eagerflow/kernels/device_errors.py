@@ -21,13 +21,14 @@ from eagerflow.backend import _cupy
 
 __all__ = ["check_errors", "error_flag", "clear_errors", "error_for", "position", "REPORT_SRC",
            "SCATTER_OUT_OF_RANGE", "SEGMENT_OUT_OF_RANGE", "SEGMENT_NOT_SORTED",
-           "SEGMENT_NEGATIVE", "ID_OUT_OF_RANGE"]
+           "SEGMENT_NEGATIVE", "ID_OUT_OF_RANGE", "VALUE_OUT_OF_RANGE"]
 
 SCATTER_OUT_OF_RANGE = 1
 SEGMENT_OUT_OF_RANGE = 2
 SEGMENT_NOT_SORTED = 3
 SEGMENT_NEGATIVE = 4
 ID_OUT_OF_RANGE = 5
+VALUE_OUT_OF_RANGE = 6
 
 # Prepended to every kernel that reports; ``err`` points at the flag of the current device.
 REPORT_SRC = r"""
@@ -95,6 +96,9 @@ def error_for(code, value, limit, pos, gpu=False):
         return ValueError(f"categorical_column_with_identity: id {value} (at position {pos}) "
                           f"is not in [0, {limit}); give default_value to map out-of-range "
                           f"ids to a bucket{treated}")
+    if code == VALUE_OUT_OF_RANGE:
+        return ValueError(f"a value checked on the GPU (a label) is out of its range: "
+                          f"element {pos} is outside [0, {limit}]")
     return RuntimeError(f"eagerflow kernel error code {code} (value {value}, limit {limit}, "
                         f"position {pos})")
 

@@ -5,6 +5,7 @@ import numpy as np
 from ... import ops
 from ...autograd.tensor import Tensor, _wrap, constant
 from ... import backend
+from ...kernels.range_check import check_in_range
 from ...autograd.registry import register
 from ...feature_column.base import host
 from ...metrics import accuracy, auc, mean, precision, recall
@@ -26,6 +27,13 @@ def _all_ids(n, logits):
     # made on the device (an arange kernel): a host constant would be a host-to-device
     # copy in every step, which a CUDA-graph capture refuses
     return ops.tile(ops.reshape(ops.range(n, dtype=np.int64), (1, n)), (int(logits.shape[0]), 1))
+
+
+def _with_classes(out, names, strings):
+    if strings:
+        out["classes"] = _class_names(out["class_ids"], names=names)
+        out["all_classes"] = _class_names(out["all_class_ids"], names=names)
+    return out
 
 
 SUM_OVER_BATCH_SIZE = "sum_over_batch_size"
@@ -59,7 +67,9 @@ class _Head:
         return total / float(max(int(np.prod(per_example.shape)), 1))
 
     def create_estimator_spec(self, features, mode, logits, labels=None, train_op_fn=None):
-        predictions = self.predictions(logits)
+        # the string classes are a host read of the class ids: not made in a training step
+        # (a sync per step, and a CUDA-graph capture refuses it); EVAL/PREDICT have them
+        predictions = self.predictions(logits, strings=mode != ModeKeys.TRAIN)
         if mode == ModeKeys.PREDICT:
             return EstimatorSpec(mode, predictions=predictions)
         if labels is None:
@@ -111,23 +121,22 @@ class BinaryClassHead(_Head):
                                  f"{self.label_vocabulary}") from None
             lab = constant(host(lab))
         lab = ops.reshape(ops.cast(lab, np.float32), tuple(logits.shape))
-        bad = host(lab)
-        if bad.size and ((bad < 0) | (bad > 1)).any():
-            raise ValueError("labels must be 0 or 1 for a binary classification head, got "
-                             f"values in [{bad.min()}, {bad.max()}]")
+        # checked where the labels are (on the GPU: a device error flag, no host read)
+        check_in_range(lab._data, 0, 1, "labels must be 0 or 1 for a binary classification "
+                       "head, got values in [{lo}, {hi}]")
         return lab
 
     def _per_example_loss(self, labels, logits):
         return sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
 
-    def predictions(self, logits):
+    def predictions(self, logits, strings=True):
         p = sigmoid(logits)
         class_ids = ops.cast(ops.greater(logits, 0.0), np.int64)
         names = tuple(self._names())
         all_ids = _all_ids(2, logits)
-        return {"logits": logits, "logistic": p, "probabilities": ops.concat([1.0 - p, p], axis=1),
-                "class_ids": class_ids, "classes": _class_names(class_ids, names=names),
-                "all_class_ids": all_ids, "all_classes": _class_names(all_ids, names=names)}
+        out = {"logits": logits, "logistic": p, "probabilities": ops.concat([1.0 - p, p], axis=1),
+               "class_ids": class_ids, "all_class_ids": all_ids}
+        return _with_classes(out, names, strings)
 
     def _names(self):
         return [v.encode() if isinstance(v, str) else v for v in self.label_vocabulary] \
@@ -184,14 +193,14 @@ class MultiClassHead(_Head):
         return ops.reshape(sparse_softmax_cross_entropy_with_logits(
             labels=ops.reshape(labels, (-1,)), logits=logits), (-1, 1))
 
-    def predictions(self, logits):
+    def predictions(self, logits, strings=True):
         cid = ops.reshape(ops.argmax(logits, axis=1), (-1, 1))
         names = tuple((v.encode() if isinstance(v, str) else v) for v in self.label_vocabulary) \
             if self.label_vocabulary else tuple(str(i).encode() for i in range(self.n_classes))
         all_ids = _all_ids(self.n_classes, logits)
-        return {"logits": logits, "probabilities": softmax(logits), "class_ids": cid,
-                "classes": _class_names(cid, names=names), "all_class_ids": all_ids,
-                "all_classes": _class_names(all_ids, names=names)}
+        out = {"logits": logits, "probabilities": softmax(logits), "class_ids": cid,
+               "all_class_ids": all_ids}
+        return _with_classes(out, names, strings)
 
     def _metrics(self, labels, predictions, per_example, weights):
         return {"accuracy": accuracy(labels, predictions["class_ids"], weights, name="accuracy"),
@@ -217,7 +226,7 @@ class RegressionHead(_Head):
     def _per_example_loss(self, labels, logits):
         return ops.square(logits - labels)
 
-    def predictions(self, logits):
+    def predictions(self, logits, strings=True):
         return {"predictions": logits}
 
     def _metrics(self, labels, predictions, per_example, weights):

@@ -1,0 +1,62 @@
+"""A range check of values that never reads them back: ``low <= v <= high``.
+
+On the CPU it raises at once with the caller's message. On the GPU one ElementwiseKernel
+records the first bad element in the device error flag (the values are left as they are)
+and :func:`eagerflow.kernels.check_errors` raises it at the next sync point: checking
+labels every step must not cost a host synchronisation per step (nor break a CUDA-graph
+capture of the step).
+"""
+import numpy as np
+
+from eagerflow import backend
+from eagerflow.backend import _cupy
+
+from . import device_errors
+
+__all__ = ["check_in_range"]
+
+
+def check_in_range(values, low, high, message):
+    """Checks ``low <= values <= high`` elementwise (NaN counts as out of range).
+
+    Args:
+        values: a numeric array (NumPy or CuPy).
+        low, high: the inclusive bounds.
+        message: the CPU error's text; ``{lo}`` and ``{hi}`` are replaced by the smallest
+            and largest value found.
+
+    Raises:
+        ValueError: on the CPU, when an element is out of range (on the GPU through
+            ``check_errors``, naming the element's flat position).
+
+    Example:
+        >>> import numpy as np
+        >>> check_in_range(np.array([0.0, 1.0]), 0, 1, "labels in [{lo}, {hi}]")
+    """
+    if values.size == 0:
+        return
+    if backend.array_module(values) is np:
+        bad = ~((values >= low) & (values <= high))
+        if bad.any():
+            raise ValueError(message.format(lo=np.nanmin(values), hi=np.nanmax(values)))
+        return
+    # the flag is the kernel's (raw) output: the size comes from the values
+    _kernel()(values.reshape(-1), np.float64(low), np.float64(high), np.int64(high),
+              device_errors.error_flag())
+
+
+_kernels = []
+
+
+def _kernel():
+    if not _kernels:
+        cp = _cupy.load()
+        _kernels.append(cp.ElementwiseKernel(
+            "T x, float64 lo, float64 hi, int64 limit", "raw uint64 err",
+            """
+            const double v = (double)x;
+            if (!(v >= lo && v <= hi)) {
+                // code 6: VALUE_OUT_OF_RANGE
+                ef_report((unsigned long long*)&err[0], 6ULL, 0, limit, (long long)i);
+            }""", "ef_check_in_range", preamble=device_errors.REPORT_SRC))
+    return _kernels[0]
