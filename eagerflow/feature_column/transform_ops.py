@@ -12,7 +12,6 @@ from ..autograd.tensor import Tensor, _wrap
 from ..kernels import categorical_ids as _kc
 from ..kernels import embedding_bag as _kb
 from ..kernels import farmhash, scatter_add
-from ..kernels.scatter_add import INDEX_PAD
 
 __all__ = ["to_sparse", "identity_ids", "vocab_ids", "prune", "bucket_sparse", "indicator",
            "seq_ids3d", "seq_flatten", "seq_unflatten", "seq_length", "seq_dense", "bag_offsets",
@@ -198,35 +197,22 @@ def _bucket_dense_fwd(xp, ids, width):
 bucket_dense_ids = register("fc_bucket_dense_ids", _bucket_dense_fwd)
 
 
-def _dense_bag(xp, ids, dtype):
-    """(safe ids, offsets, weights) of the bags of dense ids: one bag of ``n`` per row."""
-    b, n = ids.shape
-    flat = ids.reshape(-1)
-    valid = flat >= 0
-    offsets = xp.arange(b + 1, dtype=np.int64) * n
-    return xp.where(valid, flat, 0), offsets, valid.astype(dtype)
-
-
 def _dense_lookup_fwd(xp, table, ids, combiner):
-    safe, offsets, w = _dense_bag(xp, ids, table.dtype)
+    safe, offsets, w, _ = _kc.dense_bags(ids, table.dtype)
     return _kb.embedding_bag(table, safe, offsets, w, combiner)
 
 
-def _dense_bag_weights_fwd(xp, ids, dtype):
-    _, offsets, w = _dense_bag(xp, ids, np.dtype(dtype))
-    return offsets, w
-
-
-_dense_bag_weights = register("fc_dense_bag_weights", _dense_bag_weights_fwd, multi=True)
-_pad_ids = register("fc_pad_ids",
-                    lambda xp, ids: xp.where(ids >= 0, ids, INDEX_PAD).reshape(-1))
+# the backward's bag arguments: offsets, weights and the gradient's row indices (no grad)
+_dense_bag_args = register("fc_dense_bag_args",
+                           lambda xp, ids, dtype: _kc.dense_bags(ids, np.dtype(dtype))[1:],
+                           multi=True)
 
 
 def _dense_lookup_vjp(g, ans, table, ids, combiner):
-    offsets, w = _dense_bag_weights(ids, dtype=table.dtype.name)
+    offsets, w, grad_ids = _dense_bag_args(ids, dtype=table.dtype.name)
     values = get("embedding_bag_grad")(g, offsets, w, combiner=combiner,
                                        nnz=int(np.prod(ids.shape)))
-    return IndexedSlices(values, _pad_ids(ids), tuple(table.shape))
+    return IndexedSlices(values, grad_ids, tuple(table.shape))
 
 
 _dense_lookup = register("fc_dense_lookup", _dense_lookup_fwd)

@@ -15,11 +15,12 @@ lookup gives them weight 0, which is what dropping them gives for every combiner
 import numpy as np
 
 from eagerflow import backend
-from eagerflow.backend import _cupy
+from eagerflow.backend import _cupy, cuda_graph
 
 from . import device_errors
+from .scatter_add import INDEX_PAD
 
-__all__ = ["identity_ids"]
+__all__ = ["identity_ids", "dense_bags"]
 
 
 def identity_ids(values, num_buckets, default=None, ignore=-1, key="?"):
@@ -70,7 +71,69 @@ def _identity_ids_cpu(values, num_buckets, default, ignore, key):
     return np.where(missing, np.int64(-1), v)
 
 
+def dense_bags(ids, dtype):
+    """The embedding-bag arguments of dense ids ``(batch, n)`` (-1 = missing): one bag of
+    ``n`` entries per row.
+
+    Returns:
+        ``(safe_ids, offsets, weights, grad_ids)``, flat: ids with missing ones as 0, bag
+        offsets ``0, n, 2n, ...``, weights 1 (valid) / 0 (missing) of ``dtype``, and the
+        gradient's row indices (missing ones :data:`INDEX_PAD`). One kernel on the GPU; the
+        offsets of a shape are made once and reused.
+
+    Example:
+        >>> import numpy as np
+        >>> [a.tolist() for a in dense_bags(np.array([[2, -1]]), np.float32)]
+        [[2, 0], [0, 2], [1.0, 0.0], [2, -9223372036854775808]]
+    """
+    b, n = ids.shape
+    flat = ids.reshape(-1)
+    offsets = _offsets(backend.array_module(ids), b, n)
+    if backend.array_module(ids) is np:
+        valid = flat >= 0
+        return (np.where(valid, flat, 0), offsets, valid.astype(dtype),
+                np.where(valid, flat, INDEX_PAD))
+    cp = _cupy.load()
+    flat = flat.astype(np.int64, copy=False)
+    safe, grad_ids = cp.empty_like(flat), cp.empty_like(flat)
+    w = cp.empty(flat.shape, dtype=dtype)
+    if flat.size:
+        _bag_kernel()(flat, safe, w, grad_ids)
+    return safe, offsets, w, grad_ids
+
+
+_offsets_cache = {}
+
+
+def _offsets(xp, b, n):
+    if xp is np:
+        return np.arange(b + 1, dtype=np.int64) * n
+    key = (xp.cuda.Device().id, b, n)
+    off = _offsets_cache.get(key)
+    if off is None:
+        off = xp.arange(b + 1, dtype=np.int64) * n
+        # an array made inside a capture lives in the capture's private pool, which goes
+        # away with the graph: only arrays made outside one are kept
+        if not cuda_graph.capturing():
+            if len(_offsets_cache) > 64:
+                _offsets_cache.clear()
+            _offsets_cache[key] = off
+    return off
+
+
 _kernels = []
+_bag_kernels = []
+
+
+def _bag_kernel():
+    if not _bag_kernels:
+        cp = _cupy.load()
+        _bag_kernels.append(cp.ElementwiseKernel(
+            "int64 x", "int64 safe, T w, int64 gid",
+            "const bool ok = x >= 0; safe = ok ? x : 0; w = ok ? (T)1 : (T)0;"
+            " gid = ok ? x : (-9223372036854775807LL - 1)",
+            "ef_dense_bags"))
+    return _bag_kernels[0]
 
 
 def _gpu_kernel():
