@@ -93,6 +93,26 @@ def test_multiclass_head(tmp_path):
     assert p["probabilities"].shape == (3,) and p["all_classes"].tolist() == [b"0", b"1", b"2"]
 
 
+@pytest.mark.parametrize("n_classes,bad", [(2, 2), (2, -1), (3, 3), (3, -1)])
+def test_out_of_range_labels_fail_training(tmp_path, n_classes, bad):
+    labels = np.zeros((8, 1), np.int64)
+    labels[5] = bad
+    m = est.DNNClassifier([4], [X_COL], n_classes=n_classes, config=est.RunConfig(
+        model_dir=str(tmp_path), log_step_count_steps=None, save_summary_steps=None))
+    # the CPU raises in the step; the GPU at the Estimator's next check of its error flag
+    with pytest.raises(ValueError, match="labels must be|out of its range"):
+        m.train(lambda: iter([({"x1": X1[:8, None]}, labels)] * 3), steps=3)
+
+
+def test_multiclass_label_vocabulary(tmp_path):
+    m = est.DNNClassifier([4], [X_COL], n_classes=3, label_vocabulary=["a", "b", "c"],
+                          config=config(tmp_path))
+    words = np.array([["a"], ["c"], ["b"], ["a"]], dtype=object)
+    m.train(lambda: iter([({"x1": X1[:4, None]}, words)] * 3), steps=3)
+    with pytest.raises(ValueError, match="not in label_vocabulary"):
+        m.train(lambda: iter([({"x1": X1[:4, None]}, words.copy() + "x")] * 3), steps=3)
+
+
 def test_deepfm_and_dcn_learn(tmp_path):
     cols = [fc.embedding_column(CAT_COL, 4),
             fc.embedding_column(fc.categorical_column_with_identity("c2", 8), 4)]

@@ -179,15 +179,23 @@ class MultiClassHead(_Head):
 
     def _labels(self, labels, logits):
         lab = _label_tensor(labels)
-        raw = host(lab).reshape(-1)
-        if self.label_vocabulary is not None:
+        if self.label_vocabulary is not None:  # strings: mapped on the host
             table = {v: i for i, v in enumerate(self.label_vocabulary)}
-            raw = np.array([table[v if isinstance(v, str) else v.decode()] for v in raw])
-        raw = raw.astype(np.int64)
-        if raw.size and (raw.min() < 0 or raw.max() >= self.n_classes):
-            raise ValueError(f"labels must be in [0, {self.n_classes}), got "
-                             f"[{raw.min()}, {raw.max()}]")
-        return constant(raw.reshape(-1, 1))
+            raw = host(lab).reshape(-1)
+            try:
+                raw = np.array([table[v if isinstance(v, str) else v.decode()] for v in raw],
+                               np.int64)
+            except KeyError as e:
+                raise ValueError(f"label {e.args[0]!r} is not in label_vocabulary "
+                                 f"{self.label_vocabulary}") from None
+            return constant(raw.reshape(-1, 1))
+        if lab.dtype.kind not in "iuf":
+            raise ValueError(f"labels must be class ids in [0, {self.n_classes}) (or give "
+                             f"label_vocabulary), got dtype {lab.dtype}")
+        # integer ids stay where they are: checked by a device-flag kernel on the GPU
+        check_in_range(lab._data, 0, self.n_classes - 1, f"labels must be in [0, "
+                       f"{self.n_classes}), got [{{lo}}, {{hi}}]")
+        return ops.reshape(ops.cast(lab, np.int64), (-1, 1))
 
     def _per_example_loss(self, labels, logits):
         return ops.reshape(sparse_softmax_cross_entropy_with_logits(
