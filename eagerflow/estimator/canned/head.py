@@ -94,7 +94,11 @@ def _label_tensor(labels):
             raise ValueError(f"labels must be a Tensor or a one-item dict, got keys "
                              f"{sorted(labels)}")
         labels = next(iter(labels.values()))
-    return labels if isinstance(labels, Tensor) else _wrap(host(labels))
+    if isinstance(labels, Tensor):
+        return labels
+    a = host(labels)
+    # numeric labels go where the logits are; strings (a label_vocabulary) stay on the host
+    return _wrap(a if a.dtype.kind == "O" else backend.asarray(a))
 
 
 class BinaryClassHead(_Head):
