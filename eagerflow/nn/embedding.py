@@ -12,6 +12,7 @@ from ..autograd.registry import defvjp, defvjp_all, register
 from ..autograd.sparse_tensor import SparseTensor
 from ..autograd.tensor import Tensor, _to_array, _wrap, convert_to_tensor
 from ..kernels import embedding_bag as _kb
+from ..kernels.scatter_add import INDEX_PAD
 
 __all__ = ["embedding_lookup", "embedding_lookup_sparse", "sparse_tensor_to_dense",
            "sparse_reorder"]
@@ -22,7 +23,7 @@ _STRATEGIES = ("mod", "div")
 # --- the ops ----------------------------------------------------------------------------
 # Every input that depends on the batch goes through an op (no raw arrays made on the
 # host), so a traced graph (export, ef.function) keeps a dynamic batch dimension.
-def _bag_fwd(xp, params, ids, offsets, weights, combiner):
+def _bag_fwd(xp, params, ids, offsets, weights, combiner, pad_zero_weights=False):
     if ids is None:  # bag the rows of params themselves, in order
         ids = xp.arange(params.shape[0], dtype=np.int64)
     return _kb.embedding_bag(params, ids, offsets, weights, combiner)
@@ -36,8 +37,14 @@ def _bag_vjp(g, ans, inputs, attrs, needs):
     out = [None, None, None, None]
     if needs[0]:
         values = _bag_grad(g, offsets, weights, combiner=combiner, nnz=nnz)
-        out[0] = values if ids_a is None else IndexedSlices(values, _wrap(ids_a),
-                                                            tuple(params.shape))
+        if ids_a is None:
+            out[0] = values
+        else:
+            # a safe lookup's dropped entries (weight 0) must not name a row at all: their
+            # zero gradient rows would still move an Adam-like optimizer's moments there
+            rows = _pad_rows(_wrap(ids_a), weights) if attrs.get("pad_zero_weights") \
+                else _wrap(ids_a)
+            out[0] = IndexedSlices(values, rows, tuple(params.shape))
     if needs[3]:
         out[3] = _weights_grad(g, ans, params, ids_a, offsets, weights, combiner, nnz)
     return out
@@ -95,6 +102,9 @@ def _bag_grad_vjp_w(dv, ans, g, offsets, weights, combiner, nnz):
 
 
 _bag = register("embedding_bag", _bag_fwd)
+# gradient rows of a bag's entries, INDEX_PAD (skipped by every consumer) where weight <= 0
+_pad_rows = register("embedding_bag_pad_rows",
+                     lambda xp, ids, w: xp.where(w > 0, ids.astype(np.int64), INDEX_PAD))
 defvjp_all(_bag, _bag_vjp)
 _bag_grad = register("embedding_bag_grad", _bag_grad_fwd)
 defvjp(_bag_grad, _bag_grad_vjp_g, None, _bag_grad_vjp_w)
@@ -258,7 +268,7 @@ def _lookup_sharded(shards, flat, strategy, xp):
 
 
 def embedding_lookup_sparse(params, sp_ids, sp_weights, partition_strategy="mod", name=None,
-                            combiner=None, max_norm=None):
+                            combiner=None, max_norm=None, _pad_zero_weights=False):
     """Looks up and combines the embeddings of each row of a SparseTensor of ids.
 
     ``tf.nn.embedding_lookup_sparse``: row ``b`` of the result is the ``combiner`` of the
@@ -329,6 +339,8 @@ def embedding_lookup_sparse(params, sp_ids, sp_weights, partition_strategy="mod"
         flat = ops.reshape(rows, (int(ids.shape[0]), -1))
         out = _bag(flat, None, offsets, weights, combiner=combiner)
         return ops.reshape(out, (num_bags,) + tuple(rows.shape[1:]))
+    if _pad_zero_weights and weights is not None:
+        return _bag(table, ids, offsets, weights, combiner=combiner, pad_zero_weights=True)
     return _bag(table, ids, offsets, weights, combiner=combiner)
 
 

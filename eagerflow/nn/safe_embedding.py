@@ -7,8 +7,10 @@ are combined along the last dimension.
 Dropping entries would change the number of ids, which on the GPU means reading a size back
 from the device. Instead an invalid entry keeps its place with weight 0 and id 0: it adds
 nothing to the sum, the weight sum or the sum of squares, so every combiner gives what the
-pruned lookup gives, and the ``IndexedSlices`` gradient only carries zero rows for it. It
-is all eagerflow ops, so an exported model replays it for any batch.
+pruned lookup gives. In the ``IndexedSlices`` gradient of one table (no ``max_norm``) its
+row index is ``INDEX_PAD``, which optimizers skip, so no row's optimizer state moves for it
+(sharded tables and ``max_norm`` still give it a zero row at id 0). It is all eagerflow
+ops, so an exported model replays it for any batch.
 """
 import numpy as np
 
@@ -103,7 +105,7 @@ def safe_embedding_lookup_sparse(embedding_weights, sparse_ids, sparse_weights=N
     out = embedding_lookup_sparse(
         embedding_weights, SparseTensor(flat_idx, safe_ids, dense),
         SparseTensor(flat_idx, weights, dense), partition_strategy, combiner=combiner,
-        max_norm=max_norm)
+        max_norm=max_norm, _pad_zero_weights=True)
     if default_id is not None:
         # the registered op itself: ops.unsorted_segment_sum hands the op the raw ids array,
         # which a trace would freeze as a constant

@@ -293,3 +293,26 @@ def test_lookups_trace_into_a_graph_with_a_dynamic_batch():
 
     graph, _, _, _ = trace_graph(safe, make)   # raises TraceError if anything left the graph
     assert "embedding_bag" in [n["op"] for n in graph["nodes"]]
+
+
+def test_safe_lookup_leaves_rows_of_dropped_entries_alone():
+    """TF prunes invalid ids (< 0) and weights <= 0 before the lookup, so their rows get no
+    gradient row: with LazyAdam only the rows of valid entries move (the id-0 placeholder
+    of a dropped entry must not)."""
+    from eagerflow.kernels.scatter_add import INDEX_PAD
+    table = ef.Variable(tensor(np.random.default_rng(0).standard_normal((5, 2))
+                               .astype(np.float32)))
+    before = table.numpy().copy()
+    sp = ef.SparseTensor(np.array([[0, 0], [0, 1], [1, 0], [2, 0]]),
+                         tensor(np.array([3, -1, 4, 2])), [3, 2])
+    sw = ef.SparseTensor(np.array([[0, 0], [0, 1], [1, 0], [2, 0]]),
+                         tensor(np.array([1.0, 1.0, 2.0, 0.0], np.float32)), [3, 2])
+    opt = ef.train.LazyAdamOptimizer(0.1)
+    for _ in range(2):
+        with ef.GradientTape() as tape:
+            loss = ef.reduce_sum(nn.safe_embedding_lookup_sparse(table, sp, sw))
+        (g,) = tape.gradient(loss, [table])
+        opt.apply_gradients([(g, table)])
+    assert to_numpy(g.indices).tolist() == [3, INDEX_PAD, 4, INDEX_PAD]
+    moved = np.flatnonzero(np.abs(table.numpy() - before).sum(axis=1) > 0).tolist()
+    assert moved == [3, 4]
