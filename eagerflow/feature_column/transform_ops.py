@@ -5,7 +5,6 @@ backend; strings stay host object arrays."""
 import numpy as np
 
 from .. import backend, ops
-from ..autograd.indexed_slices import IndexedSlices
 from ..autograd.registry import defvjp, get, register
 from ..autograd.sparse_tensor import SparseTensor
 from ..autograd.tensor import Tensor, _wrap
@@ -134,11 +133,20 @@ def prune(ids, weights=None):
     return SparseTensor(ind, vals, ids.dense_shape), SparseTensor(ind, w, ids.dense_shape)
 
 
+def _bucket_dense_fwd(xp, ids, width):
+    ids = ids.reshape(ids.shape[0], int(np.prod(ids.shape[1:]))).astype(np.int64)
+    return ids + xp.arange(ids.shape[1], dtype=np.int64) * width
+
+
+# bucketized ids (batch, n) as ids ``bucket + i * width`` (bucket_sparse's values, dense)
+bucket_dense_ids = register("fc_bucket_dense_ids", _bucket_dense_fwd)
+
+
 def _bucket_sparse_fwd(xp, ids, width):
     b = ids.shape[0]
-    ids = ids.reshape(b, -1).astype(np.int64)
-    n = ids.shape[1]
-    vals = (ids + xp.arange(n, dtype=np.int64) * width).reshape(-1)
+    dense = _bucket_dense_fwd(xp, ids, width)
+    n = dense.shape[1]
+    vals = dense.reshape(-1)
     rows = xp.repeat(xp.arange(b, dtype=np.int64), n)
     cols = xp.tile(xp.arange(n, dtype=np.int64), b)
     return xp.stack([rows, cols], axis=1), vals, xp.asarray(np.array([b, n], np.int64))
@@ -188,42 +196,19 @@ def _identity_dense_fwd(xp, x, num_buckets, default, key):
 identity_dense_ids = register("fc_identity_dense_ids", _identity_dense_fwd)
 
 
-def _bucket_dense_fwd(xp, ids, width):
-    ids = ids.reshape(ids.shape[0], int(np.prod(ids.shape[1:]))).astype(np.int64)
-    return ids + xp.arange(ids.shape[1], dtype=np.int64) * width
-
-
-# bucketized ids (batch, n) as ids ``bucket + i * width`` (bucket_sparse's values, dense)
-bucket_dense_ids = register("fc_bucket_dense_ids", _bucket_dense_fwd)
-
-
-def _dense_lookup_fwd(xp, table, ids, combiner):
-    safe, offsets, w, _ = _kc.dense_bags(ids, table.dtype)
-    return _kb.embedding_bag(table, safe, offsets, w, combiner)
-
-
-# the backward's bag arguments: offsets, weights and the gradient's row indices (no grad)
-_dense_bag_args = register("fc_dense_bag_args",
-                           lambda xp, ids, dtype: _kc.dense_bags(ids, np.dtype(dtype))[1:],
-                           multi=True)
-
-
-def _dense_lookup_vjp(g, ans, table, ids, combiner):
-    offsets, w, grad_ids = _dense_bag_args(ids, dtype=table.dtype.name)
-    values = get("embedding_bag_grad")(g, offsets, w, combiner=combiner,
-                                       nnz=int(np.prod(ids.shape)))
-    return IndexedSlices(values, grad_ids, tuple(table.shape))
-
-
-_dense_lookup = register("fc_dense_lookup", _dense_lookup_fwd)
-defvjp(_dense_lookup, _dense_lookup_vjp, None)
+# the bag arguments of dense ids (safe ids, offsets, 0/1 weights); no gradient
+_dense_bags = register("fc_dense_bags",
+                       lambda xp, ids, dtype: _kc.dense_bags(ids, np.dtype(dtype)), multi=True)
 
 
 def dense_lookup(table, ids, combiner="mean"):
     """TF's safe embedding lookup over dense ids ``(batch, n)`` (``-1`` = missing): each row
     combines its valid entries' rows of ``table``; a row without any gives zeros. The
-    gradient w.r.t. ``table`` is ``IndexedSlices`` whose missing entries are padding."""
-    return _dense_lookup(table, ids, combiner=combiner)
+    gradient w.r.t. ``table`` is ``IndexedSlices`` whose missing entries are padding (the
+    embedding bag's ``pad_zero_weights``, as in ``nn.safe_embedding_lookup_sparse``)."""
+    safe, offsets, w = _dense_bags(ids, dtype=table.dtype.name)
+    return get("embedding_bag")(table, safe, offsets, w, combiner=combiner,
+                                pad_zero_weights=True)
 
 
 # --- sequence columns -------------------------------------------------------------------

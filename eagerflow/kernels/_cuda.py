@@ -1,4 +1,5 @@
-"""Building blocks of the GPU twins: C types, atomic helpers, lazy memoized RawKernels.
+"""Building blocks of the GPU twins: C types, atomic helpers, lazy memoized RawKernels and
+ElementwiseKernels.
 
 Kernel sources are ``string.Template`` strings with ``$T`` (value type), ``$I`` (index type),
 ``$K`` (loop counter type) and ``$NAME``. Each distinct substitution is compiled by NVRTC on
@@ -113,6 +114,18 @@ def get_kernel(template, **subs):
         src = string.Template(template).substitute(**subs)
         kern = cp.RawKernel(src, subs["NAME"])
         _kernels[key] = kern
+    return kern
+
+
+def elementwise(in_params, out_params, operation, name, preamble=""):
+    """The CuPy ElementwiseKernel of these arguments, built once per process (building one
+    per call would redo CuPy's parsing and cache lookups on every launch)."""
+    key = ("elementwise", in_params, out_params, operation, name, preamble)
+    kern = _kernels.get(key)
+    if kern is None:
+        cp = _cupy.load()
+        kern = _kernels[key] = cp.ElementwiseKernel(in_params, out_params, operation, name,
+                                                    preamble=preamble)
     return kern
 
 

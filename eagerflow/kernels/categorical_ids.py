@@ -17,8 +17,7 @@ import numpy as np
 from eagerflow import backend
 from eagerflow.backend import _cupy, cuda_graph
 
-from . import device_errors
-from .scatter_add import INDEX_PAD
+from . import _cuda, device_errors
 
 __all__ = ["identity_ids", "dense_bags"]
 
@@ -76,30 +75,29 @@ def dense_bags(ids, dtype):
     ``n`` entries per row.
 
     Returns:
-        ``(safe_ids, offsets, weights, grad_ids)``, flat: ids with missing ones as 0, bag
-        offsets ``0, n, 2n, ...``, weights 1 (valid) / 0 (missing) of ``dtype``, and the
-        gradient's row indices (missing ones :data:`INDEX_PAD`). One kernel on the GPU; the
-        offsets of a shape are made once and reused.
+        ``(safe_ids, offsets, weights)``, flat: ids with missing ones as 0, bag offsets
+        ``0, n, 2n, ...`` and weights 1 (valid) / 0 (missing) of ``dtype``. One kernel on
+        the GPU; the offsets of a shape are made once and reused.
 
     Example:
         >>> import numpy as np
         >>> [a.tolist() for a in dense_bags(np.array([[2, -1]]), np.float32)]
-        [[2, 0], [0, 2], [1.0, 0.0], [2, -9223372036854775808]]
+        [[2, 0], [0, 2], [1.0, 0.0]]
     """
     b, n = ids.shape
     flat = ids.reshape(-1)
     offsets = _offsets(backend.array_module(ids), b, n)
     if backend.array_module(ids) is np:
         valid = flat >= 0
-        return (np.where(valid, flat, 0), offsets, valid.astype(dtype),
-                np.where(valid, flat, INDEX_PAD))
+        return np.where(valid, flat, 0), offsets, valid.astype(dtype)
     cp = _cupy.load()
     flat = flat.astype(np.int64, copy=False)
-    safe, grad_ids = cp.empty_like(flat), cp.empty_like(flat)
-    w = cp.empty(flat.shape, dtype=dtype)
+    safe, w = cp.empty_like(flat), cp.empty(flat.shape, dtype=dtype)
     if flat.size:
-        _bag_kernel()(flat, safe, w, grad_ids)
-    return safe, offsets, w, grad_ids
+        _cuda.elementwise("int64 x", "int64 safe, T w",
+                          "const bool ok = x >= 0; safe = ok ? x : 0; w = ok ? (T)1 : (T)0",
+                          "ef_dense_bags")(flat, safe, w)
+    return safe, offsets, w
 
 
 _offsets_cache = {}
@@ -121,39 +119,21 @@ def _offsets(xp, b, n):
     return off
 
 
-_kernels = []
-_bag_kernels = []
-
-
-def _bag_kernel():
-    if not _bag_kernels:
-        cp = _cupy.load()
-        _bag_kernels.append(cp.ElementwiseKernel(
-            "int64 x", "int64 safe, T w, int64 gid",
-            "const bool ok = x >= 0; safe = ok ? x : 0; w = ok ? (T)1 : (T)0;"
-            " gid = ok ? x : (-9223372036854775807LL - 1)",
-            "ef_dense_bags"))
-    return _bag_kernels[0]
-
-
 def _gpu_kernel():
-    if not _kernels:
-        cp = _cupy.load()
-        _kernels.append(cp.ElementwiseKernel(
-            "T x, int64 nb, int64 dflt, int64 ign, raw uint64 err", "int64 y",
-            """
-            const long long v = (long long)x;
-            if (v == ign) {
+    return _cuda.elementwise(
+        "T x, int64 nb, int64 dflt, int64 ign, raw uint64 err", "int64 y",
+        """
+        const long long v = (long long)x;
+        if (v == ign) {
+            y = -1;
+        } else if (v < 0 || v >= nb) {
+            if (dflt < 0) {
+                // code 5: ID_OUT_OF_RANGE
+                ef_report((unsigned long long*)&err[0], 5ULL, v, nb, (long long)i);
                 y = -1;
-            } else if (v < 0 || v >= nb) {
-                if (dflt < 0) {
-                    // code 5: ID_OUT_OF_RANGE
-                    ef_report((unsigned long long*)&err[0], 5ULL, v, nb, (long long)i);
-                    y = -1;
-                } else {
-                    y = dflt;
-                }
             } else {
-                y = v;
-            }""", "ef_identity_ids", preamble=device_errors.REPORT_SRC))
-    return _kernels[0]
+                y = dflt;
+            }
+        } else {
+            y = v;
+        }""", "ef_identity_ids", preamble=device_errors.REPORT_SRC)

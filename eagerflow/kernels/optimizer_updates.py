@@ -33,7 +33,7 @@ from numba import njit, prange
 from eagerflow import backend
 from eagerflow.backend import _cupy
 
-from . import device_errors, optimizer_updates_vec
+from . import _cuda, device_errors, optimizer_updates_vec
 from .scatter_add import INDEX_PAD, scatter_add_new
 
 __all__ = ["RULES", "INDEX_PAD", "deduplicate_rows", "apply_dense", "apply_sparse", "apply_dense_cpu", "apply_sparse_cpu",
@@ -554,15 +554,9 @@ _dedupe = []
 
 
 def _pad_keys_32(idx):
-    if not _pad_keys:
-        cp = _cupy.load()
-        _pad_keys.append(cp.ElementwiseKernel(
-            "int64 x", "int32 k", "k = x == (-9223372036854775807LL - 1) ? -1 : (int)x",
-            "ef_dedupe_keys32"))
-    return _pad_keys[0](idx)
-
-
-_pad_keys = []
+    return _cuda.elementwise("int64 x", "int32 k",
+                             "k = x == (-9223372036854775807LL - 1) ? -1 : (int)x",
+                             "ef_dedupe_keys32")(idx)
 
 
 def _dedupe_kernels():

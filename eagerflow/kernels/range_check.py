@@ -9,9 +9,7 @@ capture of the step).
 import numpy as np
 
 from eagerflow import backend
-from eagerflow.backend import _cupy
-
-from . import device_errors
+from . import _cuda, device_errors
 
 __all__ = ["check_in_range"]
 
@@ -45,18 +43,12 @@ def check_in_range(values, low, high, message):
               device_errors.error_flag())
 
 
-_kernels = []
-
-
 def _kernel():
-    if not _kernels:
-        cp = _cupy.load()
-        _kernels.append(cp.ElementwiseKernel(
-            "T x, float64 lo, float64 hi, int64 limit", "raw uint64 err",
-            """
-            const double v = (double)x;
-            if (!(v >= lo && v <= hi)) {
-                // code 6: VALUE_OUT_OF_RANGE
-                ef_report((unsigned long long*)&err[0], 6ULL, 0, limit, (long long)i);
-            }""", "ef_check_in_range", preamble=device_errors.REPORT_SRC))
-    return _kernels[0]
+    return _cuda.elementwise(
+        "T x, float64 lo, float64 hi, int64 limit", "raw uint64 err",
+        """
+        const double v = (double)x;
+        if (!(v >= lo && v <= hi)) {
+            // code 6: VALUE_OUT_OF_RANGE
+            ef_report((unsigned long long*)&err[0], 6ULL, 0, limit, (long long)i);
+        }""", "ef_check_in_range", preamble=device_errors.REPORT_SRC)

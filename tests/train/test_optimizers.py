@@ -338,3 +338,30 @@ def test_a_new_model_does_not_inherit_a_collected_models_optimizer_state():
     first = train(3)
     gc.collect()
     np.testing.assert_array_equal(train(3), first)
+
+
+def test_a_new_variable_of_another_shape_gets_fresh_slots_in_the_freed_name():
+    """The freed slot name is reused for a variable of another shape: the slot is a new
+    variable of the new shape (zeros), and the store's collections hold it, not the old."""
+    import gc
+    from eagerflow.variables import global_variables
+
+    def train(shape):
+        w = ef.Variable(tensor(np.ones(shape)))
+        opt = ef.train.AdamOptimizer(0.1)
+        with ef.GradientTape() as tape:
+            loss = ef.reduce_sum(w * w)
+        opt.apply_gradients([(tape.gradient(loss, w), w)])
+        return opt, w
+
+    opt, w = train((3, 2))
+    name = opt.get_slot(w, "m").name
+    del opt, w
+    gc.collect()
+    opt, w = train((4, 5))
+    m = opt.get_slot(w, "m")
+    assert m.name == name and tuple(m.shape) == (4, 5)
+    # one Adam step from zero moments: m = (1 - beta1) * g = 0.1 * 2w
+    np.testing.assert_allclose(to_numpy(m), np.full((4, 5), 0.2), rtol=1e-6)
+    held = [v for v in global_variables() if v.name == name]
+    assert held == [m]
