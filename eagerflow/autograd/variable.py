@@ -8,6 +8,8 @@ from .tensor import Tensor, _to_array, _wrap
 
 __all__ = ["Variable"]
 
+_STALE = object()  # a host copy is kept, but the device holds a value it has not read
+
 
 def _broadcasts_to(src, dst):
     try:
@@ -37,7 +39,7 @@ class Variable(Tensor):
         [2.0, 3.0]
     """
 
-    __slots__ = ("_name", "_trainable", "__weakref__")
+    __slots__ = ("_name", "_trainable", "_host", "__weakref__")
 
     def __init__(self, initial_value, trainable=True, name=None, dtype=None, shape=None,
                  validate_shape=True):
@@ -58,6 +60,7 @@ class Variable(Tensor):
         self._data = a
         self._name = name or "Variable"
         self._trainable = bool(trainable)
+        self._host = None  # see _mirror_on_host
 
     @property
     def name(self):
@@ -92,17 +95,67 @@ class Variable(Tensor):
     def assign(self, value, read_value=True):
         """Writes ``value`` into the variable (in place); returns the variable."""
         self._data[...] = self._value_array(value, "assign")
+        self._track(value, lambda old, v: v)
         return self if read_value else None
 
     def assign_add(self, delta, read_value=True):
         """Adds ``delta`` in place; returns the variable."""
         self._data += self._value_array(delta, "assign_add")
+        self._track(delta, lambda old, d: old + d)
         return self if read_value else None
 
     def assign_sub(self, delta, read_value=True):
         """Subtracts ``delta`` in place; returns the variable."""
         self._data -= self._value_array(delta, "assign_sub")
+        self._track(delta, lambda old, d: old - d)
         return self if read_value else None
+
+    # --- host mirror ------------------------------------------------------------------------
+    # Hooks read the global step after every training step (stop at step N, save every N
+    # steps). Reading a GPU scalar waits for the step to finish, so the host could never
+    # queue the next step while this one runs. A scalar integer variable that asks for it
+    # keeps its value on the host as well, for as long as every write is a host integer
+    # (the optimizers' `+= 1`); any other write drops the copy and the next read refills it
+    # from the device.
+    def _mirror_on_host(self):
+        if self._data.shape != () or self._data.dtype.kind not in "iu":
+            raise TypeError(f"variable {self._name}: only a scalar integer variable can "
+                            f"keep a host copy, not {self._data.dtype} "
+                            f"{tuple(self._data.shape)}")
+        self._host = _STALE
+        return self
+
+    def numpy(self):
+        """The value as a NumPy array (from the host copy when the variable keeps one)."""
+        if self._host is None:
+            return super().numpy()
+        return np.asarray(self._host_value(), dtype=self._data.dtype)
+
+    def _host_value(self):
+        """The value as a Python int: the host copy when it is current, else read from
+        the device (and kept, when this variable keeps a copy)."""
+        if self._host is None or self._host is _STALE:
+            value = int(backend.to_numpy(self._data))
+            if self._host is _STALE:
+                self._host = value
+            return value
+        return self._host
+
+    def _track(self, value, update):
+        if self._host is None:
+            return
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+            self._host = _STALE  # a value only the device knows: read it when asked
+            return
+        if not cuda_graph.capturing():
+            if self._host is not _STALE:
+                self._host = int(update(self._host, int(value)))
+            return
+        # a capture only records the write: it happens at each replay of the graph
+        def replayed(var=self, value=int(value)):
+            if var._host is not None and var._host is not _STALE:
+                var._host = int(update(var._host, value))
+        cuda_graph.on_replay(replayed)
 
     def _set_array(self, a):
         """Replaces the buffer (restores, device moves). Shape and dtype must stay."""
@@ -112,6 +165,8 @@ class Variable(Tensor):
         if a is not self._data:
             cuda_graph.bump_buffer_epoch()  # captured graphs read the old buffer
         self._data = a
+        if self._host is not None:
+            self._host = _STALE
 
     def __repr__(self):
         return (f"<ef.Variable '{self._name}' shape={self._data.shape} "

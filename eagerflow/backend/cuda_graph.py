@@ -17,7 +17,7 @@ On the NumPy backend :func:`supported` is False and nothing here is used.
 from . import _cupy, state as _backend_state
 
 __all__ = ["NotCapturable", "CapturedCall", "capture", "supported", "capturing",
-           "buffer_epoch", "bump_buffer_epoch"]
+           "on_replay", "buffer_epoch", "bump_buffer_epoch"]
 
 
 class NotCapturable(RuntimeError):
@@ -40,6 +40,7 @@ def _where(e):
 class _State:
     capturing = 0
     epoch = 0   # bumped when a variable's buffer is replaced (restore, device move)
+    effects = None  # host-side effects of the capture in progress (on_replay)
 
 
 _state = _State()
@@ -53,6 +54,15 @@ def supported():
 def capturing():
     """True while a capture records on this process."""
     return _state.capturing > 0
+
+
+def on_replay(fn):
+    """Registers ``fn()`` to run on the host each time the graph now being captured is
+    replayed: what the captured call did to host state besides its kernels (a variable's
+    host copy of its value), which a replay, running no Python, would otherwise lose."""
+    if not capturing():
+        raise RuntimeError("on_replay is meaningful only during a capture")
+    _state.effects.append(fn)
 
 
 def buffer_epoch():
@@ -72,10 +82,11 @@ class CapturedCall:
     output buffers. The next replay overwrites them: copy what must outlive it.
     """
 
-    def __init__(self, graph, pool, inputs, outputs, epoch):
+    def __init__(self, graph, pool, inputs, outputs, epoch, effects=()):
         self.graph, self.pool = graph, pool
         self.inputs, self.outputs = inputs, outputs
         self.epoch = epoch
+        self.effects = list(effects)
 
     @property
     def valid(self):
@@ -90,6 +101,8 @@ class CapturedCall:
             else:
                 dst.set(src)
         self.graph.launch(cp.cuda.get_current_stream())
+        for fn in self.effects:
+            fn()
         return self.outputs
 
 
@@ -117,16 +130,19 @@ def capture(run, inputs):
     with cp.cuda.using_allocator(pool.malloc), stream:
         stream.begin_capture()
         _state.capturing += 1
+        _state.effects = []
         try:
             outputs = run()
         except Exception as e:  # anything: the reason is reported, eager runs instead
             _state.capturing -= 1
+            _state.effects = None
             try:
                 stream.end_capture()
             except Exception:  # noqa: BLE001 (the capture was invalidated by e)
                 pass
             raise NotCapturable(f"{type(e).__name__}: {e}{_where(e)}") from e
         _state.capturing -= 1
+        effects, _state.effects = _state.effects, None
         try:
             graph = stream.end_capture()
         except Exception as e:  # noqa: BLE001
@@ -138,4 +154,4 @@ def capture(run, inputs):
         if not isinstance(o, cp.ndarray):
             raise NotCapturable(f"an output is not a device array ({type(o).__name__})")
     graph.upload(cp.cuda.get_current_stream())
-    return CapturedCall(graph, pool, inputs, outputs, epoch)
+    return CapturedCall(graph, pool, inputs, outputs, epoch, effects)

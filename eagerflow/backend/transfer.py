@@ -1,4 +1,6 @@
-"""Host -> device copies for input pipelines: pinned staging buffers on a side stream.
+"""Copies between host and device that do not stall the step stream.
+
+Host -> device for input pipelines: pinned staging buffers on a side stream.
 
 ``copy_to_device(arrays)`` copies numeric NumPy arrays to the GPU through pinned host
 memory on a non-blocking CUDA stream owned by the calling thread, then waits for that
@@ -18,7 +20,7 @@ import numpy as np
 
 from . import _cupy, state
 
-__all__ = ["copy_to_device", "device_transfer_active"]
+__all__ = ["copy_to_device", "device_transfer_active", "read_async", "PendingRead"]
 
 _local = threading.local()
 
@@ -72,3 +74,59 @@ def copy_to_device(arrays):
     stream.synchronize()
     del todo  # the pinned staging blocks go back to their pool after the copies
     return out
+
+
+class PendingRead:
+    """A device array on its way to the host: the copy is queued behind the work that
+    computes the array, and :meth:`ready` says, without waiting, whether it has arrived.
+
+    Use it for values the host needs only eventually (a loss checked for NaN), so the
+    host can queue the next step instead of waiting for this one.
+    """
+
+    __slots__ = ("_host", "_event", "_source")
+
+    def __init__(self, host, event=None, source=None):
+        self._host, self._event, self._source = host, event, source
+
+    def ready(self):
+        """True when :meth:`result` will not wait."""
+        return self._event is None or self._event.done
+
+    def result(self):
+        """The NumPy value (waits for the copy when it has not arrived)."""
+        if self._event is not None:
+            self._event.synchronize()
+            self._event = self._source = None
+        return self._host
+
+    def __del__(self):
+        # dropped in flight: the pinned block must not return to its pool (and be handed
+        # to an input copy) while the device still writes into it
+        if self._event is not None and not self._event.done:
+            self._event.synchronize()
+
+
+def read_async(a):
+    """Starts copying array ``a`` to the host; returns a :class:`PendingRead`.
+
+    A NumPy array is read at once (ready immediately, a copy). A CuPy array is copied into
+    pinned memory on the current stream, after the work already queued there.
+
+    Example:
+        >>> import numpy as np
+        >>> from eagerflow.backend import transfer
+        >>> r = transfer.read_async(np.float32(2.5))
+        >>> r.ready(), float(r.result())
+        (True, 2.5)
+    """
+    cp = _cupy.loaded()
+    if cp is None or not isinstance(a, cp.ndarray):
+        return PendingRead(np.array(a, copy=True))
+    import cupyx  # noqa: PLC0415 (only with CuPy)
+    host = cupyx.empty_pinned(a.shape, a.dtype)
+    cp.asnumpy(a, out=host, blocking=False)
+    event = cp.cuda.Event(block=False, disable_timing=True)
+    event.record()
+    # the source stays referenced until the copy is done: its block is not reused earlier
+    return PendingRead(host, event, a)

@@ -176,4 +176,4 @@ def broadcast_variables(variables, root=0, bucket_bytes=DEFAULT_BUCKET_BYTES):
                          f"{[n for n, _, _ in items]})")
     for i, view in _fused([v._data for v in variables], bucket_bytes,
                           lambda flat: t.bcast_(flat, root)):
-        variables[i]._data[...] = view
+        variables[i].assign(view)

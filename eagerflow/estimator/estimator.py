@@ -41,7 +41,8 @@ from ..autograd.tape import GradientTape, no_grad
 from ..autograd.tensor import Tensor
 from ..backend import random as _random
 from ..train.basic_session_run_hooks import (CheckpointSaverHook, LoggingTensorHook,
-                                             NanTensorHook, StepCounterHook, StopAtStepHook)
+                                             NanTensorHook, StepCounterHook, StopAtStepHook,
+                                             _CheckLossBeforeSave)
 from ..train.checkpoint_state import get_checkpoint_state, latest_checkpoint
 from ..train.global_step import get_or_create_global_step
 from ..train.restore import RestoreOnCreate, Snapshots, WarmStartSettings
@@ -297,12 +298,16 @@ class Estimator:
 
     def _training_hooks(self, hooks, spec, steps, max_steps, saving_listeners, position):
         cfg = self._config
-        out = []
+        # On a GPU each step's loss reaches the host while later steps run (a read every
+        # step would make the host wait for every step); the hook comes first, so that its
+        # check before a save covers the step being saved
+        nan_hook = NanTensorHook("loss", max_lag_steps=2)
+        out = [nan_hook]
         if not cfg.is_chief:  # other workers write no checkpoints, summaries or logs
             out += hooks
             if steps is not None or max_steps is not None:
                 out.append(StopAtStepHook(num_steps=steps, last_step=max_steps))
-            return out + [NanTensorHook("loss")] + list(spec.training_hooks)
+            return out + list(spec.training_hooks)
         if cfg.save_checkpoints_steps or cfg.save_checkpoints_secs:
             saver = Saver(max_to_keep=cfg.keep_checkpoint_max,
                           keep_checkpoint_every_n_hours=cfg.keep_checkpoint_every_n_hours,
@@ -310,10 +315,11 @@ class Estimator:
             state = get_checkpoint_state(self._model_dir)
             if state is not None:  # a resumed run rotates the earlier runs' checkpoints too
                 saver.recover_last_checkpoints(state.all_model_checkpoint_paths)
+            listeners = [_CheckLossBeforeSave(nan_hook)] + list(saving_listeners or [])
             out.append(CheckpointSaverHook(self._model_dir,
                                            save_secs=cfg.save_checkpoints_secs,
                                            save_steps=cfg.save_checkpoints_steps, saver=saver,
-                                           listeners=saving_listeners))
+                                           listeners=listeners))
         out += list(spec.training_chief_hooks)
         writer = FileWriterCache.get(self._model_dir)
         if cfg.log_step_count_steps:
@@ -325,7 +331,6 @@ class Estimator:
         out += hooks
         if steps is not None or max_steps is not None:
             out.append(StopAtStepHook(num_steps=steps, last_step=max_steps))
-        out.append(NanTensorHook("loss"))
         if cfg.log_step_count_steps:
             out.append(LoggingTensorHook({"loss": "loss", "step": "global_step"},
                                          every_n_iter=cfg.log_step_count_steps))

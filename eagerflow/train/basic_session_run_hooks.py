@@ -3,11 +3,13 @@
 Global-step based hooks read the ``global_step`` variable of the default variable store
 (the Estimator's) after each step.
 """
+import collections
 import logging
 import time
 
 import numpy as np
 
+from ..backend import transfer
 from .global_step import get_global_step
 from .saver import Saver
 from .session_run_hook import SessionRunArgs, SessionRunHook, scalar
@@ -252,22 +254,74 @@ class NanLossDuringTrainingError(RuntimeError):
 
 
 class NanTensorHook(SessionRunHook):
-    """Stops (or raises :class:`NanLossDuringTrainingError`) when ``loss_tensor`` is NaN."""
+    """Stops (or raises :class:`NanLossDuringTrainingError`) when ``loss_tensor`` is NaN.
 
-    def __init__(self, loss_tensor="loss", fail_on_nan_loss=True):
+    Args:
+        loss_tensor: the loss to watch: a published name (``'loss'``), a Tensor or a
+            callable.
+        fail_on_nan_loss: raise (True, default) or request a stop.
+        max_lag_steps: how many steps the check may trail training. 0 (default) is TF's
+            behaviour: each step's loss is read when the step ends, which on a GPU means
+            waiting for it. With N > 0 the loss is copied to the host without waiting and
+            checked once it has arrived, at most N steps later, so the host queues the next
+            steps meanwhile. :meth:`check_pending` waits for every loss still on its way
+            (the Estimator calls it before each checkpoint save, so no checkpoint is written
+            after a NaN loss). On the CPU every loss has arrived at once: no lag.
+
+    Example:
+        >>> hook = NanTensorHook("loss", max_lag_steps=2)
+    """
+
+    def __init__(self, loss_tensor="loss", fail_on_nan_loss=True, max_lag_steps=0):
+        if not isinstance(max_lag_steps, int) or max_lag_steps < 0:
+            raise ValueError(f"max_lag_steps must be an int >= 0, got {max_lag_steps!r}")
         self._loss = loss_tensor
         self._fail = fail_on_nan_loss
-
-    def before_run(self, run_context):
-        return SessionRunArgs(self._loss)
+        self._lag = max_lag_steps
+        self._pending = collections.deque()
+        self._stop = False
 
     def after_run(self, run_context, run_values):
-        if np.isnan(np.asarray(run_values.results, dtype=np.float64)).any():
-            if self._fail:
-                log.error("Model diverged with loss = NaN.")
-                raise NanLossDuringTrainingError()
-            log.warning("Model diverged with loss = NaN; stopping training.")
+        value = run_context.session.tensor(self._loss)
+        self._pending.append(transfer.read_async(getattr(value, "_data", value)))
+        while self._pending and (self._pending[0].ready() or len(self._pending) > self._lag):
+            self._check(self._pending.popleft().result())
+        if self._stop:
             run_context.request_stop()
+
+    def check_pending(self):
+        """Checks every loss not checked yet (waits for them).
+
+        Raises:
+            NanLossDuringTrainingError: when one is NaN and ``fail_on_nan_loss``.
+        """
+        while self._pending:
+            self._check(self._pending.popleft().result())
+
+    def end(self, session):
+        self.check_pending()
+
+    def _check(self, value):
+        if not np.isnan(np.asarray(value, dtype=np.float64)).any():
+            return
+        self._pending.clear()
+        if self._fail:
+            log.error("Model diverged with loss = NaN.")
+            raise NanLossDuringTrainingError()
+        if not self._stop:
+            log.warning("Model diverged with loss = NaN; stopping training.")
+        self._stop = True
+
+
+class _CheckLossBeforeSave(CheckpointSaverListener):
+    """Makes a lagging :class:`NanTensorHook` check every loss before a checkpoint is
+    written, so the newest checkpoint is never one trained past a NaN loss."""
+
+    def __init__(self, nan_hook):
+        self._hook = nan_hook
+
+    def before_save(self, session, global_step_value):
+        self._hook.check_pending()
 
 
 class FinalOpsHook(SessionRunHook):

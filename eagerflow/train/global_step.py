@@ -40,7 +40,8 @@ def create_global_step(graph=None):
     var = store.get_variable(_NAME, shape=(), dtype=np.int64, initializer=0 * np.int64(0),
                              trainable=False,
                              collections=[GraphKeys.GLOBAL_VARIABLES, GraphKeys.GLOBAL_STEP])
-    return var
+    # hooks read it after every step: a host copy spares them a device sync each time
+    return var._mirror_on_host()
 
 
 def get_or_create_global_step(graph=None):
@@ -51,6 +52,8 @@ def get_or_create_global_step(graph=None):
 
 def global_step(sess, global_step_tensor):
     """The value of ``global_step_tensor`` as a Python int (``tf.train.global_step``)."""
+    if isinstance(global_step_tensor, Variable) and global_step_tensor._host is not None:
+        return global_step_tensor._host_value()
     return int(np.asarray(global_step_tensor.numpy()))
 
 

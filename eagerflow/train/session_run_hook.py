@@ -82,8 +82,9 @@ class SessionRunContext:
 def _to_value(x):
     if isinstance(x, Variable):
         # a snapshot, as TF's sess.run gives: on the CPU the variable's own buffer would
-        # change under the caller at the next update
-        return np.array(backend.to_numpy(x._data), copy=True)
+        # change under the caller at the next update (numpy() of the global step comes
+        # from its host copy: no device sync)
+        return np.array(x.numpy(), copy=True)
     if isinstance(x, Tensor):
         return backend.to_numpy(x._data)
     if isinstance(x, TrainOp):  # TF1's sess.run(train_op) gives None
@@ -100,6 +101,18 @@ class EagerSession:
 
     def __init__(self, named=None):
         self.named = named if named is not None else {}
+
+    def tensor(self, fetch):
+        """One fetch resolved without copying it to the host: the published value, Tensor
+        or callable's result as it is (a device array stays on the device)."""
+        if isinstance(fetch, str):
+            if fetch not in self.named:
+                raise KeyError(f"fetch {fetch!r} is not a value this step published; "
+                               f"available: {sorted(self.named)}")
+            return self.named[fetch]
+        if callable(fetch) and not isinstance(fetch, Tensor):
+            return fetch()
+        return fetch
 
     def evaluate(self, fetches):
         def one(f):

@@ -126,6 +126,21 @@ def test_nan_loss_raises(tmp_path):
         e.train(batches(), steps=3)
 
 
+def test_nan_loss_leaves_the_last_good_checkpoint(tmp_path):
+    """The loss check trails training on a GPU; it catches up before every save, so no
+    checkpoint is written from a step at or after the NaN loss."""
+    def input_fn():
+        def gen():
+            for i in range(20):
+                yield {"x": X * np.float32("nan") if i == 5 else X}, Y
+        return gen()
+    e = make(tmp_path, save_steps=1)
+    with pytest.raises(est.NanLossDuringTrainingError):
+        e.train(input_fn)
+    assert os.path.basename(e.latest_checkpoint()) == "model.ckpt-5"  # steps 1..5 good
+    assert np.isfinite(e.get_variable_value("linear/w")).all()
+
+
 def test_user_hooks_and_warm_start(tmp_path):
     class Count(est.SessionRunHook):
         def __init__(self):

@@ -92,6 +92,25 @@ def test_logging_nan_final_ops(caplog):
         assert int(get_global_step().numpy()) == 2
 
 
+def test_a_lagging_nan_check_catches_up():
+    """max_lag_steps=2: the NaN is seen at most 2 steps late (at once on the CPU, where
+    every loss has arrived), and check_pending / end() see the rest."""
+    with VariableStore().as_default():
+        with pytest.raises(NanLossDuringTrainingError):
+            _loop([NanTensorHook("loss", max_lag_steps=2)],
+                  loss_fn=lambda s: float("nan") if s == 3 else 1.0)
+        assert 3 <= int(get_global_step().numpy()) <= 5
+    with VariableStore().as_default():  # the NaN in the last step: found by end()
+        with pytest.raises(NanLossDuringTrainingError):
+            _loop([StopAtStepHook(last_step=4), NanTensorHook("loss", max_lag_steps=3)],
+                  loss_fn=lambda s: float("nan") if s == 4 else 1.0)
+    hook = NanTensorHook("loss", max_lag_steps=1)
+    hook.check_pending()  # nothing pending: nothing to do
+    for bad in (-1, 1.5, None):
+        with pytest.raises(ValueError, match="max_lag_steps"):
+            NanTensorHook("loss", max_lag_steps=bad)
+
+
 def test_hook_order_and_bad_hooks():
     calls = []
 
