@@ -13,6 +13,9 @@ Rows (same initial weights, same batches, same order):
 - ``fp32 eager``: the reference.
 - ``fp32 ef.function``: the step captured as a CUDA graph (on the CPU: eager again).
 - ``tf32 eager`` / ``tf32 ef.function``: ``ef.config.set_allow_tf32(True)`` (GPU only).
+- ``bf16 eager`` / ``bf16 ef.function``: ``ef.mixed_precision`` policy ``mixed_bfloat16``
+  for the MLP (float32 variables and embeddings, bfloat16 GEMMs and activations, the
+  logits and the loss in float32), as ``ef.layers.Dense`` computes under that policy.
 
 The fused kernels that are on by default (bias+ReLU, column sums, FM, embedding bag,
 cuBLASLt epilogues where the helper takes them) are in every row; the reference
@@ -85,10 +88,16 @@ class Model:
         e = ef.stack([ef.nn.embedding_lookup(t, ids[:, f]) for f, t in enumerate(self.tables)],
                      axis=1)
         net = ef.concat([ef.reshape(e, (int(e.shape[0]), -1)), dense], axis=1)
+        cd = ef.mixed_precision.global_policy().compute_dtype
+
+        def read(v):  # what Dense does under the policy: compute-dtype copies of the weights
+            return ef.cast(v, cd)
+        net = read(net)
         for w, b in self.layers[:-1]:
-            net = ef.nn.relu_layer(net, w, b)
+            net = ef.nn.relu_layer(net, read(w), read(b))
         w, b = self.layers[-1]
-        return ef.matmul(net, w) + b + ef.nn.fm_interaction(e)
+        out = ef.cast(ef.matmul(net, read(w)) + read(b), "float32")
+        return out + ef.nn.fm_interaction(e)
 
     def step(self, ids, dense, labels):
         with ef.GradientTape() as tape:
@@ -101,6 +110,8 @@ class Model:
 def run(variant, data, weights, steps, batch):
     ids, num, label, train_n = data
     ef.config.set_allow_tf32(variant.startswith("tf32"))
+    ef.mixed_precision.set_global_policy("mixed_bfloat16" if variant.startswith("bf16")
+                                         else None)
     m = Model(*weights)
     step = ef.function(m.step) if variant.endswith("ef.function") else m.step
     dev = [backend.to_device(a) for a in (ids[:train_n], num[:train_n], label[:train_n])]
@@ -117,6 +128,7 @@ def run(variant, data, weights, steps, batch):
             t = [ef.Tensor(backend.to_device(a[lo:lo + 16384])) for a in (ids, num)]
             scores.append(ef.sigmoid(m.logits(*t)).numpy().ravel())
     ef.config.set_allow_tf32(False)
+    ef.mixed_precision.set_global_policy(None)
     return synth.auc(label[train_n:, 0], np.concatenate(scores)), last_loss, elapsed
 
 
@@ -127,6 +139,8 @@ def main(argv=None):
     p.add_argument("--test-fraction", type=float, default=0.2)
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--batch", type=int, default=4096)
+    p.add_argument("--bf16", action="store_true",
+                   help="add the bf16 rows on the CPU too (always on the GPU; slow on CPUs)")
     args = p.parse_args(argv)
     if args.backend:
         backend.set_backend(args.backend)
@@ -141,6 +155,7 @@ def main(argv=None):
     variants = ["fp32 eager", "fp32 ef.function"]
     if on_gpu:
         variants += ["tf32 eager", "tf32 ef.function"]
+    variants += ["bf16 eager", "bf16 ef.function"] if on_gpu or args.bf16 else []
     print(f"backend={backend.get_backend()}, {args.steps} steps of batch {args.batch} "
           f"(~{args.steps * args.batch / train_n:.1f} epochs)")
     head = f"{'variant':<18} {'test AUC':>9} {'d AUC':>8} {'final loss':>11} {'train s':>8}"

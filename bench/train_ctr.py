@@ -95,6 +95,7 @@ N_DENSE = 13
 HIDDEN = (400, 400, 400)
 N_BATCHES = 4
 LR = {"adam": 1e-3, "adagrad": 1e-2}
+BF16 = [False]  # --bf16 (set in main): the torch rows run their forward under autocast
 ADAGRAD_INIT = 0.1
 
 
@@ -217,10 +218,14 @@ class EfDeepFM:
         b = int(e.shape[0])
         fm = ef.nn.fm_interaction(e)  # 0.5 * sum_d((sum_f e)^2 - sum_f e^2), [B, 1]
         net = ef.concat([ef.reshape(e, (b, len(VOCABS) * DIM)), dense], axis=1)
+        # --bf16: the MLP in the policy's compute dtype, as ef.layers.Dense computes under
+        # mixed_bfloat16 (float32 variables, bfloat16 copies for the GEMMs)
+        cd = ef.mixed_precision.global_policy().compute_dtype
+        net = ef.cast(net, cd)
         for w, bias in self.layers[:-1]:
-            net = ef.nn.relu_layer(net, w, bias)  # relu(net @ w + bias)
+            net = ef.nn.relu_layer(net, ef.cast(w, cd), ef.cast(bias, cd))  # relu(net@w+b)
         w, bias = self.layers[-1]
-        logits = ef.matmul(net, w) + bias + fm
+        logits = ef.cast(ef.matmul(net, ef.cast(w, cd)) + ef.cast(bias, cd), "float32") + fm
         return ef.reduce_mean(ef.nn.sigmoid_cross_entropy_with_logits(labels=labels,
                                                                       logits=logits))
 
@@ -403,7 +408,9 @@ class TorchRunner:
                               labels.to(self.dev, non_blocking=nb))
         for o in self.opts:
             o.zero_grad(set_to_none=True)
-        loss = self.loss_fn(self.forward(ids, dense), labels)
+        with self.torch.autocast("cuda", dtype=self.torch.bfloat16, enabled=BF16[0] and nb):
+            out = self.forward(ids, dense)
+        loss = self.loss_fn(out.float(), labels)
         loss.backward()
         for o in self.opts:
             o.step()
@@ -642,7 +649,8 @@ def print_table(res):
           f"{res['load_average_start']:.1f} -> {res['load_average_end']:.1f}")
     print(f"ceilings: copy {c['copy_Bps'] / 1e9:.1f} GB/s (read+write), matmul "
           f"{c['matmul_flops'] / 1e9:.0f} GFLOP/s ({c['matmul_n']}^3 fp32"
-          f"{', TF32 allowed' if res.get('tf32') else ''})")
+          f"{', TF32 allowed' if res.get('tf32') else ''})"
+          f"{'; MLP in bfloat16 (mixed_bfloat16 / torch.autocast)' if res.get('bf16') else ''}")
     gpu = res["backend"] == "cupy"
     mem_label = "peak GiB (GPU)" if gpu else "step +GiB RSS"
     head = (f"{'batch':>6} {'implementation':<30} {'ms/step med [best]':>20} "
@@ -713,12 +721,18 @@ def main(argv=None):
                    help="add rows whose step is an ef.function (a CUDA graph on the GPU)")
     p.add_argument("--tf32", action="store_true",
                    help="TF32 GEMMs for both (ef.config.set_allow_tf32, torch allow_tf32)")
+    p.add_argument("--bf16", action="store_true",
+                   help="bfloat16 MLP for both: ef.mixed_precision 'mixed_bfloat16' (also the "
+                   "Estimator rows' layers), torch.autocast(bfloat16) on the GPU")
     p.add_argument("--json", default=None, help="also write the results to this file")
     args = p.parse_args(argv)
     if args.backend:
         ef.set_backend(args.backend)
     if args.tf32:
         ef.config.set_allow_tf32(True)
+    if args.bf16:
+        ef.mixed_precision.set_global_policy("mixed_bfloat16")
+        BF16[0] = True
     kept = backend.keep_host_memory() if args.keep_host_memory else False
     on_gpu = backend.get_backend() == "cupy"
     if args.torch_variants is None:
@@ -732,6 +746,7 @@ def main(argv=None):
            "load_average_start": os.getloadavg()[0],
            "torch": None if torch is None else torch.__version__, "cases": []}
     res["tf32"] = bool(args.tf32)
+    res["bf16"] = bool(args.bf16)
     res["input"] = args.input
     if torch is not None:
         if args.tf32:

@@ -16,9 +16,9 @@ from .autograd import (GradientTape, IndexedSlices, SparseTensor, Tensor, Tensor
                        custom_gradient, from_dlpack, grad, is_tensor, nest, no_grad,
                        stop_recording, value_and_grad)
 from .backend import get_backend, gpu_available, memory_stats, set_backend
-from .backend.dtypes import (as_dtype, bool_, complex64, complex128, double, float16, float32,
-                             float64, half, int8, int16, int32, int64, string, uint8, uint16,
-                             uint32, uint64)
+from .backend.dtypes import (as_dtype, bool_, bfloat16, complex64, complex128, double,
+                             float16, float32, float64, half, int8, int16, int32, int64,
+                             string, uint8, uint16, uint32, uint64)
 from . import ops
 from . import linalg
 from .ops import *  # noqa: F401,F403
@@ -34,8 +34,8 @@ __all__ = [
     "UnconnectedGradients", "Variable", "constant", "convert_to_tensor", "custom_gradient",
     "from_dlpack", "grad", "is_tensor", "nest", "no_grad", "stop_recording",
     "value_and_grad", "get_backend", "gpu_available", "memory_stats", "set_backend",
-    "as_dtype", "bool", "complex64", "complex128", "double", "float16", "float32", "float64",
-    "half", "int8", "int16", "int32", "int64", "string", "uint8", "uint16", "uint32",
+    "as_dtype", "bool", "bfloat16", "complex64", "complex128", "double", "float16",
+    "float32", "float64", "half", "int8", "int16", "int32", "int64", "string", "uint8", "uint16", "uint32",
     "uint64", "random", "ops", "linalg",
 ] + [n for n in _ops_all if n not in ("math", "random")]
 
@@ -45,7 +45,7 @@ __all__ = [
 _SUBPACKAGES = ("math", "nn", "losses", "layers", "train", "metrics", "variables", "data", "io",
                 "estimator", "feature_column", "summary", "saved_model", "datasets", "lookup",
                 "serving", "kernels", "quickstart", "strings", "sparse", "errors",
-                "distribute", "config")
+                "distribute", "config", "mixed_precision")
 _ALIASES = {
     "function": ("saved_model", "function"), "TensorSpec": ("saved_model", "TensorSpec"),
     "get_variable": ("variables", "get_variable"),

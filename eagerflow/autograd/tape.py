@@ -7,6 +7,7 @@ are eagerflow ops, so an outer tape records the backward pass of an inner one, w
 second-order gradients work; with no outer tape nothing records and the pass stays cheap.
 """
 from .. import backend
+from ..backend.dtypes import is_floating
 from . import nest
 from .indexed_slices import IndexedSlices
 from .registry import get
@@ -34,7 +35,7 @@ class _Node:
 
 
 def _is_float(t):
-    return t._data.dtype.kind in "fc"
+    return is_floating(t._data.dtype)
 
 
 class GradientTape:

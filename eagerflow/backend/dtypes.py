@@ -4,9 +4,13 @@ eagerflow's dtypes are NumPy dtype objects (CuPy uses the same ones), exported w
 TensorFlow's names so that ``dtype=ef.float32`` reads as it does in TF. Strings are host-only
 object arrays of ``bytes``/``str`` (``ef.string``).
 """
+import ml_dtypes
 import numpy as np
 
 float16 = np.dtype("float16")
+# NumPy has no bfloat16; ml_dtypes' is the one CuPy (>= 14) and JAX use, so arrays of it
+# move between NumPy, CuPy and DLPack as themselves
+bfloat16 = np.dtype(ml_dtypes.bfloat16)
 float32 = np.dtype("float32")
 float64 = np.dtype("float64")
 int8 = np.dtype("int8")
@@ -29,7 +33,7 @@ FLOATX = float32
 INTX = int64
 
 _ALIASES = {
-    "float": float32, "float16": float16, "float32": float32, "float64": float64,
+    "float": float32, "float16": float16, "bfloat16": bfloat16, "float32": float32, "float64": float64,
     "double": float64, "half": float16, "int": int64, "int8": int8, "int16": int16,
     "int32": int32, "int64": int64, "uint8": uint8, "uint16": uint16, "uint32": uint32,
     "uint64": uint64, "bool": bool_, "complex64": complex64, "complex128": complex128,
@@ -67,7 +71,14 @@ def as_dtype(dtype):
 
 
 def is_floating(dtype):
-    return dtype.kind == "f" or dtype.kind == "c"
+    """True for real and complex floats, bfloat16 included (NumPy files it under kind
+    ``'V'``, so ``dtype.kind == 'f'`` misses it)."""
+    return dtype.kind == "f" or dtype.kind == "c" or dtype == bfloat16
+
+
+def is_real_floating(dtype):
+    """True for real floats, bfloat16 included."""
+    return dtype.kind == "f" or dtype == bfloat16
 
 
 def is_integer(dtype):

@@ -17,6 +17,7 @@ import os
 import numpy as np
 
 from eagerflow.backend import _cupy, cuda_graph
+from eagerflow.backend.dtypes import bfloat16
 
 # find_library .. check are shared with kernels/gemm_lt.py (cuBLASLt), which calls the same
 # libraries the same way
@@ -24,7 +25,7 @@ __all__ = ["matmul", "set_allow_tf32", "allow_tf32", "find_library", "device_buf
            "gemm_types", "check"]
 
 # cublas_api.h / library_types.h
-_CUDA_R_32F, _CUDA_R_64F = 0, 1
+_CUDA_R_32F, _CUDA_R_64F, _CUDA_R_16BF = 0, 1, 14
 _COMPUTE_32F, _COMPUTE_32F_FAST_TF32, _COMPUTE_64F = 68, 77, 70
 _OP_N, _OP_T = 0, 1
 _GEMM_DEFAULT = -1
@@ -62,11 +63,15 @@ def matmul(xp, a, b):
     """``a @ b`` (NumPy semantics). On CuPy during a capture, 2-D float32/float64 operands go
     through :class:`_Cublas`; anything else goes to ``xp.matmul``."""
     if xp is np:
+        if a.dtype == bfloat16 and b.dtype == bfloat16:
+            # ml_dtypes' own matmul answers in float32 and runs a scalar loop; compute as a
+            # GPU does (float32 products and sums) and round once
+            return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(bfloat16)
         return xp.matmul(a, b)
     if _state.cupy_tf32 is not _state.tf32:
         _apply_cupy_tf32(xp)
     if not cuda_graph.capturing() or a.ndim != 2 or b.ndim != 2 \
-            or a.dtype != b.dtype or a.dtype not in (np.float32, np.float64):
+            or a.dtype != b.dtype or a.dtype not in _SCALARS:
         return xp.matmul(a, b)
     return _cublas().gemm(a, b)
 
@@ -143,17 +148,22 @@ def operand(x):
 
 
 _SCALARS = {np.dtype(np.float32): (ctypes.c_float(1.0), ctypes.c_float(0.0)),
-            np.dtype(np.float64): (ctypes.c_double(1.0), ctypes.c_double(0.0))}
+            np.dtype(np.float64): (ctypes.c_double(1.0), ctypes.c_double(0.0)),
+            bfloat16: (ctypes.c_float(1.0), ctypes.c_float(0.0))}
 
 
 def gemm_types(dtype):
-    """``(data type, compute type, one, zero)`` of a float32/float64 GEMM: TF32 tensor cores
-    for float32 when allowed; alpha/beta as host scalars of the scale type."""
+    """``(data type, compute type, scale type, one, zero)`` of a float32/float64/bfloat16
+    GEMM: TF32 tensor cores for float32 when allowed, bfloat16 products summed in float32;
+    alpha/beta as host scalars of the scale type."""
     dtype = np.dtype(dtype)
     one, zero = _SCALARS[dtype]
     if dtype == np.float32:
-        return _CUDA_R_32F, (_COMPUTE_32F_FAST_TF32 if _state.tf32 else _COMPUTE_32F), one, zero
-    return _CUDA_R_64F, _COMPUTE_64F, one, zero
+        return (_CUDA_R_32F, (_COMPUTE_32F_FAST_TF32 if _state.tf32 else _COMPUTE_32F),
+                _CUDA_R_32F, one, zero)
+    if dtype == bfloat16:
+        return _CUDA_R_16BF, _COMPUTE_32F, _CUDA_R_32F, one, zero
+    return _CUDA_R_64F, _COMPUTE_64F, _CUDA_R_64F, one, zero
 
 
 def check(status, what):
@@ -201,7 +211,7 @@ class _Cublas:
             self.stream = stream
         a, op_a, lda = operand(a)
         b, op_b, ldb = operand(b)
-        dt, comp, one, zero = gemm_types(a.dtype)
+        dt, comp, _, one, zero = gemm_types(a.dtype)
         # row-major C = A B is column-major C^T = B^T A^T
         status = self.lib.cublasGemmEx(
             self.handle, op_b, op_a, n, m, k, ctypes.addressof(one),

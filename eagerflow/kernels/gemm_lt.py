@@ -56,6 +56,7 @@ import threading
 import numpy as np
 
 from eagerflow.backend import _cupy, cuda_graph
+from eagerflow.backend.dtypes import bfloat16
 from . import activation as _ka
 from . import column_sum as _column_sum
 from . import gemm as _gemm
@@ -79,7 +80,7 @@ _PREF_MIN_ALIGNMENT_A_BYTES = 5          # uint32; B, C, D follow as 6, 7, 8
 _EPILOGUE_NAMES = {_EPILOGUE_RELU_BIAS: "RELU_BIAS", _EPILOGUE_BGRADA: "BGRADA",
                    _EPILOGUE_BGRADB: "BGRADB"}
 
-_FAST = (np.dtype(np.float32), np.dtype(np.float64))
+_FAST = (np.dtype(np.float32), np.dtype(np.float64), bfloat16)
 _WORKSPACE_BYTES = 32 << 20
 _MAX_PLANS = 256  # distinct problems kept (eval batches of every size must not grow it)
 
@@ -198,10 +199,10 @@ class _Lt:
 
     def _make_plan(self, epilogue, dtype, a, b, d, bias_ptr, aligns, requested=1):
         lib = self.lib
-        dt, comp, _, _ = _gemm.gemm_types(dtype)
+        dt, comp, scale, _, _ = _gemm.gemm_types(dtype)
         desc, layouts, pref = ctypes.c_void_p(), [], ctypes.c_void_p()
         try:
-            _gemm.check(lib.cublasLtMatmulDescCreate(ctypes.byref(desc), comp, dt),
+            _gemm.check(lib.cublasLtMatmulDescCreate(ctypes.byref(desc), comp, scale),
                         "cublasLtMatmulDescCreate")
             setd = lib.cublasLtMatmulDescSetAttribute
             self._set(setd, desc, _DESC_TRANSA, ctypes.c_int32(a[0]), "TRANSA")
@@ -245,7 +246,7 @@ class _Lt:
 
     def run(self, plan, a_ptr, b_ptr, d_ptr, bias_ptr):
         """Launches ``plan`` on the current stream; False when cuBLASLt refused it."""
-        _, _, one, zero = _gemm.gemm_types(plan.dtype)
+        _, _, _, one, zero = _gemm.gemm_types(plan.dtype)
         la, lb, ldd = plan.layouts
         stream = _cupy.load().cuda.get_current_stream().ptr
         with self.lock:
@@ -336,7 +337,7 @@ def linear_relu(x, w, b):
                          f"{w.shape[1]} columns of w")
     if isinstance(x, np.ndarray):
         _last["linear_relu"] = "numpy"
-        return _ka.bias_relu(np.matmul(x, w), b)
+        return _ka.bias_relu(_gemm.matmul(np, x, w), b)
     y = _linear_relu_lt(x, w, b)
     if y is not None:
         _last["linear_relu"] = "cublaslt:RELU_BIAS"

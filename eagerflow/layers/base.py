@@ -21,7 +21,8 @@ import re
 
 from .. import ops
 from ..autograd.tensor import Tensor, convert_to_tensor
-from ..backend.dtypes import as_dtype
+from ..backend.dtypes import as_dtype, is_real_floating
+from ..variables.policy import layer_policy
 from ..variables.store import get_variable, variable_scope
 
 __all__ = ["Layer", "get_activation", "InputSpec"]
@@ -78,7 +79,11 @@ class Layer:
     Args:
         trainable: whether its variables are trainable.
         name: the variable scope name (default: the snake-cased class name, made unique).
-        dtype: the variables' dtype (default float32).
+        dtype: the variables' dtype, or a dtype policy (``'mixed_bfloat16'``, a
+            :class:`~eagerflow.mixed_precision.Policy`): the variables are then float32 and
+            the layer computes in bfloat16. Default: the global policy when one is set
+            (``ef.mixed_precision.set_global_policy``), else TF1's rule (float32, or the
+            first input's float dtype).
         _reuse: TF1's reuse flag for the layer's scope.
 
     Subclasses implement ``build(input_shape)`` (calling :meth:`add_weight`) and
@@ -95,7 +100,11 @@ class Layer:
         self._name_given = name is not None
         self._reuse = _reuse
         self._scope = _scope
-        self.dtype = as_dtype(dtype) if dtype is not None else None
+        self._dtype_policy = layer_policy(dtype)
+        if self._dtype_policy is not None:
+            self.dtype = as_dtype(self._dtype_policy.variable_dtype)
+        else:
+            self.dtype = as_dtype(dtype) if dtype is not None else None
         self.built = False
         self._variables = []
         self.activity_regularizer = activity_regularizer
@@ -104,6 +113,27 @@ class Layer:
     @property
     def name(self):
         return self._scope.name if self._scope is not None else self._base_name
+
+    @property
+    def dtype_policy(self):
+        """The layer's :class:`~eagerflow.mixed_precision.Policy` (None: TF1's rule)."""
+        return self._dtype_policy
+
+    @property
+    def compute_dtype(self):
+        """The dtype the layer computes in (its variables' dtype unless a mixed policy)."""
+        if self._dtype_policy is not None:
+            return as_dtype(self._dtype_policy.compute_dtype)
+        return self.dtype
+
+    def _read(self, var):
+        """``var`` as the computation uses it: cast to the compute dtype under a mixed
+        policy (Keras' autocast variables); the cast's gradient reaches ``var`` in its own
+        dtype."""
+        cd = self.compute_dtype
+        if var is None or cd is None or var.dtype == cd or not is_real_floating(var.dtype):
+            return var
+        return ops.cast(var, cd)
 
     @property
     def scope_name(self):
@@ -168,7 +198,8 @@ class Layer:
     def __call__(self, inputs, *args, **kwargs):
         if not isinstance(inputs, (Tensor, list, tuple, dict)):
             inputs = convert_to_tensor(inputs)
-        if self.dtype is None and isinstance(inputs, Tensor) and inputs.dtype.kind == "f":
+        if self.dtype is None and isinstance(inputs, Tensor) and \
+                is_real_floating(inputs.dtype):
             self.dtype = inputs.dtype  # TF1: the first input's float dtype
         with self._enter_scope():
             if not self.built:

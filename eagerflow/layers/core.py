@@ -65,25 +65,26 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
-        x = as_float_input(inputs, self, self.kernel.dtype)
+        x = as_float_input(inputs, self, self.compute_dtype or self.kernel.dtype)
+        kernel, bias = self._read(self.kernel), self._read(self.bias)
         if x.shape[-1] != self.kernel.shape[0]:
             raise ValueError(f"Input 0 of layer {self.name} is incompatible with the layer: "
                              f"expected axis -1 of input shape to have value "
                              f"{self.kernel.shape[0]}, got shape {tuple(x.shape)}")
         if (x.ndim == 2 and self.use_bias and self.activation is nn.relu
                 and isinstance(self.kernel, Variable) and isinstance(self.bias, Variable)
-                and self.bias.dtype == self.kernel.dtype):
+                and bias.dtype == kernel.dtype):
             # the same relu(x @ kernel + bias), with the bias add and the ReLU in one pass
             # each way (tf.nn.relu_layer's op) instead of an add, a ReLU and a separate
             # bias-gradient reduction: -1.5 ms per hidden layer of the Estimator's DeepFM
             # at batch 4096 (bench/NOTES.md)
-            return nn.relu_layer(x, self.kernel, self.bias)
+            return nn.relu_layer(x, kernel, bias)
         if x.ndim == 2:
-            y = ops.matmul(x, self.kernel)
+            y = ops.matmul(x, kernel)
         else:
-            y = ops.tensordot(x, self.kernel, [[x.ndim - 1], [0]])
+            y = ops.tensordot(x, kernel, [[x.ndim - 1], [0]])
         if self.use_bias:
-            y = y + self.bias
+            y = y + bias
         return self.activation(y) if self.activation is not None else y
 
 
@@ -162,7 +163,9 @@ class Embedding(Layer):
         ids = convert_to_tensor(inputs)
         if ids.dtype.kind not in "iu":
             ids = ops.cast(ids, "int64")
-        return ops.gather(self.embeddings, ids)
+        out = ops.gather(self.embeddings, ids)
+        # under a mixed policy the rows are cast after the gather, not the whole table
+        return self._read(out) if self.compute_dtype is not None else out
 
 
 def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None,

@@ -1,6 +1,7 @@
 """Argument normalisation shared by the ``nn`` modules."""
 
 from ..autograd.tensor import Tensor, convert_to_tensor
+from ..backend.dtypes import is_real_floating
 
 _LAST = ("NHWC", "NWC", "NDHWC", "N...C")
 _FIRST = ("NCHW", "NCW", "NCDHW", "NC...")
@@ -16,7 +17,7 @@ def to_tensor(value, dtype=None):
 def as_float_tensor(value, opname, argname):
     """``value`` as a floating Tensor, or a TypeError naming the argument."""
     t = to_tensor(value)
-    if t.dtype.kind != "f":
+    if not is_real_floating(t.dtype):
         raise TypeError(f"{opname}: {argname} must be a floating-point tensor, got dtype "
                         f"{t.dtype}")
     return t

@@ -11,7 +11,7 @@ from ..autograd.registry import DeviceMismatchError, defvjp, get, register
 from ..autograd.state import recorders_state
 from ..autograd.tensor import Tensor, _wrap
 from ..backend import _cupy, array_module
-from ..backend.dtypes import as_dtype
+from ..backend.dtypes import as_dtype, is_floating
 from ..kernels.special import erf as _erf_kernel
 from .broadcast import unbroadcast
 
@@ -429,7 +429,7 @@ def _cast_fwd(xp, a, dtype):
 
 
 def _cast_vjp(g, ans, x, dtype):
-    if x.dtype.kind in "fc" and dtype.kind in "fc":
+    if is_floating(x.dtype) and is_floating(dtype):
         return cast(g, x.dtype)
     return None
 

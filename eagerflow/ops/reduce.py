@@ -7,6 +7,7 @@ import numpy as np
 from ..kernels import column_sum as _column_sum
 from ..autograd.registry import defvjp, register
 from ..autograd.tensor import Tensor, _to_array, _wrap
+from ..backend.dtypes import is_real_floating
 from .math import (cast, divide, equal, exp, multiply, subtract, square, sqrt)
 
 __all__ = ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod",
@@ -49,6 +50,11 @@ def _grad_broadcast(g, x, axis, keepdims):
 def _sum_fwd(xp, a, axis=None, keepdims=False):
     if a.dtype == np.bool_:
         a = a.astype(np.int64)
+    if a.dtype.itemsize == 2 and is_real_floating(a.dtype):
+        # 16-bit floats add up in float32, as TF's GPU kernels do: in bfloat16 a running
+        # total stops growing once it is 256x larger than the terms (a bias gradient over
+        # a batch of 65536 rows would be mostly rounding)
+        return xp.sum(a, axis=axis, keepdims=keepdims, dtype=np.float32).astype(a.dtype)
     if a.ndim == 2 and _is_rows_axis(axis) and _column_sum.fast_path(a):
         # the bias gradient of a dense layer: a tiled kernel (see kernels/column_sum.py)
         out = _column_sum.column_sum(a)

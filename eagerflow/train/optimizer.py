@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import backend
 from ..backend import cuda_graph
+from ..backend.dtypes import is_real_floating
 from ..autograd.indexed_slices import IndexedSlices
 from ..autograd.state import recorders_state, suspended
 from ..autograd.tape import GradientTape
@@ -322,7 +323,7 @@ class Optimizer:
         if tuple(g.shape) != tuple(v.shape):
             raise ValueError(f"apply_gradients: gradient of shape {tuple(g.shape)} does not "
                              f"match variable {v.name} of shape {tuple(v.shape)}")
-        if g.dtype.kind != "f":
+        if not is_real_floating(g.dtype):
             raise TypeError(f"apply_gradients: gradient of {v.name} has dtype {g.dtype}")
         return g
 

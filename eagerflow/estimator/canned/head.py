@@ -5,6 +5,7 @@ import numpy as np
 from ... import ops
 from ...autograd.tensor import Tensor, _wrap, constant
 from ... import backend
+from ...backend.dtypes import is_real_floating
 from ...kernels.range_check import check_in_range
 from ...autograd.registry import register
 from ...feature_column.base import host
@@ -67,6 +68,11 @@ class _Head:
         return total / float(max(int(np.prod(per_example.shape)), 1))
 
     def create_estimator_spec(self, features, mode, logits, labels=None, train_op_fn=None):
+        if isinstance(logits, Tensor) and logits.dtype.itemsize < 4 and \
+                is_real_floating(logits.dtype):
+            # 16-bit logits of a mixed-precision model: probabilities and the loss in
+            # float32 (Keras' advice for the output layer)
+            logits = ops.cast(logits, np.float32)
         # the string classes are a host read of the class ids: not made in a training step
         # (a sync per step, and a CUDA-graph capture refuses it); EVAL/PREDICT have them
         predictions = self.predictions(logits, strings=mode != ModeKeys.TRAIN)

@@ -73,7 +73,13 @@ def _dnn_logits(features, feature_columns, hidden_units, units, activation_fn, d
             net = dense(net, n, activation=activation_fn, name=f"hiddenlayer_{i}")
             if dropout_rate and mode == ModeKeys.TRAIN:
                 net = dropout(net, rate=dropout_rate, training=True)
-        return dense(net, units, name="logits")
+        return _float32(dense(net, units, name="logits"))
+
+
+def _float32(t):
+    """Logits in float32 under a mixed-precision policy (Keras' advice for the last layer:
+    the head's sigmoid/softmax and loss keep full precision)."""
+    return ops.cast(t, np.float32)
 
 
 def _linear_logits(features, feature_columns, units, sparse_combiner, scope="linear"):
@@ -280,7 +286,7 @@ class DeepFMClassifier(_Canned):
                     net = dense(net, n, activation=relu, name=f"hiddenlayer_{i}")
                     if dnn_dropout and mode == ModeKeys.TRAIN:
                         net = dropout(net, rate=dnn_dropout, training=True)
-                logits = logits + dense(net, 1, name="logits")
+                logits = logits + _float32(dense(net, 1, name="logits"))
             opt = get_optimizer(optimizer, learning_rate) if mode == ModeKeys.TRAIN else None
             return head.create_estimator_spec(features, mode, logits, labels,
                                               _train_op_fn([(opt, "")]))
@@ -325,7 +331,8 @@ class DCNClassifier(_Canned):
                     net = dense(net, n, activation=relu, name=f"hiddenlayer_{i}")
                     if dnn_dropout and mode == ModeKeys.TRAIN:
                         net = dropout(net, rate=dnn_dropout, training=True)
-                logits = dense(ops.concat([x, net], axis=1), 1, name="logits")
+                logits = _float32(dense(ops.concat([x, ops.cast(net, x.dtype)], axis=1), 1,
+                                        name="logits"))
             opt = get_optimizer(optimizer, learning_rate) if mode == ModeKeys.TRAIN else None
             return head.create_estimator_spec(features, mode, logits, labels,
                                               _train_op_fn([(opt, "dcn")]))
