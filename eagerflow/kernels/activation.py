@@ -113,7 +113,8 @@ def relu_gpu(x):
     """ReLU of a CuPy array: one ElementwiseKernel launch (float32/64; else ``where``)."""
     if x.dtype not in _FAST:
         cp = _cupy.load()
-        return cp.where(x > 0, x, cp.zeros((), x.dtype))
+        # CuPy's where has no bfloat16 loop: it answers in float32
+        return cp.where(x > 0, x, cp.zeros((), x.dtype)).astype(x.dtype, copy=False)
     return _gpu_kernel("relu")(x)
 
 
@@ -123,7 +124,7 @@ def relu_grad_gpu(g, y):
         y = y.astype(g.dtype)
     if g.dtype not in _FAST:
         cp = _cupy.load()
-        return cp.where(y > 0, g, cp.zeros((), g.dtype))
+        return cp.where(y > 0, g, cp.zeros((), g.dtype)).astype(g.dtype, copy=False)
     return _gpu_kernel("relu_grad")(g, y)
 
 

@@ -376,7 +376,10 @@ is_inf = _unary("is_inf", _ufunc1("isinf"))
 def _where_fwd(xp, c, a, b):
     if getattr(c, "dtype", None) != np.bool_:
         raise TypeError(f"where: condition must be bool, got {getattr(c, 'dtype', type(c))}")
-    return xp.where(c, a, b)
+    out = xp.where(c, a, b)
+    if getattr(a, "dtype", None) is not None and a.dtype == getattr(b, "dtype", None):
+        out = out.astype(a.dtype, copy=False)  # CuPy's where answers bfloat16 in float32
+    return out
 
 
 _where3 = register("where", _where_fwd)
