@@ -22,11 +22,14 @@ import numpy as np
 from numba import njit
 
 from eagerflow.backend import _cupy
+from eagerflow.backend.dtypes import bfloat16
 
 __all__ = ["relu", "relu_grad", "bias_relu", "relu_cpu", "relu_grad_cpu", "relu_gpu",
            "relu_grad_gpu"]
 
 _FAST = (np.dtype(np.float32), np.dtype(np.float64))
+# the GPU kernels are templates over T; CUDA's bfloat16 type has the operators they use
+_GPU_FAST = _FAST + (bfloat16,)
 
 
 @numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)
@@ -79,7 +82,7 @@ def bias_relu(x, b):
                 _bias_relu_cpu(x2, b, out)
             return out.reshape(x.shape)
         return relu_cpu(np.asarray(x + b))
-    if b.dtype != x.dtype or x.dtype not in _FAST:
+    if b.dtype != x.dtype or x.dtype not in _GPU_FAST:
         return relu_gpu(x + b)
     cp = _cupy.load()
     xc = cp.ascontiguousarray(x)
@@ -110,11 +113,11 @@ def _gpu_kernel(name):
 
 
 def relu_gpu(x):
-    """ReLU of a CuPy array: one ElementwiseKernel launch (float32/64; else ``where``)."""
-    if x.dtype not in _FAST:
+    """ReLU of a CuPy array: one ElementwiseKernel launch (float32/64, bfloat16; else
+    ``where``)."""
+    if x.dtype not in _GPU_FAST:
         cp = _cupy.load()
-        # CuPy's where has no bfloat16 loop: it answers in float32
-        return cp.where(x > 0, x, cp.zeros((), x.dtype)).astype(x.dtype, copy=False)
+        return cp.where(x > 0, x, cp.zeros((), x.dtype))
     return _gpu_kernel("relu")(x)
 
 
@@ -122,9 +125,9 @@ def relu_grad_gpu(g, y):
     """``g`` where ``y > 0``, else 0 (CuPy arrays of one dtype): one launch."""
     if y.dtype != g.dtype:
         y = y.astype(g.dtype)
-    if g.dtype not in _FAST:
+    if g.dtype not in _GPU_FAST:
         cp = _cupy.load()
-        return cp.where(y > 0, g, cp.zeros((), g.dtype)).astype(g.dtype, copy=False)
+        return cp.where(y > 0, g, cp.zeros((), g.dtype))
     return _gpu_kernel("relu_grad")(g, y)
 
 

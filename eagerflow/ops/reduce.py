@@ -53,8 +53,9 @@ def _sum_fwd(xp, a, axis=None, keepdims=False):
     if a.dtype.itemsize == 2 and is_real_floating(a.dtype):
         # 16-bit floats add up in float32, as TF's GPU kernels do: in bfloat16 a running
         # total stops growing once it is 256x larger than the terms (a bias gradient over
-        # a batch of 65536 rows would be mostly rounding)
-        return xp.sum(a, axis=axis, keepdims=keepdims, dtype=np.float32).astype(a.dtype)
+        # a batch of 65536 rows would be mostly rounding). A float32 copy, not sum(dtype=):
+        # CuPy's column sum with a dtype took 1.6 ms for (65536, 400), the copy 0.15 ms
+        return _sum_fwd(xp, a.astype(np.float32), axis, keepdims).astype(a.dtype)
     if a.ndim == 2 and _is_rows_axis(axis) and _column_sum.fast_path(a):
         # the bias gradient of a dense layer: a tiled kernel (see kernels/column_sum.py)
         out = _column_sum.column_sum(a)
