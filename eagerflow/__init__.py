@@ -35,8 +35,8 @@ __all__ = [
     "from_dlpack", "grad", "is_tensor", "nest", "no_grad", "stop_recording",
     "value_and_grad", "get_backend", "gpu_available", "memory_stats", "set_backend",
     "as_dtype", "bool", "bfloat16", "complex64", "complex128", "double", "float16",
-    "float32", "float64", "half", "int8", "int16", "int32", "int64", "string", "uint8", "uint16", "uint32",
-    "uint64", "random", "ops", "linalg",
+    "float32", "float64", "half", "int8", "int16", "int32", "int64", "string", "uint8",
+    "uint16", "uint32", "uint64", "random", "ops", "linalg",
 ] + [n for n in _ops_all if n not in ("math", "random")]
 
 # --- lazily imported parts ------------------------------------------------------------

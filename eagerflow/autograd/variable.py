@@ -1,4 +1,6 @@
 """``Variable``: a mutable, named Tensor that tapes watch automatically when trainable."""
+import operator
+
 import numpy as np
 
 from .. import backend
@@ -9,6 +11,8 @@ from .tensor import Tensor, _to_array, _wrap
 __all__ = ["Variable"]
 
 _STALE = object()  # a host copy is kept, but the device holds a value it has not read
+_UPDATES = {"assign": lambda old, v: v, "assign_add": operator.add,
+            "assign_sub": operator.sub}
 
 
 def _broadcasts_to(src, dst):
@@ -95,19 +99,22 @@ class Variable(Tensor):
     def assign(self, value, read_value=True):
         """Writes ``value`` into the variable (in place); returns the variable."""
         self._data[...] = self._value_array(value, "assign")
-        self._track(value, lambda old, v: v)
+        if self._host is not None:
+            self._track(value, "assign")
         return self if read_value else None
 
     def assign_add(self, delta, read_value=True):
         """Adds ``delta`` in place; returns the variable."""
         self._data += self._value_array(delta, "assign_add")
-        self._track(delta, lambda old, d: old + d)
+        if self._host is not None:
+            self._track(delta, "assign_add")
         return self if read_value else None
 
     def assign_sub(self, delta, read_value=True):
         """Subtracts ``delta`` in place; returns the variable."""
         self._data -= self._value_array(delta, "assign_sub")
-        self._track(delta, lambda old, d: old - d)
+        if self._host is not None:
+            self._track(delta, "assign_sub")
         return self if read_value else None
 
     # --- host mirror ------------------------------------------------------------------------
@@ -141,9 +148,10 @@ class Variable(Tensor):
             return value
         return self._host
 
-    def _track(self, value, update):
-        if self._host is None:
-            return
+    def _track(self, value, op):
+        """Follows write ``op`` (``'assign'``, ``'assign_add'``, ``'assign_sub'``) of
+        ``value`` on the host copy."""
+        update = _UPDATES[op]
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
             self._host = _STALE  # a value only the device knows: read it when asked
             return

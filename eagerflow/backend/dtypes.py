@@ -33,8 +33,8 @@ FLOATX = float32
 INTX = int64
 
 _ALIASES = {
-    "float": float32, "float16": float16, "bfloat16": bfloat16, "float32": float32, "float64": float64,
-    "double": float64, "half": float16, "int": int64, "int8": int8, "int16": int16,
+    "float": float32, "float16": float16, "bfloat16": bfloat16, "float32": float32,
+    "float64": float64, "double": float64, "half": float16, "int": int64, "int8": int8, "int16": int16,
     "int32": int32, "int64": int64, "uint8": uint8, "uint16": uint16, "uint32": uint32,
     "uint64": uint64, "bool": bool_, "complex64": complex64, "complex128": complex128,
     "string": string, "str": string, "object": string,

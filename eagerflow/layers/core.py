@@ -15,7 +15,7 @@ from .. import nn, ops
 from ..autograd.tensor import convert_to_tensor
 from ..autograd.variable import Variable
 from ..variables import initializers as init_ops
-from .base import Layer, as_float_input, get_activation
+from .base import Layer, _first, as_float_input, get_activation
 
 __all__ = ["Dense", "Dropout", "Flatten", "Embedding", "dense", "dropout", "flatten"]
 
@@ -65,7 +65,7 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
-        x = as_float_input(inputs, self, self.compute_dtype or self.kernel.dtype)
+        x = as_float_input(inputs, self, _first(self.compute_dtype, self.kernel.dtype))
         kernel, bias = self._read(self.kernel), self._read(self.bias)
         if x.shape[-1] != self.kernel.shape[0]:
             raise ValueError(f"Input 0 of layer {self.name} is incompatible with the layer: "

@@ -118,17 +118,10 @@ class EagerSession:
         def one(f):
             if f is None or isinstance(f, TrainOp):
                 return None
-            if isinstance(f, str):
-                if f not in self.named:
-                    raise KeyError(f"fetch {f!r} is not a value this step published; "
-                                   f"available: {sorted(self.named)}")
-                return _to_value(self.named[f])
-            if isinstance(f, Tensor):
-                return _to_value(f)
-            if callable(f):
-                return _to_value(f())
-            raise TypeError(f"cannot fetch an object of type {type(f).__name__}; use a "
-                            "Tensor, a Variable, a callable or a published name")
+            if not isinstance(f, (str, Tensor)) and not callable(f):
+                raise TypeError(f"cannot fetch an object of type {type(f).__name__}; use a "
+                                "Tensor, a Variable, a callable or a published name")
+            return _to_value(self.tensor(f))
         return nest.map_structure(one, fetches)
 
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):

@@ -115,6 +115,12 @@ def test_a_captured_step_keeps_the_host_copy_current():
         np.testing.assert_allclose(w.numpy(), np.full(3, 7.0, np.float32))
 
 
+def test_on_replay_outside_a_capture_is_an_error():
+    from eagerflow.backend import cuda_graph
+    with pytest.raises(RuntimeError, match="only during a capture"):
+        cuda_graph.on_replay(lambda: None)
+
+
 def test_read_async_gives_the_value_of_its_time():
     a = backend.asarray(np.arange(4, dtype=np.float32))
     r = transfer.read_async(a)

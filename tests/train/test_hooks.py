@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import eagerflow as ef
+from eagerflow import backend
 from eagerflow.train import get_global_step, get_or_create_global_step
 from eagerflow.train.basic_session_run_hooks import (CheckpointSaverHook,
                                                      CheckpointSaverListener, FinalOpsHook,
@@ -109,6 +110,49 @@ def test_a_lagging_nan_check_catches_up():
     for bad in (-1, 1.5, None):
         with pytest.raises(ValueError, match="max_lag_steps"):
             NanTensorHook("loss", max_lag_steps=bad)
+
+
+class _InFlight:
+    """A device read that never arrives on its own (a GPU that runs behind the host)."""
+
+    def __init__(self, a):
+        self.value = np.array(backend.to_numpy(getattr(a, "_data", a)), copy=True)
+
+    def ready(self):
+        return False
+
+    def result(self):
+        return self.value
+
+
+def test_lagging_nan_check_with_reads_in_flight(tmp_path, monkeypatch):
+    """What a GPU does: the NaN at step 3 surfaces when 2 newer losses wait (step 5); a NaN
+    still in flight at a save is caught before the checkpoint is written; end() catches
+    the last ones."""
+    from eagerflow.backend import transfer
+    from eagerflow.train.basic_session_run_hooks import _CheckLossBeforeSave
+    monkeypatch.setattr(transfer, "read_async", _InFlight)
+    nan_at = lambda bad: (lambda s: float("nan") if s == bad else 1.0)  # noqa: E731
+    with VariableStore().as_default():
+        with pytest.raises(NanLossDuringTrainingError):
+            _loop([NanTensorHook("loss", max_lag_steps=2)], loss_fn=nan_at(3))
+        assert int(get_global_step().numpy()) == 5
+    with VariableStore().as_default():
+        hook = NanTensorHook("loss", max_lag_steps=5)
+        saver = CheckpointSaverHook(str(tmp_path), save_steps=4,
+                                    listeners=[_CheckLossBeforeSave(hook)])
+        with pytest.raises(NanLossDuringTrainingError):
+            _loop([hook, saver], loss_fn=nan_at(3))
+        assert int(get_global_step().numpy()) == 4  # the save at step 4 checked first
+        assert get_checkpoint_state(str(tmp_path)).model_checkpoint_path.endswith("-0")
+    with VariableStore().as_default():
+        with pytest.raises(NanLossDuringTrainingError):
+            _loop([StopAtStepHook(last_step=4), NanTensorHook("loss", max_lag_steps=3)],
+                  loss_fn=nan_at(4))
+    with VariableStore().as_default():  # fail_on_nan_loss=False: a stop, once seen
+        runner = _loop([NanTensorHook("loss", fail_on_nan_loss=False, max_lag_steps=1)],
+                       loss_fn=nan_at(2))
+        assert runner.should_stop() and int(get_global_step().numpy()) == 3
 
 
 def test_hook_order_and_bad_hooks():
