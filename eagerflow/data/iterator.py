@@ -23,7 +23,7 @@ from .structure import decode_array, encode_array, flatten, pack_like
 
 __all__ = ["Iterator", "InitializableIterator", "make_one_shot_iterator",
            "make_initializable_iterator", "encode_element", "decode_element",
-           "save_state", "load_state"]
+           "deferred_element", "materialize", "save_state", "load_state"]
 
 STATE_VERSION = 1
 
@@ -38,6 +38,34 @@ def encode_element(elem):
         else:
             out.append(encode_array(leaf))
     return out
+
+
+class _Deferred:
+    """An element kept by reference in a state snapshot, encoded when the state is
+    materialized (iterators' buffers: encoding a 10k-element shuffle buffer took 50 ms)."""
+
+    __slots__ = ("elem",)
+
+    def __init__(self, elem):
+        self.elem = elem
+
+
+def deferred_element(elem):
+    """What an iterator's ``save()`` puts in its state for a buffered element: the element
+    by reference (the pipeline never writes into an element it has produced), encoded by
+    :func:`materialize` only when the state is written."""
+    return _Deferred(elem)
+
+
+def materialize(state):
+    """``state`` with every :func:`deferred_element` encoded: JSON-able."""
+    if isinstance(state, _Deferred):
+        return encode_element(state.elem)
+    if isinstance(state, dict):
+        return {k: materialize(v) for k, v in state.items()}
+    if isinstance(state, list):
+        return [materialize(v) for v in state]
+    return state
 
 
 def decode_element(structure, encoded):
@@ -101,6 +129,12 @@ class Iterator:
 
     def get_state(self):
         """The position of the iterator as a JSON-able dict."""
+        return materialize(self.snapshot())
+
+    def snapshot(self):
+        """The position, cheaply: buffered elements by reference (:func:`materialize`
+        makes it the :meth:`get_state` dict). For a position taken every batch and
+        written only now and then (the Estimator's checkpoints)."""
         return {"version": STATE_VERSION, "state": self._it.save()}
 
     def set_state(self, state):

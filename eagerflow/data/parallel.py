@@ -10,7 +10,7 @@ import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from .dataset import AUTOTUNE, DatasetIterator
-from .iterator import decode_element, encode_element
+from .iterator import decode_element, deferred_element
 from .transforms import _Unary, call, normalize_output
 
 __all__ = ["ParallelMapDataset", "PrefetchDataset"]
@@ -78,7 +78,7 @@ class _ParallelMapIter(DatasetIterator):
     def save(self):
         outs = list(self.ready) + [f.result() for f in self.queue]
         return {"up": self.up.save(), "up_done": self.up_done,
-                "buffer": [encode_element(e) for e in outs]}
+                "buffer": [deferred_element(e) for e in outs]}
 
     def restore(self, state):
         for f in self.queue:
@@ -218,7 +218,7 @@ class _PrefetchIter(DatasetIterator):
             ended = bool(items) and items[-1][0] is _END
             elems = [e for e, _ in items if e is not _END]
             return {"up": w.up.save(), "ended": ended,
-                    "buffer": [encode_element(e) for e in elems]}
+                    "buffer": [deferred_element(e) for e in elems]}
         finally:
             w.resume()
 
@@ -286,7 +286,7 @@ class _FedParallelMapIter(DatasetIterator):
                     raise err
             outs = list(self.ready) + [f.result() for f, _ in items if f is not _END]
             return {"up": w.up.up.save(), "ended": ended,
-                    "buffer": [encode_element(e) for e in outs]}
+                    "buffer": [deferred_element(e) for e in outs]}
         finally:
             w.resume()
 

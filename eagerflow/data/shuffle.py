@@ -13,7 +13,7 @@ from eagerflow.backend import random as _random
 from eagerflow.io.errors import InvalidArgumentError
 
 from .dataset import DatasetIterator
-from .iterator import decode_element, encode_element
+from .iterator import decode_element, deferred_element
 from .transforms import _Unary
 
 __all__ = ["ShuffleDataset"]
@@ -104,7 +104,7 @@ class _ShuffleIter(DatasetIterator):
                 "rng": self.rng.bit_generator.state,
                 "pending": list(self.pending), "filled": self.filled,
                 "up_done": self.up_done, "up": self.up.save(),
-                "buffer": [encode_element(e) for e in self.buf]}
+                "buffer": [deferred_element(e) for e in self.buf]}
 
     def restore(self, state):
         ds = self.ds

@@ -5,7 +5,7 @@ import numpy as np
 from eagerflow.io.errors import InvalidArgumentError
 
 from .dataset import Dataset, DatasetIterator
-from .iterator import decode_element, encode_element
+from .iterator import decode_element, deferred_element
 from .structure import flatten, flatten_raw, normalize, pack_like, same_structure
 
 __all__ = ["call", "normalize_output", "MapDataset", "FilterDataset", "InterleaveDataset",
@@ -179,7 +179,7 @@ class _InterleaveIter(DatasetIterator):
     def save(self):
         return {"input": self.input.save(), "input_done": self.input_done,
                 "cursor": self.cursor, "count": self.count,
-                "slots": [None if it is None else {"elem": encode_element(e), "state": it.save()}
+                "slots": [None if it is None else {"elem": deferred_element(e), "state": it.save()}
                           for it, e in zip(self.slots, self.elems)]}
 
     def restore(self, state):
@@ -455,7 +455,7 @@ class _UnbatchIter(_UpIter):
 
     def save(self):
         return {"up": self.up.save(), "i": self.i,
-                "cur": None if self.cur is None else encode_element(self.cur)}
+                "cur": None if self.cur is None else deferred_element(self.cur)}
 
     def restore(self, state):
         self.up.restore(state["up"])

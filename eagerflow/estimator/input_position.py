@@ -29,6 +29,7 @@ from ..backend import random as _random
 from ..backend import transfer as _transfer
 from ..data.dataset import Dataset
 from ..data.fingerprint import structure_fingerprint
+from ..data.iterator import materialize
 from .inputs import _is_stream, _split, batches
 from .model_fn import ModeKeys
 
@@ -131,7 +132,8 @@ class InputPosition:
         if self._iterator is None:
             return None
         try:
-            return self._iterator.get_state()
+            # a snapshot: taken for every batch, encoded only when a checkpoint is written
+            return self._iterator.snapshot()
         except NotImplementedError as e:
             log.warning("The input pipeline cannot save its position (%s); a resumed run "
                         "will read its input from the beginning.", e)
@@ -143,7 +145,7 @@ class InputPosition:
         it_state = self._held if self._held is not None else self._iterator_state()
         if it_state is None:
             return None
-        return {"fingerprint": self._fingerprint, "iterator": it_state,
+        return {"fingerprint": self._fingerprint, "iterator": materialize(it_state),
                 "random": _random.get_state()}
 
 

@@ -114,3 +114,23 @@ def test_resume_unseeded_shuffle_keeps_later_epochs():
     it2.set_state(state)
     assert [int(x) for x in it2] == rest  # the later epochs too
     assert sorted(head + rest[:13]) == list(range(20))
+
+
+def test_snapshot_encodes_buffers_only_when_materialized(monkeypatch):
+    """A snapshot (taken for every training batch) keeps buffered elements by reference;
+    materialize() gives exactly get_state(), and a resume from it continues the stream."""
+    from eagerflow.data import iterator as it_mod
+    ds = Dataset.from_tensor_slices({"x": np.arange(100.0)}).shuffle(40, seed=3).batch(8)
+    it = iter(ds)
+    next(it)
+    calls = []
+    real = it_mod.encode_element
+    monkeypatch.setattr(it_mod, "encode_element", lambda e: calls.append(1) or real(e))
+    snap = it.snapshot()
+    assert calls == []  # nothing encoded yet
+    state = it_mod.materialize(snap)
+    assert len(calls) >= 30 and state == it.get_state()
+    rest = [np.asarray(b["x"]).tolist() for b in it]
+    again = iter(ds)
+    again.set_state(state)
+    assert [np.asarray(b["x"]).tolist() for b in again] == rest and rest
