@@ -19,6 +19,7 @@ import numpy as np
 from .. import backend
 from ..autograd.tensor import Tensor, _wrap
 from . import runtime
+from .runtime import default_transport  # moved to runtime (init's only user); kept here
 from .transport import LocalTransport, MPITransport, NCCLTransport
 
 __all__ = ["REDUCE_OPS", "default_transport", "get_transport", "all_reduce", "broadcast",
@@ -27,15 +28,6 @@ __all__ = ["REDUCE_OPS", "default_transport", "get_transport", "all_reduce", "br
 REDUCE_OPS = ("sum", "mean", "max", "min")
 _MAX_RANK = 8  # dims carried in a shape agreement
 _transport = {}
-
-
-def default_transport(local_size=1):
-    """'nccl' when the backend is cupy, NCCL is usable and this host has a GPU for each of
-    its ``local_size`` ranks (NCCL refuses two ranks on one GPU), else 'mpi'."""
-    from ..backend import nccl  # noqa: PLC0415
-    if backend.get_backend() != "cupy" or not nccl.available():
-        return "mpi"
-    return "nccl" if nccl.device_count() >= int(local_size) else "mpi"
 
 
 def get_transport():

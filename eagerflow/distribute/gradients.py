@@ -29,6 +29,10 @@ DEFAULT_BUCKET_BYTES = 25 * 2 ** 20
 # variables already checked equal across ranks, shared by every reducer: an Estimator's
 # model_fn builds a new optimizer (and reducer) each step, and the check costs a sync
 _checked = {}
+# (name, shape, gradient dtype, sparse) lists already agreed on by every rank: the same
+# model sends the same list each step, and agreeing costs a collective
+_agreed = set()
+_MAX_AGREED = 1000  # distinct lists remembered (a few per model; bounds a leak)
 
 
 def _was_checked(v):
@@ -80,7 +84,8 @@ class GradientAllReducer:
 
     def __init__(self, average=True, bucket_bytes=DEFAULT_BUCKET_BYTES, check_variables=True):
         if bucket_bytes <= 0:
-            raise ValueError(f"bucket_bytes must be positive, got {bucket_bytes}")
+            raise ValueError(f"GradientAllReducer: bucket_bytes must be a positive number of "
+                             f"bytes, got {bucket_bytes}")
         self.average = bool(average)
         self.bucket_bytes = int(bucket_bytes)
         self.check_variables = check_variables
@@ -104,16 +109,17 @@ class GradientAllReducer:
         for k, view in _fused([pairs[i][0]._data for i in dense], self.bucket_bytes, reduce_):
             i = dense[k]
             out[i] = (_wrap(view), pairs[i][1])
-        for i, (g, v) in enumerate(pairs):
-            if isinstance(g, IndexedSlices):
-                out[i] = (self._gather_slices(t, g, scale), v)
+        self._gather_sparse(t, pairs, out, scale)
         return out
 
     @staticmethod
     def _agree_on(t, pairs):
-        """Same variables, shapes and gradient kinds on every rank, else a clear error."""
-        items = [(v.name, tuple(v.shape), str(g.dtype), isinstance(g, IndexedSlices))
-                 for g, v in pairs]
+        """Same variables, shapes and gradient kinds on every rank, else a clear error;
+        checked once per distinct list, so a training loop pays for it on its first step."""
+        items = tuple((v.name, tuple(v.shape), str(g.dtype), isinstance(g, IndexedSlices))
+                      for g, v in pairs)
+        if items in _agreed:
+            return
         table = t.gather_meta([signature(items)], "gradient all-reduce")
         bad = np.nonzero(table[:, 0] != table[0, 0])[0]
         if bad.size:
@@ -121,6 +127,9 @@ class GradientAllReducer:
                 f"gradient all-reduce: rank {int(bad[0])} passes different variables, shapes "
                 f"or gradient kinds than rank 0 (this rank: {items}); every replica must "
                 "build the same model and update the same variables in the same order")
+        if len(_agreed) >= _MAX_AGREED:
+            _agreed.clear()
+        _agreed.add(items)
 
     @staticmethod
     def _check_same_values(t, variables):
@@ -140,13 +149,26 @@ class GradientAllReducer:
                 del _checked[k]
         _checked.update((id(v), weakref.ref(v)) for v in new)
 
+    @classmethod
+    def _gather_sparse(cls, t, pairs, out, scale):
+        """Sets ``out[i]`` for each ``IndexedSlices`` gradient of ``pairs``; their row
+        counts travel in one exchange rather than one per sparse variable."""
+        sparse = [i for i, (g, _) in enumerate(pairs) if isinstance(g, IndexedSlices)]
+        if not sparse:
+            return
+        counts = t.gather_meta([pairs[i][0].indices._data.size for i in sparse],
+                               "sparse gradient all-gather")
+        for k, i in enumerate(sparse):
+            g, v = pairs[i]
+            out[i] = (cls._gather_slices(t, g, np.ascontiguousarray(counts[:, k]), scale), v)
+
     @staticmethod
-    def _gather_slices(t, g, scale):
+    def _gather_slices(t, g, counts, scale):
+        """Every rank's rows of ``g``; ``counts``: each rank's number of indices."""
         idx = g.indices._data.reshape(-1)
         vals = g.values._data
         xp = backend.array_module(vals)
         row = int(np.prod(vals.shape[1:], dtype=np.int64))
-        counts = t.gather_meta([idx.size], "sparse gradient all-gather")[:, 0]
         all_idx = t.allgatherv(xp.ascontiguousarray(idx.astype(np.int64)), counts)
         all_vals = t.allgatherv(xp.ascontiguousarray(vals).reshape(-1), counts * row)
         all_vals = all_vals.reshape((-1,) + tuple(vals.shape[1:]))

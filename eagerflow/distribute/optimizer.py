@@ -94,14 +94,19 @@ class SyncReplicasOptimizer(DistributedOptimizer):
         total_num_replicas: replicas in the job (default: ``replicas_to_aggregate``).
 
     Raises:
-        ValueError: when ``total_num_replicas`` is not the number of processes, or
-            ``replicas_to_aggregate`` is not a positive multiple of it.
+        ValueError: when ``replicas_to_aggregate`` is not positive, ``total_num_replicas``
+            is not the number of processes, or ``replicas_to_aggregate`` is not a multiple
+            of it.
         NotImplementedError: for backup workers.
     """
 
     def __init__(self, opt, replicas_to_aggregate, total_num_replicas=None,
                  variable_averages=None, variables_to_average=None, use_locking=False,
                  name="sync_replicas"):
+        # first: 0 would otherwise be reported as a job-size mismatch or backup workers
+        if int(replicas_to_aggregate) < 1:
+            raise ValueError(f"SyncReplicasOptimizer: replicas_to_aggregate must be a positive "
+                             f"int, got {replicas_to_aggregate}")
         total = replicas_to_aggregate if total_num_replicas is None else total_num_replicas
         size = get_transport().size
         if int(total) != size:

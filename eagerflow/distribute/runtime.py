@@ -22,7 +22,7 @@ from .. import backend
 from ..backend import nccl as backend_nccl
 
 __all__ = ["ClusterInfo", "init", "rank", "size", "local_rank", "is_chief", "mpi_world",
-           "collective_timeout"]
+           "collective_timeout", "default_transport"]
 
 _ABORT_GRACE_S = 0.5  # for the launcher to forward a failing rank's output before Abort
 _ENV = (  # (rank, size, local rank) variable names, by launcher
@@ -94,6 +94,14 @@ def _install_stop_on_sigterm(rank, size):
         pass
 
 
+def default_transport(local_size=1):
+    """'nccl' when the backend is cupy, NCCL is usable and this host has a GPU for each of
+    its ``local_size`` ranks (NCCL refuses two ranks on one GPU), else 'mpi'."""
+    if backend.get_backend() != "cupy" or not backend_nccl.available():
+        return "mpi"
+    return "nccl" if backend_nccl.device_count() >= int(local_size) else "mpi"
+
+
 def init(transport=None, timeout_s=None):
     """Initialises the process group once (later calls return the same answer).
 
@@ -144,8 +152,7 @@ def init(transport=None, timeout_s=None):
         if n > 1:
             _install_abort_on_error(world, r, n)
             _install_stop_on_sigterm(r, n)
-        from . import collective  # noqa: PLC0415  (collective needs the world set above)
-        chosen = "local" if n == 1 else (transport or collective.default_transport(local_size))
+        chosen = "local" if n == 1 else (transport or default_transport(local_size))
         if n > 1 and backend.get_backend() == "cupy":
             # before any array is allocated: one GPU per process on each host
             backend_nccl.use_device(local_rank)

@@ -123,7 +123,10 @@ class MultiWorkerMirroredStrategy:
         all-reduce)."""
         if self.num_workers == 1:
             return bool(flag)
-        return bool(collective.all_reduce(np.array([1 if flag else 0], np.int64), "min")[0])
+        # straight to the transport: one collective per step, where all_reduce would first
+        # agree on the shape of this fixed one-element flag
+        mine = np.array([1 if flag else 0], np.int64)
+        return bool(collective.get_transport().allreduce_(mine, "min")[0])
 
     def __repr__(self):
         return (f"{type(self).__name__}(worker {self.worker_index} of {self.num_workers}, "

@@ -5,7 +5,6 @@ Every method works on flat, contiguous arrays of the backend (reductions in plac
 moves no Python objects: metadata travels as small int64 NumPy arrays, so nothing is
 pickled. Small host-side metadata always goes over MPI, even when NCCL carries the data.
 """
-import os
 import time
 
 import numpy as np
@@ -14,6 +13,9 @@ from .. import backend
 from ..backend import nccl as _nccl
 
 __all__ = ["Transport", "LocalTransport", "MPITransport", "NCCLTransport"]
+
+_SPIN_POLLS = 1000  # polls (a few microseconds each) before a wait starts sleeping
+_SLEEP_FIRST_S, _SLEEP_MAX_S = 50e-6, 1e-3  # back-off between later polls
 
 
 class Transport:
@@ -99,19 +101,22 @@ class MPITransport(Transport):
         """Waits for a non-blocking collective by polling it from Python. A blocking MPI
         call never returns to the interpreter, so neither the launcher's SIGTERM (sent
         when another rank died) nor a timeout could turn into a clear error."""
-        if request.Test():
-            return
+        for _ in range(_SPIN_POLLS):  # most collectives finish within these
+            if request.Test():
+                return
+        # a long wait (a slower rank): sleep between polls so this rank leaves its core to
+        # the others, waking quickly at first and at most every _SLEEP_MAX_S later
         deadline = None if self.timeout_s is None else time.monotonic() + self.timeout_s
-        spins = 0
+        delay = _SLEEP_FIRST_S
         while not request.Test():
-            spins += 1
-            if spins > 1000:  # a long wait: leave the core to the rank we wait for
-                os.sched_yield()
-                if deadline is not None and time.monotonic() > deadline:
-                    raise TimeoutError(
-                        f"eagerflow.distribute: {what} on rank {self.rank} got no answer "
-                        f"from all {self.size} ranks within {self.timeout_s} s; a rank "
-                        "died, hangs or runs different collectives")
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise TimeoutError(
+                    f"eagerflow.distribute: {what} on rank {self.rank} got no answer "
+                    f"from all {self.size} ranks within {self.timeout_s} s; a rank "
+                    "died, hangs or runs different collectives")
+            time.sleep(delay if left is None else min(delay, left))
+            delay = min(2 * delay, _SLEEP_MAX_S)
 
     @staticmethod
     def _host(a):

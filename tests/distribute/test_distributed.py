@@ -1,6 +1,7 @@
 """Data-parallel training on 2 MPI processes equals one process with twice the batch;
 collectives; chief-only writes; failing workers stop the job instead of hanging it."""
-import os
+import re
+import time
 
 import numpy as np
 import pytest
@@ -119,6 +120,76 @@ def test_argument_errors():
         ef.train.SyncReplicasOptimizer(ef.train.GradientDescentOptimizer(0.1), 2, 2)
     with pytest.raises(ValueError, match="2 devices but 1 processes"):
         ef.distribute.MirroredStrategy(devices=["/gpu:0", "/gpu:1"])
+    with pytest.raises(ValueError, match=re.escape("op='mean' needs a floating dtype, got int64")):
+        ef.distribute.all_reduce(np.arange(3, dtype=np.int64), op="mean")
+    with pytest.raises(ValueError, match="all_gather: needs arrays with a first dimension, got a "
+                                         "scalar"):
+        ef.distribute.all_gather(np.array(1.0))
+    with pytest.raises(ValueError, match=re.escape("at most 8 dimensions, got shape (1, 1, 1, 1, "
+                                                   "1, 1, 1, 1, 1)")):
+        ef.distribute.all_reduce(np.zeros((1,) * 9))
+    with pytest.raises(ValueError, match="global batch size 10 is not divisible by "
+                                         "num_replicas_in_sync 3"):
+        ef.distribute.InputContext(num_replicas_in_sync=3).get_per_replica_batch_size(10)
+    with pytest.raises(ValueError, match="bucket_bytes must be a positive number of bytes, got 0"):
+        ef.distribute.GradientAllReducer(bucket_bytes=0)
+
+
+def test_init_argument_errors():
+    with pytest.raises(ValueError, match="transport must be 'mpi', 'nccl' or None, got 'gloo'"):
+        ef.distribute.init(transport="gloo")
+    with pytest.raises(ValueError, match="timeout_s must be positive, got 0"):
+        ef.distribute.init(timeout_s=0)
+
+
+def test_optimizer_argument_errors():
+    sgd = ef.train.GradientDescentOptimizer(0.1)
+    with pytest.raises(TypeError, match="optimizer must be an ef.train.Optimizer, got object"):
+        ef.distribute.DistributedOptimizer(object())
+    for total in (None, 1):  # not a job-size mismatch nor backup workers
+        with pytest.raises(ValueError, match="replicas_to_aggregate must be a positive int, "
+                                             "got 0"):
+            ef.train.SyncReplicasOptimizer(sgd, 0, total_num_replicas=total)
+    with pytest.raises(NotImplementedError, match="variable_averages is not supported"):
+        ef.train.SyncReplicasOptimizer(sgd, 1, variable_averages=object())
+
+
+class _FakeWorld:
+    """Just enough of a communicator to build an MPITransport without peers."""
+
+    def Get_rank(self):
+        return 0
+
+    def Get_size(self):
+        return 2
+
+
+class _NeverDone:
+    """A request whose peer never answers; counts the polls."""
+
+    def __init__(self):
+        self.polls = 0
+
+    def Test(self):
+        self.polls += 1
+        return False
+
+
+def test_wait_sleeps_between_polls_and_times_out():
+    pytest.importorskip("mpi4py")
+    from eagerflow.distribute.transport import MPITransport
+    t = MPITransport(_FakeWorld(), timeout_s=0.3)
+    request = _NeverDone()
+    wall, cpu = time.monotonic(), time.process_time()
+    with pytest.raises(TimeoutError, match="barrier on rank 0 got no answer from all 2 ranks "
+                                           "within 0.3 s"):
+        t._wait(request, "barrier")
+    wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+    assert 0.3 <= wall < 2.0
+    # spinning would poll millions of times on a busy core; backing off to 1 ms sleeps
+    # polls a few hundred times after the first 1000
+    assert request.polls < 2000, request.polls
+    assert cpu < 0.5 * wall, (cpu, wall)
 
 
 def test_sync_replicas_single_replica_is_the_plain_optimizer():
@@ -140,9 +211,13 @@ def test_launcher_env_without_mpi_is_an_error(monkeypatch):
     monkeypatch.setitem(runtime._state, "info", None)
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("RANK", "0")
+    monkeypatch.setitem(runtime._state, "world", None)
     with pytest.raises(RuntimeError, match="environment says 2 processes but MPI sees 1"):
         runtime.init()
-    assert os.environ["WORLD_SIZE"] == "2"
+    # nothing cached: once the launcher variables are right, init succeeds
+    assert runtime._state["info"] is None and runtime._state["world"] is None
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    assert runtime.init().size == 1
 
 
 @pytest.mark.parametrize("name", ["", ".runtime", ".collective", ".gradients", ".optimizer",
@@ -174,3 +249,57 @@ def test_sync_replicas_accumulates_across_optimizer_objects():
                 assert w.numpy().tolist() == [1.0] and int(gstep.numpy()) == 0
         assert w.numpy().tolist() == [-1.0]  # 1 - mean(1, 3)
         assert int(gstep.numpy()) == 1  # one update, one step
+
+
+class _CountingTransport:
+    """Two ranks holding the same values, in one process: counts each collective."""
+
+    size, rank = 2, 0
+
+    def __init__(self):
+        self.calls = []
+
+    def gather_meta(self, ints, what="metadata exchange"):
+        self.calls.append("gather_meta")
+        return np.tile(np.asarray(ints, np.int64).reshape(1, -1), (2, 1))
+
+    def allreduce_(self, buf, op):
+        self.calls.append("allreduce_")
+        if op == "sum":
+            buf *= 2
+        return buf
+
+    def allgatherv(self, flat, counts):
+        self.calls.append("allgatherv")
+        return np.concatenate([flat, flat])
+
+
+def test_steady_state_steps_skip_agreement_collectives(monkeypatch):
+    from eagerflow.distribute import collective, gradients
+    t = _CountingTransport()
+    monkeypatch.setattr(gradients, "get_transport", lambda: t)
+    monkeypatch.setattr(gradients, "_agreed", set())  # as in a fresh process
+    monkeypatch.setitem(collective._transport, "t", t)
+    dense = ef.Variable(np.zeros(2, np.float32), name="w_counting")
+    tables = [ef.Variable(np.zeros((4, 1), np.float32), name=f"emb_counting{i}")
+              for i in range(2)]
+
+    def step():
+        t.calls.clear()
+        sparse = [(ef.IndexedSlices(ef.constant(np.ones((1, 1), np.float32)),
+                                    ef.constant(np.array([i], np.int64)), (4, 1)), v)
+                  for i, v in enumerate(tables)]
+        out = ef.distribute.GradientAllReducer()([(ef.constant(np.ones(2, np.float32)),
+                                                   dense)] + sparse)
+        np.testing.assert_array_equal(out[0][0].numpy(), [1.0, 1.0])
+        np.testing.assert_array_equal(out[2][0].indices.numpy(), [1, 1])
+        return sorted(t.calls)
+    # first step: agree on the variables, check their values, then the sparse counts
+    assert step().count("gather_meta") == 3
+    # later steps: only the sparse counts (one exchange for both tables) and the data
+    assert step() == ["allgatherv"] * 4 + ["allreduce_", "gather_meta"]
+    strategy = ef.distribute.MultiWorkerMirroredStrategy()
+    monkeypatch.setattr(strategy, "_info", strategy._info._replace(size=2))
+    t.calls.clear()
+    assert strategy.all_true(True) and not strategy.all_true(False)
+    assert t.calls == ["allreduce_", "allreduce_"]  # one collective per flag
