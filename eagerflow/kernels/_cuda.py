@@ -10,7 +10,7 @@ import string
 
 import numpy as np
 
-from eagerflow.backend import _cupy
+from eagerflow.backend import _cupy, cuda_graph
 
 # float16 travels as its raw bits: the atomic add below works on them without cuda_fp16.h,
 # which NVRTC does not always find.
@@ -79,7 +79,7 @@ __device__ __forceinline__ void ef_atomic_min(long long* a, long long v) { atomi
 
 _BLOCK = 256
 _kernels = {}
-_max_blocks = {}
+_sms = {}
 
 
 def ctype(dtype, table=CTYPES, what="dtype"):
@@ -129,18 +129,36 @@ def elementwise(in_params, out_params, operation, name, preamble=""):
     return kern
 
 
+def cached_array(cache, key, make):
+    """The device array ``cache[key]``, made by ``make()`` on first use. One made during a
+    CUDA-graph capture lives in the capture's private pool and holds nothing until its
+    graph runs: that capture uses it, but it is not kept for later calls."""
+    a = cache.get(key)
+    if a is None:
+        a = make()
+        if not cuda_graph.capturing():
+            cache[key] = a
+    return a
+
+
+def sm_count():
+    """Streaming multiprocessors of the current GPU (128 when the driver does not say)."""
+    cp = _cupy.load()
+    dev = cp.cuda.Device().id
+    n = _sms.get(dev)
+    if n is None:
+        try:
+            n = int(cp.cuda.runtime.getDeviceProperties(dev)["multiProcessorCount"])
+        except (KeyError, TypeError, AttributeError):
+            n = 128
+        _sms[dev] = n
+    return n
+
+
 def launch(kern, total, args):
     """Launches a grid-stride kernel over ``total`` elements on the current stream."""
     if total == 0:
         return
-    cp = _cupy.load()
-    dev = cp.cuda.Device().id
-    cap = _max_blocks.get(dev)
-    if cap is None:
-        try:
-            sms = int(cp.cuda.runtime.getDeviceProperties(dev)["multiProcessorCount"])
-        except (KeyError, TypeError, AttributeError):
-            sms = 128
-        cap = _max_blocks[dev] = sms * 32  # enough resident warps to hide atomic latency
+    cap = sm_count() * 32  # enough resident warps to hide atomic latency
     blocks = min((total + _BLOCK - 1) // _BLOCK, cap)
     kern((blocks,), (_BLOCK,), args)

@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit
 
 from eagerflow.backend import _cupy
+from . import _cuda
 from eagerflow.backend.dtypes import bfloat16
 
 __all__ = ["relu", "relu_grad", "bias_relu", "relu_cpu", "relu_grad_cpu", "relu_gpu",
@@ -91,25 +92,17 @@ def bias_relu(x, b):
     return out
 
 
-_gpu = {}
+_GPU_SRC = {
+    "relu": ("T x", "T y", "y = x > (T)0 ? x : (T)0"),
+    # x and y are C-contiguous and read flat: the bias index is i % n
+    "bias_relu": ("raw T x, raw T b, int64 n", "T y",
+                  "const T v = x[i] + b[i % n]; y = v > (T)0 ? v : (T)0"),
+    "relu_grad": ("T g, T y", "T d", "d = y > (T)0 ? g : (T)0"),
+}
 
 
 def _gpu_kernel(name):
-    k = _gpu.get(name)
-    if k is None:
-        cp = _cupy.load()
-        if name == "relu":
-            k = cp.ElementwiseKernel("T x", "T y", "y = x > (T)0 ? x : (T)0", "ef_relu")
-        elif name == "bias_relu":
-            # x and y are C-contiguous and read flat: the bias index is i % n
-            k = cp.ElementwiseKernel(
-                "raw T x, raw T b, int64 n", "T y",
-                "const T v = x[i] + b[i % n]; y = v > (T)0 ? v : (T)0", "ef_bias_relu")
-        else:
-            k = cp.ElementwiseKernel("T g, T y", "T d", "d = y > (T)0 ? g : (T)0",
-                                     "ef_relu_grad")
-        _gpu[name] = k
-    return k
+    return _cuda.elementwise(*_GPU_SRC[name], f"ef_{name}")
 
 
 def relu_gpu(x):

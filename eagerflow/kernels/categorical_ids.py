@@ -15,7 +15,7 @@ lookup gives them weight 0, which is what dropping them gives for every combiner
 import numpy as np
 
 from eagerflow import backend
-from eagerflow.backend import _cupy, cuda_graph
+from eagerflow.backend import _cupy
 
 from . import _cuda, device_errors
 
@@ -62,10 +62,10 @@ def _identity_ids_cpu(values, num_buckets, default, ignore, key):
     bad = ~missing & ((v < 0) | (v >= num_buckets))
     if bad.any():
         if default is None:
-            first = int(v[bad].reshape(-1)[0])
-            raise ValueError(f"categorical_column_with_identity {key}: id {first} is not in "
-                             f"[0, {num_buckets}); give default_value to map out-of-range ids "
-                             "to a bucket")
+            pos = int(np.flatnonzero(bad.reshape(-1))[0])
+            raise device_errors.error_for(
+                device_errors.ID_OUT_OF_RANGE, int(v.reshape(-1)[pos]), num_buckets,
+                device_errors.position(pos, v.shape), name=key)
         v = np.where(bad, np.int64(default), v)
     return np.where(missing, np.int64(-1), v)
 
@@ -106,17 +106,10 @@ _offsets_cache = {}
 def _offsets(xp, b, n):
     if xp is np:
         return np.arange(b + 1, dtype=np.int64) * n
-    key = (xp.cuda.Device().id, b, n)
-    off = _offsets_cache.get(key)
-    if off is None:
-        off = xp.arange(b + 1, dtype=np.int64) * n
-        # an array made inside a capture lives in the capture's private pool, which goes
-        # away with the graph: only arrays made outside one are kept
-        if not cuda_graph.capturing():
-            if len(_offsets_cache) > 64:
-                _offsets_cache.clear()
-            _offsets_cache[key] = off
-    return off
+    if len(_offsets_cache) > 64:  # eval batches of every size must not grow it
+        _offsets_cache.clear()
+    return _cuda.cached_array(_offsets_cache, (xp.cuda.Device().id, b, n),
+                              lambda: xp.arange(b + 1, dtype=np.int64) * n)
 
 
 def _gpu_kernel():

@@ -64,7 +64,7 @@ def column_sum(x):
     acc = np.dtype(np.float64)
     col_tiles = (cols + 31) // 32
     # ~4 blocks per SM in all; each chunk at least 256 rows so a block's loop is long
-    chunks = max(1, min((rows + 255) // 256, -(-528 // col_tiles)))
+    chunks = max(1, min((rows + 255) // 256, -(-4 * _cuda.sm_count() // col_tiles)))
     chunk = -(-rows // chunks)
     chunks = -(-rows // chunk)
     part = cp.empty((chunks, cols), dtype=acc)

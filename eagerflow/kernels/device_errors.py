@@ -19,6 +19,8 @@ import numpy as np
 
 from eagerflow.backend import _cupy
 
+from . import _cuda
+
 __all__ = ["check_errors", "error_flag", "clear_errors", "error_for", "position", "REPORT_SRC",
            "SCATTER_OUT_OF_RANGE", "SEGMENT_OUT_OF_RANGE", "SEGMENT_NOT_SORTED",
            "SEGMENT_NEGATIVE", "ID_OUT_OF_RANGE", "VALUE_OUT_OF_RANGE"]
@@ -55,12 +57,8 @@ def error_flag():
         RuntimeError: when CuPy or a GPU is not available.
     """
     cp = _cupy.load()
-    dev = cp.cuda.Device().id
-    flag = _flags.get(dev)
-    if flag is None:
-        flag = cp.zeros(4, dtype=np.uint64)
-        _flags[dev] = flag
-    return flag
+    return _cuda.cached_array(_flags, cp.cuda.Device().id,
+                              lambda: cp.zeros(4, dtype=np.uint64))
 
 
 def clear_errors():
@@ -76,8 +74,9 @@ def position(pos, shape):
     return ", ".join(str(int(p)) for p in np.unravel_index(int(pos), tuple(shape)))
 
 
-def error_for(code, value, limit, pos, gpu=False):
-    """The exception for an error record (shared by the CPU twins and :func:`check_errors`)."""
+def error_for(code, value, limit, pos, gpu=False, name=None):
+    """The exception for an error record (shared by the CPU twins and :func:`check_errors`);
+    ``name`` is what the CPU twin knows and a GPU record does not (the column's key)."""
     skipped = "; the GPU kernel skipped those rows" if gpu else ""
     if code == SCATTER_OUT_OF_RANGE:
         return IndexError(f"scatter_add: indices[{pos}] = {value} is out of range for a "
@@ -93,12 +92,14 @@ def error_for(code, value, limit, pos, gpu=False):
                           f"segment_ids[{pos}] = {value} < previous id {limit}")
     if code == ID_OUT_OF_RANGE:
         treated = "; the GPU kernel treated it as missing" if gpu else ""
-        return ValueError(f"categorical_column_with_identity: id {value} (at position {pos}) "
+        column = f" {name}" if name is not None else ""
+        return ValueError(f"categorical_column_with_identity{column}: id {value} (at "
+                          f"position {pos}) "
                           f"is not in [0, {limit}); give default_value to map out-of-range "
                           f"ids to a bucket{treated}")
     if code == VALUE_OUT_OF_RANGE:
         return ValueError(f"a value checked on the GPU (a label) is out of its range: "
-                          f"element {pos} is outside [0, {limit}]")
+                          f"element {pos} is outside [{value}, {limit}]")
     return RuntimeError(f"eagerflow kernel error code {code} (value {value}, limit {limit}, "
                         f"position {pos})")
 

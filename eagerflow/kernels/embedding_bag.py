@@ -203,11 +203,8 @@ def _no_weights(xp, dtype):
     path does not launch a fill for it on every call."""
     if xp is np:
         return np.zeros(1, dtype=dtype)
-    key = (xp.cuda.Device().id, np.dtype(dtype))
-    w = _dummies.get(key)
-    if w is None:
-        w = _dummies[key] = xp.zeros(1, dtype=dtype)
-    return w
+    return _cuda.cached_array(_dummies, (xp.cuda.Device().id, np.dtype(dtype)),
+                              lambda: xp.zeros(1, dtype=dtype))
 
 
 def _compute_dtype(dtype):

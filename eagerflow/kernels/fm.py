@@ -126,9 +126,6 @@ extern "C" __global__ void $NAME(const $T* __restrict__ g, const $T* __restrict_
 }
 """
 
-_gpu_kernels = {}
-
-
 def _lanes(nd):
     """Lanes per row of the forward kernel: the next power of two of ``nd``, at most 32."""
     w = 1
@@ -138,24 +135,13 @@ def _lanes(nd):
 
 
 def _fwd_kernel(dtype, w):
-    key = ("fwd", dtype, w)
-    kern = _gpu_kernels.get(key)
-    if kern is None:
-        kern = _cuda.get_kernel(_GPU_FWD, NAME=f"ef_fm_fwd_{dtype.name}_w{w}",
-                                T=_cuda.ctype(dtype), W=str(w))
-        _gpu_kernels[key] = kern
-    return kern
+    return _cuda.get_kernel(_GPU_FWD, NAME=f"ef_fm_fwd_{dtype.name}_w{w}",
+                            T=_cuda.ctype(dtype), W=str(w))
 
 
 def _grad_kernel(dtype, ktype):
-    key = ("grad", dtype, ktype)
-    kern = _gpu_kernels.get(key)
-    if kern is None:
-        kern = _cuda.get_kernel(_GPU_GRAD,
-                                NAME=f"ef_fm_grad_{dtype.name}_{_cuda.counter_tag(ktype)}",
-                                T=_cuda.ctype(dtype), K=ktype)
-        _gpu_kernels[key] = kern
-    return kern
+    return _cuda.get_kernel(_GPU_GRAD, NAME=f"ef_fm_grad_{dtype.name}_{_cuda.counter_tag(ktype)}",
+                            T=_cuda.ctype(dtype), K=ktype)
 
 
 def fm_gpu(e):

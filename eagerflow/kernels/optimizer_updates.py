@@ -34,7 +34,7 @@ from eagerflow import backend
 from eagerflow.backend import _cupy
 
 from . import _cuda, device_errors, optimizer_updates_vec
-from .scatter_add import INDEX_PAD, scatter_add_new
+from .scatter_add import INDEX_PAD, INDEX_PAD_SRC, scatter_add_new
 
 __all__ = ["RULES", "INDEX_PAD", "deduplicate_rows", "apply_dense", "apply_sparse", "apply_dense_cpu", "apply_sparse_cpu",
            "apply_dense_gpu", "apply_sparse_gpu"]
@@ -409,11 +409,12 @@ def _gpu_kernel(rule, dtype, sparse):
         code = ("const long long r = idx[i / d];\n"
                 "if (r >= 0 && r < nrows) {\n"
                 "const long long o = r * d + i % d;\n" + refs + pre + body + "\n}"
-                f" else if (r != {INDEX_PAD}LL && i % d == 0) {{\n"
+                " else if (r != EF_INDEX_PAD && i % d == 0) {\n"
                 "  ef_report((unsigned long long*)&err[0], 1ULL, r, nrows, (long long)(i / d));\n}")
     kern = cp.ElementwiseKernel(in_params, out_params, code,
                                 f"ef_{'sparse_' if sparse else ''}{rule}_{key[1]}",
-                                preamble=device_errors.REPORT_SRC if sparse else "")
+                                preamble=device_errors.REPORT_SRC + INDEX_PAD_SRC if sparse
+                                else "")
     _gpu_kernels[key] = kern
     return kern
 
@@ -554,9 +555,8 @@ _dedupe = []
 
 
 def _pad_keys_32(idx):
-    return _cuda.elementwise("int64 x", "int32 k",
-                             "k = x == (-9223372036854775807LL - 1) ? -1 : (int)x",
-                             "ef_dedupe_keys32")(idx)
+    return _cuda.elementwise("int64 x", "int32 k", "k = x == EF_INDEX_PAD ? -1 : (int)x",
+                             "ef_dedupe_keys32", preamble=INDEX_PAD_SRC)(idx)
 
 
 def _dedupe_kernels():

@@ -39,16 +39,17 @@ def check_in_range(values, low, high, message):
             raise ValueError(message.format(lo=np.nanmin(values), hi=np.nanmax(values)))
         return
     # the flag is the kernel's (raw) output: the size comes from the values
-    _kernel()(values.reshape(-1), np.float64(low), np.float64(high), np.int64(high),
-              device_errors.error_flag())
+    # the record holds integers: the bounds as the message shows them (labels' are)
+    _kernel()(values.reshape(-1), np.float64(low), np.float64(high), np.int64(low),
+              np.int64(high), device_errors.error_flag())
 
 
 def _kernel():
     return _cuda.elementwise(
-        "T x, float64 lo, float64 hi, int64 limit", "raw uint64 err",
+        "T x, float64 lo, float64 hi, int64 low, int64 limit", "raw uint64 err",
         """
         const double v = (double)x;
         if (!(v >= lo && v <= hi)) {
             // code 6: VALUE_OUT_OF_RANGE
-            ef_report((unsigned long long*)&err[0], 6ULL, 0, limit, (long long)i);
+            ef_report((unsigned long long*)&err[0], 6ULL, low, limit, (long long)i);
         }""", "ef_check_in_range", preamble=device_errors.REPORT_SRC)

@@ -31,6 +31,8 @@ __all__ = ["INDEX_PAD", "scatter_add", "scatter_add_new", "scatter_add_cpu", "sc
 
 # The row index of padding rows (int64's minimum, never a real row).
 INDEX_PAD = np.iinfo(np.int64).min
+# the same value in CUDA C (a literal -9223372036854775808LL would be out of range)
+INDEX_PAD_SRC = "#define EF_INDEX_PAD (-9223372036854775807LL - 1)\n"
 
 _NUMBA_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64))
 # Below this many elements the parallel launch costs more than it saves.
@@ -143,8 +145,7 @@ def scatter_add_cpu(out, indices, values):
     return out
 
 
-_GPU_SRC = _cuda.ATOMICS_SRC + device_errors.REPORT_SRC + r"""
-#define EF_INDEX_PAD (-9223372036854775807LL - 1)
+_GPU_SRC = _cuda.ATOMICS_SRC + device_errors.REPORT_SRC + INDEX_PAD_SRC + r"""
 extern "C" __global__ void $NAME(const $T* __restrict__ vals, const $I* __restrict__ idx,
                                  $T* __restrict__ out, $K n, $K d, long long nrows,
                                  unsigned long long* err) {

@@ -104,7 +104,8 @@ def _bag_grad_vjp_w(dv, ans, g, offsets, weights, combiner, nnz):
 _bag = register("embedding_bag", _bag_fwd)
 # gradient rows of a bag's entries, INDEX_PAD (skipped by every consumer) where weight <= 0
 _pad_rows = register("embedding_bag_pad_rows",
-                     lambda xp, ids, w: xp.where(w > 0, ids.astype(np.int64), INDEX_PAD))
+                     lambda xp, ids, w: xp.where(w > 0, ids.astype(np.int64, copy=False),
+                                                 INDEX_PAD))
 defvjp_all(_bag, _bag_vjp)
 _bag_grad = register("embedding_bag_grad", _bag_grad_fwd)
 defvjp(_bag_grad, _bag_grad_vjp_g, None, _bag_grad_vjp_w)

@@ -146,6 +146,12 @@ def test_unfused_dtypes_and_mixed_dtypes_fall_back():
     dw, db = gemm_lt.matmul_bgrad(backend.asarray(x.astype(np.float32)),
                                   backend.asarray(np.ones((2, 2), np.float32)))
     np.testing.assert_array_equal(backend.to_numpy(db), [2.0, 2.0])
+    # operands of different dtypes: not one cuBLASLt problem, the unfused path
+    xm = backend.asarray(x.astype(np.float32))
+    y = gemm_lt.linear_relu(xm, backend.asarray(w.astype(np.float64)),
+                            backend.asarray(b.astype(np.float32)))
+    np.testing.assert_array_equal(backend.to_numpy(y), [[0.0, 3.0], [8.0, 12.0]])
+    assert gemm_lt.last_path()["linear_relu"] == ("fallback" if ON_GPU else "numpy")
 
 
 # --- relu_layer: finite differences in float64 ------------------------------------------
@@ -268,7 +274,11 @@ def test_autotuned_candidates_give_the_same_results(monkeypatch, rng):
     w = rng.standard_normal((k, n)).astype(np.float32)
     b = rng.standard_normal(n).astype(np.float32)
     gz = rng.standard_normal((m, n)).astype(np.float32)
-    for _ in range(2):  # the tuning call, then the cached choice
+    tuned = []
+    real_tune = gemm_lt._Lt._tune
+    monkeypatch.setattr(gemm_lt._Lt, "_tune",
+                        lambda self, *a, **k: tuned.append(1) or real_tune(self, *a, **k))
+    for i in range(2):  # the tuning call, then the cached choice
         y = gemm_lt.linear_relu(*map(backend.asarray, (x, w, b)))
         dw, db = gemm_lt.matmul_bgrad(backend.asarray(x), backend.asarray(gz))
         np.testing.assert_allclose(backend.to_numpy(y), _ref_linear_relu(x, w, b), rtol=2e-5,
@@ -276,6 +286,9 @@ def test_autotuned_candidates_give_the_same_results(monkeypatch, rng):
         np.testing.assert_allclose(backend.to_numpy(dw), x.T.astype(np.float64) @ gz,
                                    rtol=2e-5, atol=5e-4)
         np.testing.assert_allclose(backend.to_numpy(db), gz.sum(axis=0), rtol=2e-5, atol=5e-4)
+        if i == 0:
+            first = len(tuned)
+    assert first >= 1 and len(tuned) == first  # tuned once per problem, then cached
     assert gemm_lt.last_path()["linear_relu"] == "cublaslt:RELU_BIAS"
     plans = [p for p in gemm_lt._lt().plans.values() if p is not None and len(p.algos) > 1]
     assert plans and all(p.algo in p.algos for p in plans)

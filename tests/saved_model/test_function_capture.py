@@ -190,7 +190,7 @@ def test_learning_rate_schedule_is_not_frozen_into_a_graph():
         assert "schedule" in step.eager_reasons[0]
 
 
-def test_restored_variable_buffer_triggers_a_new_capture():
+def test_restored_variable_buffer_triggers_a_new_capture(caplog):
     w = ef.Variable([1.0, 2.0])
 
     @ef.function(warmup_calls=1)
@@ -200,8 +200,11 @@ def test_restored_variable_buffer_triggers_a_new_capture():
     for _ in range(3):
         read()
     w._set_array(backend.asarray(np.array([5.0, 6.0], np.float32)))  # what restore does
-    np.testing.assert_allclose(read().numpy(), [5.0, 6.0])
-    np.testing.assert_allclose(read().numpy(), [5.0, 6.0])
+    with caplog.at_level(logging.INFO, logger="eagerflow"):
+        np.testing.assert_allclose(read().numpy(), [5.0, 6.0])
+        np.testing.assert_allclose(read().numpy(), [5.0, 6.0])
+    assert read.captured_signatures == (1 if ON_GPU else 0) and read.eager_reasons == []
+    assert ("capturing again" in caplog.text) == ON_GPU
 
 
 def test_an_outer_tape_sees_the_ops_of_an_eager_call():
@@ -360,3 +363,26 @@ def test_concat_and_stack_of_many_parts_are_captured(axis):
     np.testing.assert_array_equal(cat.numpy(), np.concatenate(parts, axis=axis) * 2.0)
     np.testing.assert_array_equal(st.numpy(), np.stack(parts, axis=1))
     assert fn.captured_signatures == (1 if ON_GPU else 0)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not ON_GPU, reason="needs the cupy backend")
+def test_buffer_replaced_during_capture_and_host_outputs_fall_back():
+    from eagerflow.backend import cuda_graph
+
+    @ef.function(warmup_calls=1)
+    def replaces(x):
+        if cuda_graph.capturing():
+            cuda_graph.bump_buffer_epoch()  # what a restore inside the call would do
+        return x * 2.0
+
+    @ef.function(warmup_calls=1)
+    def host_out(x):
+        return ef.constant(np.array([b"a"], dtype=object)), x + 1.0
+
+    x = ef.constant([1.0, 2.0])
+    for _ in range(3):
+        np.testing.assert_allclose(replaces(x).numpy(), [2.0, 4.0])
+        np.testing.assert_allclose(host_out(x)[1].numpy(), [2.0, 3.0])
+    assert "replaced during the capture" in replaces.eager_reasons[0]
+    assert "not a device array" in host_out.eager_reasons[0]

@@ -67,6 +67,19 @@ class _Head:
             return total
         return total / float(max(int(np.prod(per_example.shape)), 1))
 
+    def _vocab_ids(self, lab):
+        """Class ids (int64, host) of string labels: the vocabulary looked up once per
+        distinct label, not once per example."""
+        words, inverse = np.unique(host(lab).reshape(-1), return_inverse=True)
+        table = {v: i for i, v in enumerate(self.label_vocabulary)}
+        try:
+            ids = np.array([table[v if isinstance(v, str) else v.decode()] for v in words],
+                           np.int64)
+        except KeyError as e:
+            raise ValueError(f"label {e.args[0]!r} is not in label_vocabulary "
+                             f"{self.label_vocabulary}") from None
+        return ids[inverse.reshape(-1)]
+
     def create_estimator_spec(self, features, mode, logits, labels=None, train_op_fn=None):
         if isinstance(logits, Tensor) and logits.dtype.itemsize < 4 and \
                 is_real_floating(logits.dtype):
@@ -121,15 +134,7 @@ class BinaryClassHead(_Head):
     def _labels(self, labels, logits):
         lab = _label_tensor(labels)
         if self.label_vocabulary is not None:
-            table = {v: i for i, v in enumerate(self.label_vocabulary)}
-            raw = host(lab).reshape(-1)
-            try:
-                lab = _wrap(np.array([table[v if isinstance(v, str) else v.decode()]
-                                      for v in raw], np.float32))
-            except KeyError as e:
-                raise ValueError(f"label {e.args[0]!r} is not in label_vocabulary "
-                                 f"{self.label_vocabulary}") from None
-            lab = constant(host(lab))
+            lab = constant(self._vocab_ids(lab).astype(np.float32))
         lab = ops.reshape(ops.cast(lab, np.float32), tuple(logits.shape))
         # checked where the labels are (on the GPU: a device error flag, no host read)
         check_in_range(lab._data, 0, 1, "labels must be 0 or 1 for a binary classification "
@@ -189,16 +194,8 @@ class MultiClassHead(_Head):
 
     def _labels(self, labels, logits):
         lab = _label_tensor(labels)
-        if self.label_vocabulary is not None:  # strings: mapped on the host
-            table = {v: i for i, v in enumerate(self.label_vocabulary)}
-            raw = host(lab).reshape(-1)
-            try:
-                raw = np.array([table[v if isinstance(v, str) else v.decode()] for v in raw],
-                               np.int64)
-            except KeyError as e:
-                raise ValueError(f"label {e.args[0]!r} is not in label_vocabulary "
-                                 f"{self.label_vocabulary}") from None
-            return constant(raw.reshape(-1, 1))
+        if self.label_vocabulary is not None:
+            return constant(self._vocab_ids(lab).reshape(-1, 1))
         if lab.dtype.kind not in "iuf":
             raise ValueError(f"labels must be class ids in [0, {self.n_classes}) (or give "
                              f"label_vocabulary), got dtype {lab.dtype}")
