@@ -5,7 +5,7 @@ Host -> device for input pipelines: pinned staging buffers on a side stream.
 ``copy_to_device(arrays)`` copies numeric NumPy arrays to the GPU through pinned host
 memory on a non-blocking CUDA stream owned by the calling thread, then waits for that
 stream, so the arrays are ready when handed to the training step (which runs on another
-stream). Object (string) arrays stay on the host. On the numpy backend it returns its
+stream). String arrays (object, unicode, bytes) stay on the host. On the numpy backend it returns its
 input unchanged.
 
 Example:
@@ -23,6 +23,7 @@ from . import _cupy, state
 __all__ = ["copy_to_device", "device_transfer_active", "read_async", "PendingRead"]
 
 _local = threading.local()
+_HOST_KINDS = "OUS"  # strings (object, unicode, bytes) stay on the host
 
 
 def device_transfer_active():
@@ -54,9 +55,9 @@ def copy_to_device(arrays):
     out, todo = [], []
     with stream:
         for a in arrays:
-            if not isinstance(a, np.ndarray) or a.dtype.kind == "O" or a.nbytes == 0:
-                out.append(cp.asarray(a) if isinstance(a, np.ndarray) and a.dtype.kind != "O"
-                           else a)
+            if not isinstance(a, np.ndarray) or a.dtype.kind in _HOST_KINDS or a.nbytes == 0:
+                out.append(cp.asarray(a) if isinstance(a, np.ndarray)
+                           and a.dtype.kind not in _HOST_KINDS else a)
                 continue
             mem = cp.cuda.alloc_pinned_memory(a.nbytes)
             staged = np.frombuffer(mem, a.dtype, a.size).reshape(a.shape)

@@ -22,8 +22,6 @@ import logging
 import queue
 import threading
 
-import numpy as np
-
 from ..autograd import nest
 from ..backend import random as _random
 from ..backend import transfer as _transfer
@@ -168,12 +166,7 @@ class _DeviceFeeder:
     def _run(self, raw, state_now):
         try:
             for elem in raw:
-                leaves = nest.flatten(elem)
-                host = [i for i, a in enumerate(leaves)
-                        if isinstance(a, np.ndarray) and a.dtype.kind not in "OUS"]
-                moved = _transfer.copy_to_device([leaves[i] for i in host])
-                for i, a in zip(host, moved):
-                    leaves[i] = a
+                leaves = _transfer.copy_to_device(nest.flatten(elem))
                 item = (_split(nest.pack_sequence_as(elem, leaves), ModeKeys.TRAIN),
                         state_now())
                 if not self._put(item):

@@ -67,3 +67,16 @@ def test_dtype_names():
     assert ef.as_dtype(float) == np.float32 and ef.as_dtype(int) == np.int64
     assert ef.as_dtype(bool) == np.bool_ and ef.as_dtype(str) == object
     assert ef.bool == np.bool_ and ef.string == object
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(backend.get_backend() != "cupy", reason="needs the cupy backend")
+def test_copy_to_device_moves_numbers_and_keeps_strings_on_the_host():
+    from eagerflow.backend import transfer
+    arrays = [np.arange(3.0), np.array(["a", "b"]), np.array([b"a"]),
+              np.array([b"x"], dtype=object), np.zeros((0, 2), np.int64), "not an array"]
+    out = transfer.copy_to_device(arrays)
+    assert [type(a).__module__.split(".")[0] for a in out[:5]] == \
+        ["cupy", "numpy", "numpy", "numpy", "cupy"]
+    assert out[5] == "not an array"
+    np.testing.assert_array_equal(backend.to_numpy(out[0]), [0.0, 1.0, 2.0])

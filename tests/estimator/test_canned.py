@@ -188,3 +188,16 @@ def test_canned_argument_errors():
         est.DNNClassifier([4], [X_COL], n_classes=1)
     with pytest.raises(ValueError, match="Unsupported optimizer name"):
         est.canned.get_optimizer("Nope", 0.1)
+
+
+def test_string_labels_need_a_vocabulary_and_column_sets_match():
+    import eagerflow as ef
+    from eagerflow.ctr_models import ColumnSet
+    from eagerflow.estimator.canned import MultiClassHead
+    head = MultiClassHead(3)
+    logits = ef.constant(np.zeros((2, 3), np.float32))
+    with pytest.raises(ValueError, match="give label_vocabulary"):
+        head.create_estimator_spec({}, est.ModeKeys.TRAIN, logits,
+                                   labels=np.array([["a"], ["b"]], dtype=object))
+    with pytest.raises(ValueError, match="1 embedding_dims for 2 categorical columns"):
+        ColumnSet(categorical=[CAT_COL, CAT_COL], embedding_dims=[4])

@@ -49,10 +49,18 @@ def _train(tmp_path, capture):
     return m, {n: m.get_variable_value(n) for n in m.get_variable_names()}
 
 
-def test_captured_training_equals_eager_training(tmp_path, caplog):
+def test_captured_training_equals_eager_training(tmp_path, caplog, monkeypatch):
+    from eagerflow.saved_model.function import Function
+    made = []
+    real = est.Estimator._step_fn
+    monkeypatch.setattr(est.Estimator, "_step_fn",
+                        lambda self, *a: made.append(real(self, *a)) or made[-1])
     _, want = _train(tmp_path / "eager", False)
     with caplog.at_level(logging.INFO, logger="eagerflow"):
         m, got = _train(tmp_path / "graph", True)
+    # the step runs through ef.function only when asked (on the CPU that is all there is
+    # to check: an ef.function runs eagerly there)
+    assert [isinstance(f, Function) for f in made] == [False, True]
     assert set(got) == set(want) and int(got["global_step"]) == 25
     for name in want:
         np.testing.assert_allclose(got[name], want[name], rtol=1e-4, atol=1e-5, err_msg=name)

@@ -51,7 +51,7 @@ def test_kernel_argument_errors():
 def test_adam_on_one_thread_and_in_parallel_match_numpy(n):
     # below _PARALLEL_MIN the launch runs with numba's thread count at 1 (then restored)
     import numba
-    rng = np.random.default_rng()
+    rng = np.random.default_rng(n)
     var0, m0 = rng.standard_normal(n), rng.standard_normal(n) * 0.1
     v0, g = rng.random(n), rng.standard_normal(n)
     lr, b1p, b2p, b1, b2, eps = 0.01, 0.9 ** 3, 0.999 ** 3, 0.9, 0.999, 1e-8

@@ -365,3 +365,17 @@ def test_a_new_variable_of_another_shape_gets_fresh_slots_in_the_freed_name():
     np.testing.assert_allclose(to_numpy(m), np.full((4, 5), 0.2), rtol=1e-6)
     held = [v for v in global_variables() if v.name == name]
     assert held == [m]
+
+
+def test_a_learning_rate_schedule_refuses_a_capture(monkeypatch):
+    """A schedule is evaluated on the host: inside a CUDA-graph capture it would be frozen
+    into every replay, so the optimizer refuses (ef.function then runs the step eagerly)."""
+    from eagerflow.train import optimizer as opt_mod
+    v = ef.Variable([1.0, 2.0])
+    opt = ef.train.GradientDescentOptimizer(lambda: 0.1)  # a callable rate
+    monkeypatch.setattr(opt_mod.cuda_graph, "capturing", lambda: True)
+    with pytest.raises(RuntimeError, match="cannot be captured"):
+        opt.apply_gradients([(ef.constant([1.0, 1.0]), v)])
+    monkeypatch.setattr(opt_mod.cuda_graph, "capturing", lambda: False)
+    opt.apply_gradients([(ef.constant([1.0, 1.0]), v)])  # eagerly: fine
+    np.testing.assert_allclose(v.numpy(), [0.9, 1.9])
