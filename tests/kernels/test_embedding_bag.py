@@ -63,18 +63,24 @@ def test_forward_and_grad_match_reference(rng, combiner, weighted, dtype):
                                rtol=tol, atol=tol)
 
 
-def test_parallel_path_matches_reference(rng, monkeypatch):
+@pytest.mark.parametrize("combiner", ["sum", "mean", "sqrtn"])
+@pytest.mark.parametrize("weighted", [True, False])
+def test_parallel_path_matches_reference(rng, monkeypatch, combiner, weighted):
+    """The parallel CPU twins are written out beside the serial ones (a shared helper cost
+    10x in numba): every combiner, with and without weights, so the copies cannot drift."""
     monkeypatch.setattr(kb, "_PARALLEL_MIN", 0)  # the parallel CPU twin for any size
     params, ids, offsets, weights = make(rng, nb=3000, vocab=500, dim=16, max_bag=20)
+    weights = weights if weighted else None
     dev = backend.to_device
-    got = kb.embedding_bag(dev(params), dev(ids), dev(offsets), dev(weights), "sqrtn")
+    wd = None if weights is None else dev(weights)
+    got = kb.embedding_bag(dev(params), dev(ids), dev(offsets), wd, combiner)
     np.testing.assert_allclose(backend.to_numpy(got),
-                               reference(params, ids, offsets, weights, "sqrtn"),
+                               reference(params, ids, offsets, weights, combiner),
                                rtol=1e-5, atol=1e-5)
     g = rng.standard_normal((3000, 16)).astype(np.float32)
-    vals = kb.embedding_bag_grad(dev(g), dev(offsets), dev(weights), "mean", nnz=ids.shape[0])
+    vals = kb.embedding_bag_grad(dev(g), dev(offsets), wd, combiner, nnz=ids.shape[0])
     np.testing.assert_allclose(backend.to_numpy(vals),
-                               reference_grad(g, offsets, weights, "mean"), rtol=1e-5,
+                               reference_grad(g, offsets, weights, combiner), rtol=1e-5,
                                atol=1e-6)
 
 
