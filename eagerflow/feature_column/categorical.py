@@ -310,7 +310,7 @@ class WeightedCategoricalColumn(CategoricalColumn):
             raise ValueError(f"weighted_categorical_column {self.name}: the weights of "
                              f"{self.weight_feature_key!r} must have the same indices as the "
                              f"ids of {self.categorical_column.name!r}")
-        return ids, SparseTensor(w.indices, ops.cast(w.values, self.dtype), w.dense_shape)
+        return ids, _with_values(w, ops.cast(w.values, self.dtype))
 
     def get_sparse_tensors(self, cache, state=None):
         ids, w = cache.get(self)
@@ -437,9 +437,8 @@ class SequenceCategoricalColumn(CategoricalColumn):
 
     def transform_feature(self, cache):
         pair = self.categorical_column.get_sparse_tensors(cache)
-        ids = seq_ids3d(pair.id_tensor)
-        w = None if pair.weight_tensor is None else \
-            SparseTensor(ids.indices, pair.weight_tensor.values, ids.dense_shape)
+        ids = seq_ids3d(pair.id_tensor, key=self.name)
+        w = None if pair.weight_tensor is None else _with_values(ids, pair.weight_tensor.values)
         return IdWeightPair(ids, w)
 
     def get_sparse_tensors(self, cache, state=None):

@@ -9,13 +9,13 @@ from ..autograd.tensor import Tensor, _wrap
 from ..io.parsing_config import FixedLenFeature
 from ..nn import embedding_lookup_sparse
 from ..nn.embedding import _bag as embedding_bag_op
-from ..nn.embedding import _bag_offsets as embedding_bag_offsets_op
 from ..ops.cross import bucketize
 from ..train.saver import load_variable
 from ..variables import TruncatedNormal, get_variable
-from .base import (CategoricalColumn, DenseColumn, IdWeightPair, SequenceDenseColumn,
-                   TensorSequenceLengthPair, WrapperColumn, host, register_column)
-from .categorical import SequenceCategoricalColumn
+from .base import (CategoricalColumn, DenseColumn, FeatureColumn, IdWeightPair,
+                   SequenceDenseColumn, TensorSequenceLengthPair, WrapperColumn,
+                   register_column)
+from .categorical import SequenceCategoricalColumn, _with_values
 from .transform_ops import (bag_offsets, bucket_dense_ids, bucket_sparse, dense_lookup,
                             indicator, prune, seq_flatten, seq_length, seq_unflatten)
 
@@ -41,9 +41,10 @@ def _float_tensor(x, what):
     return _wrap(backend.asarray(a, dtype=np.float32))
 
 
-@register_column
-class NumericColumn(DenseColumn):
-    """A dense numeric feature of a fixed shape (see :func:`numeric_column`)."""
+class _NumericColumnBase(FeatureColumn):
+    """The fields of a real-valued column (:class:`NumericColumn` and the sequence
+    column of :func:`sequence_numeric_column`): one value of ``shape`` per example or
+    step, named by its key."""
 
     _fields = ("key", "shape", "default_value", "dtype", "normalizer_fn")
 
@@ -56,12 +57,17 @@ class NumericColumn(DenseColumn):
         return self.key
 
     @property
-    def parse_example_spec(self):
-        return {self.key: FixedLenFeature(self.shape, self.dtype, self.default_value)}
-
-    @property
     def variable_shape(self):
         return self.shape
+
+
+@register_column
+class NumericColumn(_NumericColumnBase, DenseColumn):
+    """A dense numeric feature of a fixed shape (see :func:`numeric_column`)."""
+
+    @property
+    def parse_example_spec(self):
+        return {self.key: FixedLenFeature(self.shape, self.dtype, self.default_value)}
 
     def transform_feature(self, cache):
         x = cache.get(self.key)
@@ -89,14 +95,7 @@ def numeric_column(key, shape=(1,), default_value=None, dtype=np.float32, normal
         >>> numeric_column("age").parse_example_spec["age"].shape
         (1,)
     """
-    if not isinstance(key, str) or not key:
-        raise ValueError(f"key must be a non-empty string, got {key!r}")
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    if not shape or any(not isinstance(d, (int, np.integer)) or d < 1 for d in shape):
-        raise ValueError(f"shape dimensions must be greater than 0. shape: {shape}, key: {key}")
-    dtype = np.dtype(dtype)
-    if dtype.kind not in "fiu":
-        raise ValueError(f"dtype must be convertible to float. dtype: {dtype}, key: {key}")
+    shape, dtype = _check_numeric_args("numeric_column", key, shape, dtype, normalizer_fn)
     if default_value is not None:
         dv = np.asarray(default_value, dtype=dtype)
         if dv.ndim == 0:
@@ -105,9 +104,23 @@ def numeric_column(key, shape=(1,), default_value=None, dtype=np.float32, normal
         elif dv.size != int(np.prod(shape)):
             raise ValueError(f"The shape of default_value must be equal to given shape. "
                              f"default_value: {default_value}, shape: {shape}, key: {key}")
+    return NumericColumn(key, shape, default_value, dtype, normalizer_fn)
+
+
+def _check_numeric_args(what, key, shape, dtype, normalizer_fn):
+    """The argument checks of ``numeric_column`` and ``sequence_numeric_column`` (``what``):
+    returns ``shape`` as a tuple of ints and ``dtype`` as a NumPy dtype."""
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"{what}: key must be a non-empty string, got {key!r}")
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if not shape or any(not isinstance(d, (int, np.integer)) or d < 1 for d in shape):
+        raise ValueError(f"shape dimensions must be greater than 0. shape: {shape}, key: {key}")
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "fiu":
+        raise ValueError(f"dtype must be convertible to float. dtype: {dtype}, key: {key}")
     if normalizer_fn is not None and not callable(normalizer_fn):
         raise TypeError(f"normalizer_fn must be a callable. Given: {normalizer_fn}")
-    return NumericColumn(key, tuple(int(d) for d in shape), default_value, dtype, normalizer_fn)
+    return tuple(int(d) for d in shape), dtype
 
 
 @register_column
@@ -166,22 +179,19 @@ def lookup_column(table, column, cache, combiner, max_norm=None):
     return _lookup(table, column.get_sparse_tensors(cache), combiner, max_norm)
 
 
-def _lookup(table, pair, combiner, max_norm, sequence=False):
+def _lookup(table, pair, combiner, max_norm):
     """Safe embedding lookup (TF's): ids < 0 and weights <= 0 dropped, empty rows zero.
 
     Without ``max_norm`` it is two recorded ops (bag offsets, the fused bag), so exported
-    models run it too. ``sequence``: the number of bags (batch * time) is read from the
-    ids' dense_shape inside the offsets op, as the time dimension changes per batch."""
+    models run it too. The number of bags (the batch, or batch * time for a sequence) is
+    read from the ids' dense_shape inside the offsets op, so an exported graph serves any
+    batch and sequence length."""
     ids, weights = prune(pair.id_tensor, pair.weight_tensor)
     if max_norm is not None:
         return embedding_lookup_sparse(table, ids, weights, combiner=combiner,
                                        max_norm=max_norm)
     w = None if weights is None else ops.cast(weights.values, table.dtype)
-    if sequence:
-        offsets = bag_offsets(ids.indices, ids.dense_shape)
-    else:
-        offsets = embedding_bag_offsets_op(ids.indices,
-                                           num_bags=int(host(ids.dense_shape).reshape(-1)[0]))
+    offsets = bag_offsets(ids.indices, ids.dense_shape)
     return embedding_bag_op(table, ids.values, offsets, w, combiner=combiner)
 
 
@@ -206,8 +216,7 @@ def _need_sequence(column, kind):
 def _per_step(pair):
     """``[batch, time, k]`` ids/weights as ``[batch * time, k]`` bags."""
     ids = seq_flatten(pair.id_tensor)
-    w = None if pair.weight_tensor is None else \
-        SparseTensor(ids.indices, pair.weight_tensor.values, ids.dense_shape)
+    w = None if pair.weight_tensor is None else _with_values(ids, pair.weight_tensor.values)
     return IdWeightPair(ids, w)
 
 
@@ -255,8 +264,7 @@ class EmbeddingColumn(WrapperColumn, DenseColumn, SequenceDenseColumn):
         length) and the lengths, for a sequence categorical column."""
         _need_sequence(self, "embedding_column")
         pair = cache.get(self)
-        flat = _lookup(self._table(), _per_step(pair), self.combiner, self.max_norm,
-                       sequence=True)
+        flat = _lookup(self._table(), _per_step(pair), self.combiner, self.max_norm)
         ids = pair.id_tensor
         return TensorSequenceLengthPair(seq_unflatten(flat, ids.dense_shape),
                                         seq_length(ids.indices, ids.dense_shape))

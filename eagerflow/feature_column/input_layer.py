@@ -28,6 +28,15 @@ def _batch(t):
     return int(t.shape[0])
 
 
+def _check_batch_sizes(sizes):
+    """Raises TF's error unless every column (name -> its static batch size) has the same
+    batch size."""
+    if len(set(sizes.values())) > 1:
+        raise ValueError(f"Batch size (first dimension) of each feature must be same. "
+                         f"Batch size of columns ({', '.join(sizes)}): "
+                         f"({', '.join(str(v) for v in sizes.values())})")
+
+
 def input_layer(features, feature_columns, weight_collections=None, trainable=True,
                 cols_to_vars=None, cols_to_output_tensors=None):
     """The dense input of a model: every column's dense tensor, flattened to
@@ -85,11 +94,7 @@ def _dense_concat(features, cols, scope, cols_to_vars=None, cols_to_output_tenso
             if cols_to_output_tensors is not None:
                 cols_to_output_tensors[c] = t
             outputs.append(t)
-    sizes = {c.name: _batch(t) for c, t in zip(cols, outputs)}
-    if len(set(sizes.values())) > 1:
-        raise ValueError(f"Batch size (first dimension) of each feature must be same. "
-                         f"Batch size of columns ({', '.join(sizes)}): "
-                         f"({', '.join(str(v) for v in sizes.values())})")
+    _check_batch_sizes({c.name: _batch(t) for c, t in zip(cols, outputs)})
     if cols_to_vars is not None:
         _fill_vars(cols_to_vars, cols, opened.name)
     out = ops.concat(outputs, axis=1) if len(outputs) > 1 else outputs[0]
@@ -147,7 +152,7 @@ def linear_model(features, feature_columns, units=1, sparse_combiner="sum",
                          f"{sparse_combiner!r}")
     cols = _check_columns(feature_columns, "linear_model")
     cache = FeatureTransformationCache(features)
-    terms, dense_x, dense_w = [], [], []
+    terms, dense_x, dense_w, batches = [], [], [], {}
     with variable_scope(None, default_name="linear_model"):
         for c in cols:
             with variable_scope(None, default_name=c.name):
@@ -158,6 +163,7 @@ def linear_model(features, feature_columns, units=1, sparse_combiner="sum",
                     w = get_variable("weights", [c.num_buckets, units], dtype=np.float32,
                                      initializer=zeros_initializer(), trainable=trainable)
                     terms.append(lookup_column(w, c, cache, sparse_combiner))
+                    batches[c.name] = _batch(terms[-1])
                 elif isinstance(c, DenseColumn):
                     x = c.get_dense_tensor(cache)
                     n = int(np.prod(c.variable_shape))
@@ -165,28 +171,21 @@ def linear_model(features, feature_columns, units=1, sparse_combiner="sum",
                                      initializer=zeros_initializer(), trainable=trainable)
                     dense_x.append(ops.reshape(x, (_batch(x), n)))
                     dense_w.append(w)
+                    batches[c.name] = _batch(x)
                 else:
                     raise ValueError(f"linear_model: unsupported column {c}")
         bias = get_variable("bias_weights", [units], dtype=np.float32,
                             initializer=zeros_initializer(), trainable=trainable)
+    _check_batch_sizes(batches)
     if dense_x:
         # one GEMM for every dense column: [x_1 .. x_k] @ [w_1; ..; w_k] is the sum of their
         # products (13 numeric columns were 13 tiny GEMMs each way)
-        _check_batches(dense_x)
         terms.append(ops.matmul(ops.concat(dense_x, axis=1), ops.concat(dense_w, axis=0))
                      if len(dense_x) > 1 else ops.matmul(dense_x[0], dense_w[0]))
-    _check_batches(terms)
     out = ops.add_n(terms) if len(terms) > 1 else terms[0]
     if cols_to_vars is not None:
         _fill_vars(cols_to_vars, cols, "linear_model")
     return out + bias
-
-
-def _check_batches(tensors):
-    sizes = {_batch(t) for t in tensors}
-    if len(sizes) > 1:
-        raise ValueError(f"Batch size (first dimension) of each feature must be same; got "
-                         f"{sorted(sizes)}")
 
 
 def make_parse_example_spec(feature_columns):

@@ -26,15 +26,17 @@ from .. import ops
 from ..autograd.sparse_tensor import SparseTensor
 from ..autograd.tensor import Tensor
 from ..io.parsing_config import VarLenFeature
+from ..kernels.range_check import check_in_range
 from .base import (FeatureTransformationCache, SequenceDenseColumn, TensorSequenceLengthPair,
-                   host, register_column)
-from .categorical import (SequenceCategoricalColumn, categorical_column_with_hash_bucket,
-                          categorical_column_with_identity,
+                   register_column)
+from .categorical import (SequenceCategoricalColumn, _with_values,
+                          categorical_column_with_hash_bucket, categorical_column_with_identity,
                           categorical_column_with_vocabulary_file,
                           categorical_column_with_vocabulary_list)
 from .dense import SharedEmbeddingColumn, indicator_column  # noqa: F401 (doctest)
-from .input_layer import _check_columns, _fill_vars, layer_scopes
-from .transform_ops import seq_dense, seq_length, sparse_components
+from .dense import _check_numeric_args, _NumericColumnBase
+from .input_layer import _batch, _check_batch_sizes, _check_columns, layer_scopes
+from .transform_ops import _escape, seq_dense, seq_length, sparse_components
 
 __all__ = ["sequence_categorical_column_with_identity",
            "sequence_categorical_column_with_hash_bucket",
@@ -72,27 +74,18 @@ def sequence_categorical_column_with_vocabulary_file(key, vocabulary_file, vocab
 
 
 @register_column
-class SequenceNumericColumn(SequenceDenseColumn):
+class SequenceNumericColumn(_NumericColumnBase, SequenceDenseColumn):
     """Real-valued steps of a fixed shape (see :func:`sequence_numeric_column`)."""
-
-    _fields = ("key", "shape", "default_value", "dtype", "normalizer_fn")
 
     def __init__(self, key, shape=(1,), default_value=0.0, dtype=np.float32,
                  normalizer_fn=None):
-        self.key, self.shape, self.default_value = key, tuple(shape), default_value
-        self.dtype, self.normalizer_fn = np.dtype(dtype), normalizer_fn
-
-    @property
-    def name(self):
-        return self.key
+        # the padding past each example's length is a number (numeric_column's default
+        # None means "required" when parsing)
+        super().__init__(key, shape, default_value, dtype, normalizer_fn)
 
     @property
     def parse_example_spec(self):
         return {self.key: VarLenFeature(self.dtype)}
-
-    @property
-    def variable_shape(self):
-        return self.shape
 
     def transform_feature(self, cache):
         x = cache.get(self.key)
@@ -110,8 +103,7 @@ class SequenceNumericColumn(SequenceDenseColumn):
             if not isinstance(v, Tensor):
                 raise ValueError(f"sequence_numeric_column {self.key}: normalizer_fn must "
                                  f"return a Tensor, got {type(v).__name__}")
-        v = v if v.dtype == np.float32 else ops.cast(v, np.float32)
-        return SparseTensor(sp.indices, v, sp.dense_shape)
+        return _with_values(sp, v if v.dtype == np.float32 else ops.cast(v, np.float32))
 
     def get_sequence_dense_tensor(self, cache, state=None):
         """``(batch, time, *shape)`` steps, ``default_value`` past each example's length; a
@@ -119,7 +111,7 @@ class SequenceNumericColumn(SequenceDenseColumn):
         sp = cache.get(self)
         dense = seq_dense(sp.indices, sp.values, sp.dense_shape,
                           default=float(self.default_value), shape=self.shape, key=self.key)
-        rank = len(host(sp.dense_shape).reshape(-1))
+        rank = int(sp.dense_shape.shape[0])  # the static length of dense_shape: no read
         n = int(np.prod(self.shape)) if rank == 2 else 1
         return TensorSequenceLengthPair(dense, seq_length(sp.indices, sp.dense_shape,
                                                           num_elements=n))
@@ -137,23 +129,13 @@ def sequence_numeric_column(key, shape=(1,), default_value=0.0, dtype=np.float32
         dtype: float or int; the output is float32.
         normalizer_fn: applied to the SparseTensor's values before the cast.
     """
-    if not isinstance(key, str) or not key:
-        raise ValueError(f"sequence_numeric_column: key must be a non-empty string, got "
-                         f"{key!r}")
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    if not shape or any(not isinstance(d, (int, np.integer)) or d < 1 for d in shape):
-        raise ValueError(f"shape dimensions must be greater than 0. shape: {shape}, key: {key}")
-    dtype = np.dtype(dtype)
-    if dtype.kind not in "fiu":
-        raise ValueError(f"dtype must be convertible to float. dtype: {dtype}, key: {key}")
+    shape, dtype = _check_numeric_args("sequence_numeric_column", key, shape, dtype,
+                                       normalizer_fn)
     if isinstance(default_value, (bool, np.bool_)) or \
             not isinstance(default_value, (int, float, np.integer, np.floating)):
         raise ValueError(f"sequence_numeric_column {key}: default_value must be a scalar "
                          f"number, got {default_value!r}")
-    if normalizer_fn is not None and not callable(normalizer_fn):
-        raise TypeError(f"normalizer_fn must be a callable. Given: {normalizer_fn}")
-    return SequenceNumericColumn(key, tuple(int(d) for d in shape), float(default_value), dtype,
-                                 normalizer_fn)
+    return SequenceNumericColumn(key, shape, float(default_value), dtype, normalizer_fn)
 
 
 def _check_sequence_columns(feature_columns, what):
@@ -166,7 +148,7 @@ def _check_sequence_columns(feature_columns, what):
     return cols
 
 
-def _sequence_concat(features, cols, scope, cols_to_vars=None):
+def _sequence_concat(features, cols, scope):
     cache = FeatureTransformationCache(features)
     outputs, lengths = [], []
     outer, column_scope = layer_scopes(scope)
@@ -176,28 +158,24 @@ def _sequence_concat(features, cols, scope, cols_to_vars=None):
                 t, n = c.get_sequence_dense_tensor(cache)
             size = int(np.prod(c.variable_shape))
             if t.ndim != 3 or int(t.shape[2]) != size:  # steps of shape (2, 2) -> 4 values
-                t = ops.reshape(t, (int(t.shape[0]), -1, size))
+                t = ops.reshape(t, (_batch(t), -1, size))
             outputs.append(t)
             lengths.append(n)
-    # checks only: host reads that feed no op, so the computation stays traceable
-    got = [host(n._data if isinstance(n, Tensor) else n).reshape(-1) for n in lengths]
-    batches = {c.name: len(g) for c, g in zip(cols, got)}
-    if len(set(batches.values())) > 1:
-        raise ValueError(f"Batch size (first dimension) of each feature must be same. Batch "
-                         f"size of columns ({', '.join(batches)}): "
-                         f"({', '.join(str(v) for v in batches.values())})")
-    for c, g in zip(cols[1:], got[1:]):
-        if not np.array_equal(g, got[0]):
-            raise ValueError(f"sequence lengths of columns {cols[0].name!r} and {c.name!r} "
-                             f"differ: {got[0].tolist()} vs {g.tolist()}; every sequence "
-                             f"column must have the same length per example")
+    _check_batch_sizes({c.name: _batch(t) for c, t in zip(cols, outputs)})
+    # checks only (they feed no op, so the computation stays traceable), on the device: the
+    # CPU raises at once, the GPU records a difference in the device error flag, raised at
+    # the next check_errors, instead of reading the lengths back every step
+    got = [n._data if isinstance(n, Tensor) else n for n in lengths]
+    for c, n in zip(cols[1:], got[1:]):
+        check_in_range(n - got[0], 0, 0,
+                       f"sequence lengths of columns {_escape(repr(cols[0].name))} and "
+                       f"{_escape(repr(c.name))} differ (by {{lo}} to {{hi}} steps); every "
+                       f"sequence column must have the same length per example")
     steps = {c.name: int(t.shape[1]) for c, t in zip(cols, outputs)}
     if len(set(steps.values())) > 1:
         raise ValueError(f"the time dimension (dense_shape[1]) of the sequence features "
                          f"differs: {steps}; pad them to the same length (parse_example pads "
                          f"to the longest sequence of the batch)")
-    if cols_to_vars is not None:
-        _fill_vars(cols_to_vars, cols, opened.name)
     out = ops.concat(outputs, axis=2) if len(outputs) > 1 else outputs[0]
     return out, lengths[0], opened
 
@@ -219,7 +197,8 @@ def sequence_input_layer(features, feature_columns, weight_collections=None, tra
 
     Raises:
         ValueError: for a non-sequence column, duplicate names, or sequence lengths (or time
-            dimensions) that differ between columns.
+            dimensions) that differ between columns (on the GPU, differing lengths are
+            raised by ``eagerflow.kernels.check_errors`` at the next sync point).
     """
     cols = _check_sequence_columns(feature_columns, "sequence_input_layer")
     return _sequence_concat(features, cols, "sequence_input_layer")[:2]

@@ -10,7 +10,8 @@ from ..autograd.sparse_tensor import SparseTensor
 from ..autograd.tensor import Tensor, _wrap
 from ..kernels import categorical_ids as _kc
 from ..kernels import embedding_bag as _kb
-from ..kernels import farmhash, scatter_add
+from ..kernels import farmhash, scatter_add, unsorted_segment_reduce
+from ..kernels.range_check import check_in_range
 
 __all__ = ["to_sparse", "identity_ids", "vocab_ids", "prune", "bucket_sparse", "indicator",
            "seq_ids3d", "seq_flatten", "seq_unflatten", "seq_length", "seq_dense", "bag_offsets",
@@ -69,16 +70,26 @@ def to_sparse(x, ignore_value=None):
     return SparseTensor(*_to_sparse(t, ignore=ignore_value))
 
 
+def _escape(text):
+    """``text`` with its braces doubled, for a message that goes through str.format."""
+    return str(text).replace("{", "{{").replace("}", "}}")
+
+
 def _identity_fwd(xp, values, num_buckets, default, key):
+    # Not the dense-id kernel (categorical_ids.identity_ids): it treats -1 as a missing
+    # entry, while in a SparseTensor -1 is an out-of-range id (TF's rule: an error, or
+    # default_value). The check stays on the device: check_in_range raises at once on the
+    # CPU and records the violation in the device error flag on the GPU (no sync per step).
     v = xp.asarray(values).astype(np.int64)
     bad = (v < 0) | (v >= num_buckets)
     if default is None:
-        if bool(bad.any()):
-            first = int(backend.to_numpy(v[bad])[0])
-            raise ValueError(f"categorical_column_with_identity {key}: id {first} is not in "
-                             f"[0, {num_buckets}); give default_value to map out-of-range ids "
-                             "to a bucket")
-        return v
+        check_in_range(v, 0, num_buckets - 1,
+                       f"categorical_column_with_identity {_escape(key)}: ids range over "
+                       f"[{{lo}}, {{hi}}], not all in [0, {num_buckets}); give default_value "
+                       "to map out-of-range ids to a bucket")
+        # the GPU goes on until check_errors raises: a bad id is missing there (-1, which
+        # the lookup and the indicator drop) rather than an index out of range
+        return xp.where(bad, -1, v)
     return xp.where(bad, default, v)
 
 
@@ -218,31 +229,29 @@ def _shape(dense_shape):
     return [int(d) for d in backend.to_numpy(dense_shape).reshape(-1)]
 
 
-def _seq_ids3d_fwd(xp, indices, dense_shape):
+def _seq_ids3d_fwd(xp, indices, dense_shape, key="?"):
     shp = _shape(dense_shape)
     if len(shp) < 2:
-        raise ValueError(f"a sequence feature must have rank >= 2 ([batch, time, ...]); got "
-                         f"dense_shape {shp}")
+        raise ValueError(f"sequence categorical column {key}: the feature must have rank >= 2 "
+                         f"([batch, time, ...]); got dense_shape {shp}")
     ind = indices.astype(np.int64).reshape(-1, len(shp))
     if len(shp) == 2:
         ind = xp.concatenate([ind, xp.zeros((ind.shape[0], 1), np.int64)], axis=1)
         return ind, xp.asarray(np.array(shp + [1], np.int64))
-    inner = shp[2:]
-    flat = xp.zeros(ind.shape[0], np.int64)
-    for j, d in enumerate(inner):  # row-major position within the trailing dims
-        flat = flat * d + ind[:, 2 + j]
-    ind = xp.stack([ind[:, 0], ind[:, 1], flat], axis=1)
+    inner = shp[2:]  # merged into one: the row-major position within the trailing dims
+    ind = xp.stack([ind[:, 0], ind[:, 1], _flat_positions(ind[:, 2:], inner)], axis=1)
     return ind, xp.asarray(np.array(shp[:2] + [int(np.prod(inner))], np.int64))
 
 
 _seq_ids3d = register("fc_seq_ids3d", _seq_ids3d_fwd, multi=True)
 
 
-def seq_ids3d(sp):
+def seq_ids3d(sp, key="?"):
     """A sequence SparseTensor as ``[batch, time, k]`` (TF's sequence columns' id shape):
-    rank 2 gets a third dimension of 1, trailing dimensions are merged."""
+    rank 2 gets a third dimension of 1, trailing dimensions are merged. ``key``: the
+    column's name, for the error of a rank < 2 feature."""
     sp = sparse_components(sp)
-    ind, shape = _seq_ids3d(sp.indices, sp.dense_shape)
+    ind, shape = _seq_ids3d(sp.indices, sp.dense_shape, key=key)
     return SparseTensor(ind, sp.values, shape)
 
 
@@ -280,18 +289,20 @@ def _bag_offsets_fwd(xp, indices, dense_shape):
     return _kb.bag_offsets(indices[:, 0], _shape(dense_shape)[0])
 
 
-# the bag boundaries of a SparseTensor, the number of bags read from its dense_shape
+# the bag boundaries of a SparseTensor, the number of bags read from its dense_shape inside
+# the op. nn's embedding_bag_offsets takes num_bags as an attribute instead, which an
+# exported graph can only scale with the batch: a sequence lookup has batch * time bags.
 bag_offsets = register("fc_bag_offsets", _bag_offsets_fwd)
 
 
 def _seq_length_fwd(xp, indices, dense_shape, num_elements=1):
-    b = _shape(dense_shape)[0]
-    ind = backend.to_numpy(indices).reshape(-1, len(_shape(dense_shape)))
-    out = np.zeros(b, np.int64)
-    if ind.shape[0]:
-        np.maximum.at(out, ind[:, 0], ind[:, 1] + 1)
-    out = -(-out // int(num_elements))  # ceil
-    return backend.asarray(out) if xp is not np else out
+    # one host read of dense_shape: the batch size is the shape of the output
+    shp = _shape(dense_shape)
+    ind = indices.astype(np.int64).reshape(-1, len(shp))
+    # on the device, in any index order: the largest (time index + 1) of each example; an
+    # example without entries keeps the dtype's lowest value, clipped to 0
+    last = unsorted_segment_reduce(ind[:, 1] + 1, ind[:, 0], shp[0], "max")
+    return -(-xp.maximum(last, 0) // int(num_elements))  # ceil
 
 
 # per-example sequence length: 1 + the largest time index of its entries, ceil-divided by

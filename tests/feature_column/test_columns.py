@@ -78,7 +78,8 @@ def test_vocabulary_and_identity_columns(tmp_path):
     ident = fc.categorical_column_with_identity("i", 10, default_value=0)
     assert ids_of(ident, {"i": np.array([[3, 12]])}) == [3, 0]
     strict = fc.categorical_column_with_identity("i", 10)
-    with pytest.raises(ValueError, match="id 12 is not in"):
+    with pytest.raises(ValueError, match=r"identity i: ids range over \[12, 12\], not "
+                                         r"all in \[0, 10\)"):
         ids_of(strict, {"i": np.array([[12]])})
     with pytest.raises(ValueError, match="Duplicate keys"):
         fc.categorical_column_with_vocabulary_list("c", ["a", "a"])
@@ -162,6 +163,19 @@ def test_linear_model_names_and_values():
     with store.as_default():
         out = fc.linear_model(feats, cols, units=1)
     assert to_numpy(out).tolist() == [[13.5], [7.5]]
+
+
+def test_linear_model_columns_of_different_batch_sizes():
+    a, b = fc.numeric_column("a"), fc.numeric_column("b")
+    ids = fc.categorical_column_with_identity("i", 4)
+    feats = {"a": np.ones((2, 1)), "b": np.ones((3, 1)), "i": np.array([[1], [2], [3]])}
+    # dense columns (one GEMM), and a categorical column against a dense one: TF's message,
+    # naming every column's batch size
+    msg = r"Batch size \(first dimension\) of each feature must be same. Batch size of columns "
+    for cols, sizes in (([a, b], r"\(a, b\): \(2, 3\)"), ([a, ids], r"\(a, i\): \(2, 3\)")):
+        with pytest.raises(ValueError, match=msg + sizes):
+            with VariableStore().as_default():
+                fc.linear_model(feats, cols)
 
 
 def test_parse_example_spec_and_errors():

@@ -71,8 +71,10 @@ def test_identity_embedding_per_step_padding_lengths_and_indexed_slices_gradient
     assert isinstance(grad, ef.IndexedSlices)
     g = to_numpy(grad.to_dense())
     np.testing.assert_array_equal(g, [[0, 0], [1, 2], [0, 0], [3, 4], [5, 6]])
-    # out-of-range ids: the non-sequence twin's rule (default_value or an error naming it)
-    with pytest.raises(ValueError, match="id 7 is not in"):
+    # out-of-range ids: the non-sequence twin's rule (default_value or an error naming
+    # the ids' range)
+    with pytest.raises(ValueError, match=r"follow_seq: ids range over \[7, 7\], not all "
+                                         r"in \[0, 5\)"):
         run({"follow_seq": seq([[7]], np.int64)}, [emb])
     dflt = fc.embedding_column(fc.sequence_categorical_column_with_identity("s", 5, 0), 2,
                                initializer=arange_init)
@@ -159,8 +161,9 @@ def test_columns_ordered_by_name_and_concatenated_on_the_last_axis():
 def test_mismatched_lengths_and_time_dimensions_are_errors():
     a = fc.indicator_column(fc.sequence_categorical_column_with_identity("a", 3))
     b = fc.sequence_numeric_column("b")
+    # compared on the device: the difference's range (b's lengths minus a's) is named
     with pytest.raises(ValueError, match="sequence lengths of columns 'a_indicator' and 'b' "
-                                         r"differ: \[2, 1\] vs \[1, 1\]"):
+                                         r"differ \(by -1 to 0 steps\)"):
         run({"a": seq([[0, 1], [2]], np.int64), "b": seq([[1.0], [2.0]], np.float32)}, [a, b])
     wide = SparseTensor(np.array([[0, 0], [1, 0]]), np.array([1.0, 2.0], np.float32), [2, 3])
     with pytest.raises(ValueError, match="time dimension"):
@@ -302,3 +305,43 @@ def test_serialization_equality_and_shared_sequence_embeddings():
         names = [v.name for v in global_variables()]
     assert names == ["sequence_input_layer/a_b_shared_embedding/embedding_weights"]
     assert to_numpy(x).tolist() == [[[2, 3, 4, 5], [4, 5, 8, 9]]] and to_numpy(n).tolist() == [2]
+
+
+def test_untested_error_paths():
+    # a rank-1 sparse feature has no time dimension (seq_ids3d), named by the column
+    ids = fc.indicator_column(fc.sequence_categorical_column_with_identity("s", 4))
+    flat = SparseTensor(np.array([[0], [1]], np.int64), np.array([1, 2], np.int64), [3])
+    with pytest.raises(ValueError, match=r"sequence categorical column s: the feature must "
+                                         r"have rank >= 2 .*dense_shape \[3\]"):
+        run({"s": flat}, [ids])
+    # [batch, time, 3] steps cannot hold shape (2,) (seq_dense)
+    pair = fc.sequence_numeric_column("p", shape=(2,))
+    steps3 = SparseTensor(np.array([[0, 0, 0], [0, 0, 2], [1, 0, 1]], np.int64),
+                          np.array([1.0, 2.0, 3.0], np.float32), [2, 1, 3])
+    with pytest.raises(ValueError, match=r"sequence_numeric_column p: the feature's step "
+                                         r"dimensions \[3\] do not hold shape \(2,\) "
+                                         r"\(dense_shape \[2, 1, 3\]\)"):
+        run({"p": steps3}, [pair])
+    # normalizer_fn gets the values Tensor and must return one
+    host_fn = fc.sequence_numeric_column("t", normalizer_fn=lambda v: to_numpy(v) * 2)
+    with pytest.raises(ValueError, match="sequence_numeric_column t: normalizer_fn must "
+                                         "return a Tensor, got ndarray"):
+        run({"t": seq([[1.0]], np.float32)}, [host_fn])
+    # in a SparseTensor -1 is an out-of-range id (TF), not a missing entry as in dense input
+    with pytest.raises(ValueError, match=r"identity s: ids range over \[-1, 2\]"):
+        run({"s": seq([[2, -1]], np.int64)}, [ids])
+
+
+def test_sequence_features_layer_reuses_its_variables():
+    col = fc.embedding_column(fc.sequence_categorical_column_with_identity("a", 5), 2)
+    one, two = fc.SequenceFeatures([col]), fc.SequenceFeatures([col])
+    feats = {"a": seq([[1, 3], [4]], np.int64)}
+    with VariableStore().as_default():
+        first, n1 = one(feats)
+        again, n2 = one(feats)
+        two(feats)
+        names = [v.name for v in global_variables()]
+    np.testing.assert_array_equal(to_numpy(first), to_numpy(again))
+    assert to_numpy(n1).tolist() == to_numpy(n2).tolist() == [2, 1]
+    assert names == ["sequence_features/a_embedding/embedding_weights",
+                     "sequence_features_1/a_embedding/embedding_weights"]
