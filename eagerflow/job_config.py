@@ -24,7 +24,8 @@ directory; file entries may be glob patterns. Keys (``*`` = required)::
     embedding_dim   default embedding size of categorical features, default 8
     learning_rate   the DNN's Adagrad learning rate (all of DeepFM's and DCN's), default
                     the model's (eagerflow.ctr_models.DEFAULT_LEARNING_RATES)
-    shuffle_buffer  training examples in the shuffle buffer, default 10000 (0: no shuffle)
+    shuffle_buffer  training examples in the shuffle buffer, default 10000 (0: no shuffle);
+                    Parquet shuffles windows of this many rows, each one on its own
     seed            model and shuffle seed, default 0
     save_checkpoints_steps  default 100
 

@@ -142,6 +142,22 @@ def _infer_type(values):
     return object
 
 
+def _column_index(column, column_names):
+    """The position of a ``select_columns`` entry (a name or an index) among the columns;
+    a bad entry is named with the columns there are (list.index would say only "not in
+    list")."""
+    if isinstance(column, str):
+        if column not in column_names:
+            raise ValueError(f"make_csv_dataset: select_columns entry {column!r} is not a "
+                             f"column; the columns are: {', '.join(column_names)}")
+        return column_names.index(column)
+    i = int(column)
+    if not 0 <= i < len(column_names):
+        raise ValueError(f"make_csv_dataset: select_columns index {i} is out of range; "
+                         f"accepted: 0 to {len(column_names) - 1} ({len(column_names)} columns)")
+    return i
+
+
 def make_csv_dataset(file_pattern, batch_size, column_names=None, column_defaults=None,
                      label_name=None, select_columns=None, field_delim=",",
                      use_quote_delim=True, na_value="", header=True, num_epochs=None,
@@ -186,8 +202,7 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
         column_names = names_in_file
     column_names = list(column_names)
     if select_columns is not None:
-        sel = [column_names.index(c) if isinstance(c, str) else int(c) for c in select_columns]
-        sel = sorted(sel)
+        sel = sorted(_column_index(c, column_names) for c in select_columns)
     else:
         sel = list(range(len(column_names)))
     names = [column_names[i] for i in sel]

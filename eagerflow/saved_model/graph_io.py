@@ -3,6 +3,7 @@ import os
 
 from google.protobuf import text_format
 
+from ..train.checkpoint_state import atomic_write
 from .function import ConcreteFunction, Function
 from .graph_pb2 import GraphDef
 from .save import _concrete
@@ -42,11 +43,8 @@ def write_graph(graph_or_fn, logdir, name, as_text=True):
     else:
         raise TypeError("write_graph: pass an ef.function with an input_signature, a concrete "
                         f"function or a GraphDef, got {type(graph_or_fn).__name__}")
-    os.makedirs(os.fspath(logdir), exist_ok=True)
     path = os.path.join(os.fspath(logdir), name)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w" if as_text else "wb") as f:
-        f.write(text_format.MessageToString(graph_def) if as_text
-                else graph_def.SerializeToString())
-    os.replace(tmp, path)  # a reader never sees half a graph
+    data = (text_format.MessageToString(graph_def).encode("utf-8") if as_text
+            else graph_def.SerializeToString())
+    atomic_write(path, data)  # a reader never sees half a graph, even after a crash
     return path

@@ -99,28 +99,40 @@ def _jtype(v):
     return "an object"
 
 
-def _numeric_fast(value, dtype):
-    """The array of a non-empty rank-1 or rank-2 list of JSON numbers for a float dtype,
-    or None when the general path must decide (anything else, including every error)."""
-    first = value[0]
-    if type(first) is list:
-        k = len(first)
-        if not k:
-            return None
-        for row in value:
-            if type(row) is not list or len(row) != k:
-                return None
-            for v in row:
-                if not (type(v) is float or type(v) is int):
-                    return None
-    else:
-        for v in value:
-            if not (type(v) is float or type(v) is int):
-                return None
-    try:
-        return np.array(value, dtype=dtype)
-    except (OverflowError, ValueError, TypeError):
-        return None
+# The JSON types a numeric dtype takes as they are (a bool is no number and no int here, as
+# in TF); strings take none as they are: each one is encoded or b64-decoded.
+_AS_IS = {"f": (float, int), "c": (float, int), "i": (int,), "u": (int,), "b": (bool,)}
+
+
+def _leaves(values, dtype, name, rank):
+    """The innermost values one by one: strings converted, the first bad value reported."""
+    check = _leaf_checker(dtype, name)
+    out = []
+    for v in values:
+        if isinstance(v, list):
+            raise _bad(f"Input '{name}' is ragged: lists nest deeper than the first "
+                       f"element's {rank} levels")
+        out.append(check(v))
+    return out
+
+
+def _walk(v, d, shape, flat, as_is, dtype, name):
+    """Appends the values of the list ``v`` at depth ``d`` to ``flat``, checking that it
+    has the shape the first elements gave and that its values fit ``dtype``."""
+    if not isinstance(v, list) or len(v) != shape[d]:
+        raise _bad(f"Input '{name}' is ragged: expected a list of {shape[d]} values at "
+                   f"depth {d}, got {'a list of %d' % len(v) if isinstance(v, list) else _jtype(v)}")
+    if d + 1 < len(shape):
+        for item in v:
+            _walk(item, d + 1, shape, flat, as_is, dtype, name)
+        return
+    # The innermost list: one type-checking loop, then one extend (no call per value); a
+    # string list, or a list with a bad value, goes value by value.
+    for item in v:
+        if type(item) not in as_is:
+            flat.extend(_leaves(v, dtype, name, len(shape)))
+            return
+    flat.extend(v)
 
 
 def json_to_tensor(value, dtype, name):
@@ -129,40 +141,24 @@ def json_to_tensor(value, dtype, name):
     Raises:
         ServingError: INVALID_ARGUMENT for ragged lists or values of the wrong type.
     """
-    if type(value) is list and value and dtype.kind == "f":  # the common small request
-        arr = _numeric_fast(value, dtype)
-        if arr is not None:
-            return arr
     shape = _shape_of(value)
     if len(shape) > MAX_RANK:
         raise _bad(f"Input '{name}' has {len(shape)} dimensions; at most {MAX_RANK} are "
                    "supported")
-    check = _leaf_checker(dtype, name)
-    flat = []
-    rank = len(shape)
-
-    def walk(v, d):
-        if d == rank:
-            if isinstance(v, list):
-                raise _bad(f"Input '{name}' is ragged: lists nest deeper than the first "
-                           f"element's {rank} levels")
-            flat.append(check(v))
-            return
-        if not isinstance(v, list) or len(v) != shape[d]:
-            raise _bad(f"Input '{name}' is ragged: expected a list of {shape[d]} values at "
-                       f"depth {d}, got {'a list of %d' % len(v) if isinstance(v, list) else _jtype(v)}")
-        for item in v:
-            walk(item, d + 1)
-
-    walk(value, 0)
+    if shape:
+        flat = []
+        _walk(value, 0, shape, flat, _AS_IS.get(dtype.kind, ()), dtype, name)
+    else:
+        flat = _leaves([value], dtype, name, 0)
     if dtype.kind in "OSU":
         arr = np.empty(len(flat), dtype=object)
         arr[:] = flat
         return arr.reshape(shape)
     try:
-        return np.array(flat, dtype=dtype).reshape(shape)
+        arr = np.array(flat, dtype=dtype)
     except (OverflowError, ValueError):
         raise _bad(f"A value of input '{name}' is out of range for {dtype.name}") from None
+    return arr if len(shape) == 1 else arr.reshape(shape)
 
 
 def _check_names(given, expected):

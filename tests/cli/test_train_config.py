@@ -175,3 +175,59 @@ def test_quickstart_flags(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["quickstart", "--model", "lightgbm"])
     assert "invalid choice: 'lightgbm' (choose from" in capsys.readouterr().err
+
+
+def _epochs_of_ids(cfg, files, rows, epochs):
+    """The ``id`` feature of the training input, split into epochs of ``rows`` rows."""
+    import numpy as np
+    from eagerflow import job
+    it = iter(job.input_fn(cfg, files, training=True)())
+    got = []
+    while len(got) < rows * epochs:
+        features, label = next(it)
+        assert label.shape[1:] == (1,)
+        got += np.asarray(features["id"]).astype(int).tolist()
+    return [got[i * rows:(i + 1) * rows] for i in range(epochs)]
+
+
+def test_parquet_window_shuffle_sees_every_row_once_per_epoch(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    files = []
+    for i, (lo, hi) in enumerate([(0, 700), (700, 1000)]):  # windows stop at file ends
+        files.append(str(tmp_path / f"part{i}.parquet"))
+        pq.write_table(pa.table({"id": [float(r) for r in range(lo, hi)],
+                                 "label": [r % 2 for r in range(lo, hi)]}),
+                       files[-1], row_group_size=128)
+    cfg = job_config.validate({"model": "dcn", "model_dir": "m", "format": "parquet",
+                               "label": "label", "features": [{"type": "numeric", "key": "id"}],
+                               "batch_size": 64, "shuffle_buffer": 300, "seed": 3})
+    epochs = _epochs_of_ids(cfg, files, 1000, 3)
+    for ids in epochs:
+        assert sorted(ids) == list(range(1000))  # every row exactly once
+        assert ids != list(range(1000))
+    assert epochs[0] != epochs[1] != epochs[2]  # a new order each epoch
+    assert _epochs_of_ids(cfg, files, 1000, 3) == epochs  # the seed makes it reproducible
+
+
+_MINIMAL = {"model": "dcn", "model_dir": "m", "format": "csv", "label": "y"}
+
+
+@pytest.mark.parametrize("feature, message", [
+    ("x", r"^features\[0\]: expected an object, got str$"),
+    ({"type": "numeric"},
+     r"^features\[0\]: missing required key 'key' \(the column / feature name\)$"),
+    ({"type": "numeric", "key": ""},
+     r"^features\[0\]: missing required key 'key' \(the column / feature name\)$"),
+])
+def test_bad_feature_entries(feature, message):
+    with pytest.raises(job_config.ConfigError, match=message):
+        job_config.validate(dict(_MINIMAL, features=[feature]))
+
+
+def test_invalid_yaml_names_the_file(tmp_path):
+    pytest.importorskip("yaml")
+    path = tmp_path / "job.yaml"
+    path.write_text("model: dcn\nfeatures: [{type: numeric\n")
+    with pytest.raises(job_config.ConfigError, match=r"job\.yaml: not valid YAML: "):
+        job_config.load(str(path))

@@ -1,5 +1,6 @@
 """The recipe fingerprint that decides whether a saved iterator position fits a pipeline."""
 import numpy as np
+import pytest
 
 from eagerflow.data import Dataset, TFRecordDataset
 from eagerflow.data.fingerprint import structure_fingerprint as fp
@@ -29,3 +30,8 @@ def test_recipe_changes_do_not_match():
     assert fp(TFRecordDataset(["a", "b"])) != fp(TFRecordDataset(["a", "c"]))
     x = np.zeros((8, 2), np.float32)
     assert fp(Dataset.from_tensor_slices(x)) != fp(Dataset.from_tensor_slices(x[:, :1]))
+
+
+def test_not_a_dataset_is_named():
+    with pytest.raises(TypeError, match=r"^structure_fingerprint: expected a Dataset, got list$"):
+        fp([1, 2, 3])

@@ -80,6 +80,18 @@ def test_make_csv_dataset(tmp_path):
     assert sorted(got) == sorted(ids * 2) and set(next(iter(sh))) == {"id", "name"}
 
 
+def test_make_csv_dataset_names_a_missing_select_column(tmp_path):
+    (tmp_path / "d.csv").write_text("x,y\n1,2\n")
+    with pytest.raises(ValueError, match=r"select_columns entry 'z' is not a column; "
+                                         r"the columns are: x, y"):
+        make_csv_dataset(str(tmp_path / "d.csv"), 1, select_columns=["x", "z"])
+    with pytest.raises(ValueError, match=r"select_columns index 2 is out of range; "
+                                         r"accepted: 0 to 1 \(2 columns\)"):
+        make_csv_dataset(str(tmp_path / "d.csv"), 1, select_columns=[0, 2])
+    ds = make_csv_dataset(str(tmp_path / "d.csv"), 1, select_columns=[1], num_epochs=1)
+    assert [b["y"].tolist() for b in ds] == [[2]]
+
+
 def test_experimental_helpers():
     assert [b.tolist() for b in Dataset.range(5).apply(map_and_batch(lambda x: x * 2, 2))] == \
         [[0, 2], [4, 6], [8]]

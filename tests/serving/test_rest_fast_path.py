@@ -136,6 +136,24 @@ def test_fast_path_is_taken_and_counted(apps):
     assert b'API="predict",entrypoint="REST"' in metrics
 
 
+def test_fast_path_does_not_reach_starlette(apps, monkeypatch):
+    """With Starlette's app made to fail, a predict still answers, so the fast path served
+    it; a GET still goes to Starlette (the patch is seen, so the check can fail)."""
+    fast, _ = apps
+    reached = []
+
+    async def broken(self, scope, receive, send):
+        reached.append((scope["method"], scope["path"]))
+        raise RuntimeError("Starlette was called")
+    monkeypatch.setattr(type(fast.starlette), "__call__", broken)
+    status, _, body = call(fast, "POST", P + ":predict", b'{"instances": [1.0]}')
+    assert (status, body) == (200, b'{"predictions": [2.5]}')
+    assert reached == []
+    with pytest.raises(RuntimeError, match="Starlette was called"):
+        call(fast, "GET", P, b"")
+    assert reached == [("GET", P)]
+
+
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.one_of(
@@ -171,43 +189,80 @@ def test_fast_path_over_http(tmp_path):
 
 
 _leaf = st.one_of(st.floats(allow_nan=False, width=64), st.integers(-2 ** 70, 2 ** 70),
-                  st.booleans(), st.none(), st.text(max_size=2))
+                  st.booleans(), st.none(), st.text(max_size=2),
+                  st.sampled_from(["AP9i", "YQ==", "***", 7]).map(lambda b: {"b64": b}))
 _nested = st.recursive(_leaf, lambda c: st.lists(c, min_size=0, max_size=4), max_leaves=12)
 
 
-@settings(max_examples=300, deadline=None)
+def _value_by_value(value, dtype, name):
+    """The oracle: json_to_tensor as it was before the one-loop innermost lists, a check
+    call per value in document order (so the first bad value gives the error)."""
+    import numpy as np
+
+    from eagerflow.serving import json_codec as jc
+    shape = jc._shape_of(value)
+    check = jc._leaf_checker(dtype, name)
+    flat, rank = [], len(shape)
+
+    def walk(v, d):
+        if d == rank:
+            if isinstance(v, list):
+                raise jc._bad(f"Input '{name}' is ragged: lists nest deeper than the first "
+                              f"element's {rank} levels")
+            flat.append(check(v))
+            return
+        if not isinstance(v, list) or len(v) != shape[d]:
+            got = "a list of %d" % len(v) if isinstance(v, list) else jc._jtype(v)
+            raise jc._bad(f"Input '{name}' is ragged: expected a list of {shape[d]} values "
+                          f"at depth {d}, got {got}")
+        for item in v:
+            walk(item, d + 1)
+
+    walk(value, 0)
+    if dtype.kind in "OSU":
+        arr = np.empty(len(flat), dtype=object)
+        arr[:] = flat
+        return arr.reshape(shape)
+    try:
+        return np.array(flat, dtype=dtype).reshape(shape)
+    except (OverflowError, ValueError):
+        raise jc._bad(f"A value of input '{name}' is out of range for {dtype.name}") from None
+
+
+@settings(max_examples=400, deadline=None)
 @given(value=st.one_of(st.lists(st.floats(width=32) | st.integers(-1000, 1000), min_size=1,
                                 max_size=5),
                        st.lists(st.lists(st.floats(width=32), min_size=1, max_size=3),
                                 min_size=1, max_size=3),
+                       st.lists(st.lists(st.integers(-300, 300) | st.booleans(), min_size=1,
+                                         max_size=3), min_size=1, max_size=3),
+                       st.lists(st.text(max_size=2), max_size=4),
                        _nested),
-       dtype=st.sampled_from(["float32", "float64", "float16"]))
-def test_numeric_fast_path_equals_general_path(value, dtype):
-    """json_to_tensor's fast path for small float lists: same array or the same error."""
+       dtype=st.sampled_from(["float32", "float64", "float16", "complex64", "int64", "int32",
+                              "uint8", "bool", "object"]))
+def test_json_to_tensor_equals_value_by_value_walk(value, dtype):
+    """json_to_tensor (innermost lists type-checked in one loop and extended whole): the
+    same array, or the same error, as a check per value, for every dtype kind."""
     import numpy as np
 
     from eagerflow.serving import json_codec
     from eagerflow.serving.errors import ServingError
 
-    def run():
+    def run(fn):
         try:
-            return json_codec.json_to_tensor(value, np.dtype(dtype), "x")
+            return fn(value, np.dtype(dtype), "x")
         except ServingError as e:
             return e.message
 
     with np.errstate(all="ignore"):
-        got = run()
-        fast = json_codec._numeric_fast
-        json_codec._numeric_fast = lambda v, d: None
-        try:
-            want = run()
-        finally:
-            json_codec._numeric_fast = fast
+        got, want = run(json_codec.json_to_tensor), run(_value_by_value)
     if isinstance(want, str):
         assert got == want
     else:
         assert got.dtype == want.dtype and got.shape == want.shape
         np.testing.assert_array_equal(got, want)
+        assert [type(x) for x in got.ravel().tolist()] == \
+            [type(x) for x in want.ravel().tolist()]
 
 
 def test_nest_shapes():
