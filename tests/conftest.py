@@ -18,6 +18,10 @@ def pytest_collection_modifyitems(config, items):
 def _fresh_seed():
     ef.random.set_seed(None)
     yield
+    if backend.get_backend() == "cupy":
+        # a GPU error a failing test recorded and never checked is that test's, not the
+        # next one's (the flag is per process)
+        ef.kernels.clear_errors()
 
 
 @pytest.fixture

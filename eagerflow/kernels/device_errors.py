@@ -74,6 +74,22 @@ def position(pos, shape):
     return ", ".join(str(int(p)) for p in np.unravel_index(int(pos), tuple(shape)))
 
 
+# check_in_range's messages: a GPU record carries its message's index in the code's high
+# bits (code = VALUE_OUT_OF_RANGE | index << 8), so the error says what was checked
+_range_messages = []
+_range_index = {}
+
+
+def range_code(message):
+    """The record code of a :func:`~eagerflow.kernels.range_check.check_in_range` with
+    ``message``."""
+    i = _range_index.get(message)
+    if i is None:
+        i = _range_index[message] = len(_range_messages)
+        _range_messages.append(message)
+    return VALUE_OUT_OF_RANGE | (i << 8)
+
+
 def error_for(code, value, limit, pos, gpu=False, name=None):
     """The exception for an error record (shared by the CPU twins and :func:`check_errors`);
     ``name`` is what the CPU twin knows and a GPU record does not (the column's key)."""
@@ -97,9 +113,12 @@ def error_for(code, value, limit, pos, gpu=False, name=None):
                           f"position {pos}) "
                           f"is not in [0, {limit}); give default_value to map out-of-range "
                           f"ids to a bucket{treated}")
-    if code == VALUE_OUT_OF_RANGE:
-        return ValueError(f"a value checked on the GPU (a label) is out of its range: "
-                          f"element {pos} is outside [{value}, {limit}]")
+    if code & 0xFF == VALUE_OUT_OF_RANGE:
+        # the record has the bounds and the first bad element, not the smallest and largest
+        # values the CPU message shows
+        what = _range_messages[code >> 8].format(lo="?", hi="?")
+        return ValueError(f"{what} (checked on the GPU: element {pos} is outside "
+                          f"[{value}, {limit}])")
     return RuntimeError(f"eagerflow kernel error code {code} (value {value}, limit {limit}, "
                         f"position {pos})")
 

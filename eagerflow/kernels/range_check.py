@@ -20,12 +20,13 @@ def check_in_range(values, low, high, message):
     Args:
         values: a numeric array (NumPy or CuPy).
         low, high: the inclusive bounds.
-        message: the CPU error's text; ``{lo}`` and ``{hi}`` are replaced by the smallest
-            and largest value found.
+        message: the error's text, fixed per call site; ``{lo}`` and ``{hi}`` are replaced
+            by the smallest and largest value found (``?`` on the GPU, whose record holds
+            the bounds and the first bad element's flat position instead).
 
     Raises:
-        ValueError: on the CPU, when an element is out of range (on the GPU through
-            ``check_errors``, naming the element's flat position).
+        ValueError: on the CPU, when an element is out of range; on the GPU at the next
+            ``check_errors``.
 
     Example:
         >>> import numpy as np
@@ -41,15 +42,16 @@ def check_in_range(values, low, high, message):
     # the flag is the kernel's (raw) output: the size comes from the values
     # the record holds integers: the bounds as the message shows them (labels' are)
     _kernel()(values.reshape(-1), np.float64(low), np.float64(high), np.int64(low),
-              np.int64(high), device_errors.error_flag())
+              np.int64(high), np.uint64(device_errors.range_code(message)),
+              device_errors.error_flag())
 
 
 def _kernel():
     return _cuda.elementwise(
-        "T x, float64 lo, float64 hi, int64 low, int64 limit", "raw uint64 err",
+        "T x, float64 lo, float64 hi, int64 low, int64 limit, uint64 code", "raw uint64 err",
         """
         const double v = (double)x;
         if (!(v >= lo && v <= hi)) {
-            // code 6: VALUE_OUT_OF_RANGE
-            ef_report((unsigned long long*)&err[0], 6ULL, low, limit, (long long)i);
+            // VALUE_OUT_OF_RANGE with the message's index (device_errors.range_code)
+            ef_report((unsigned long long*)&err[0], code, low, limit, (long long)i);
         }""", "ef_check_in_range", preamble=device_errors.REPORT_SRC)
