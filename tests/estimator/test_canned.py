@@ -100,7 +100,7 @@ def test_out_of_range_labels_fail_training(tmp_path, n_classes, bad):
     m = est.DNNClassifier([4], [X_COL], n_classes=n_classes, config=est.RunConfig(
         model_dir=str(tmp_path), log_step_count_steps=None, save_summary_steps=None))
     # the CPU raises in the step; the GPU at the Estimator's next check of its error flag
-    with pytest.raises(ValueError, match="labels must be|out of its range"):
+    with pytest.raises(ValueError, match="labels must be"):
         m.train(lambda: iter([({"x1": X1[:8, None]}, labels)] * 3), steps=3)
 
 
