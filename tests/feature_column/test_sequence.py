@@ -164,8 +164,10 @@ def test_mismatched_lengths_and_time_dimensions_are_errors():
     b = fc.sequence_numeric_column("b")
     # compared on the device: the difference's range (b's lengths minus a's) is named
     with pytest.raises(ValueError, match="sequence lengths of columns 'a_indicator' and 'b' "
-                                         r"differ \(by (-1 to 0|\? to \?) steps\)"):
-        run({"a": seq([[0, 1], [2]], np.int64), "b": seq([[1.0], [2.0]], np.float32)}, [a, b])
+                                         r"differ \(by (-1 to 1|\? to \?) steps\)"):
+        # the same time dimension (2), lengths [2, 1] against [1, 2]
+        run({"a": seq([[0, 1], [2]], np.int64), "b": seq([[1.0], [2.0, 3.0]], np.float32)},
+            [a, b])
         kernels.check_errors()
     wide = SparseTensor(np.array([[0, 0], [1, 0]]), np.array([1.0, 2.0], np.float32), [2, 3])
     with pytest.raises(ValueError, match="time dimension"):
