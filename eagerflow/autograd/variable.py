@@ -120,14 +120,14 @@ class Variable(Tensor):
     # --- host mirror ------------------------------------------------------------------------
     # Hooks read the global step after every training step (stop at step N, save every N
     # steps). Reading a GPU scalar waits for the step to finish, so the host could never
-    # queue the next step while this one runs. A scalar integer variable that asks for it
-    # keeps its value on the host as well, for as long as every write is a host integer
-    # (the optimizers' `+= 1`); any other write drops the copy and the next read refills it
-    # from the device.
+    # queue the next step while this one runs. A scalar variable that asks for it keeps its
+    # value on the host as well, for as long as every write is a host number (the
+    # optimizers' `+= 1`, a loss scale's halving); any other write drops the copy and the
+    # next read refills it from the device.
     def _mirror_on_host(self):
-        if self._data.shape != () or self._data.dtype.kind not in "iu":
-            raise TypeError(f"variable {self._name}: only a scalar integer variable can "
-                            f"keep a host copy, not {self._data.dtype} "
+        if self._data.shape != () or self._data.dtype.kind not in "iuf":
+            raise TypeError(f"variable {self._name}: only a scalar integer or float variable "
+                            f"can keep a host copy, not {self._data.dtype} "
                             f"{tuple(self._data.shape)}")
         self._host = _STALE
         return self
@@ -139,10 +139,10 @@ class Variable(Tensor):
         return np.asarray(self._host_value(), dtype=self._data.dtype)
 
     def _host_value(self):
-        """The value as a Python int: the host copy when it is current, else read from
+        """The value as a Python number: the host copy when it is current, else read from
         the device (and kept, when this variable keeps a copy)."""
         if self._host is None or self._host is _STALE:
-            value = int(backend.to_numpy(self._data))
+            value = np.asarray(backend.to_numpy(self._data)).item()
             if self._host is _STALE:
                 self._host = value
             return value
@@ -151,18 +151,23 @@ class Variable(Tensor):
     def _track(self, value, op):
         """Follows write ``op`` (``'assign'``, ``'assign_add'``, ``'assign_sub'``) of
         ``value`` on the host copy."""
-        update = _UPDATES[op]
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+        numbers = (int, np.integer) if self._data.dtype.kind in "iu" else \
+            (int, float, np.integer, np.floating)
+        if not isinstance(value, numbers) or isinstance(value, bool):
             self._host = _STALE  # a value only the device knows: read it when asked
             return
+        # the device's arithmetic: the result rounded to the variable's dtype
+        def update(old, value, op=_UPDATES[op], cast=self._data.dtype.type):
+            return cast(op(cast(old), cast(value))).item()
+
         if not cuda_graph.capturing():
             if self._host is not _STALE:
-                self._host = int(update(self._host, int(value)))
+                self._host = update(self._host, value)
             return
         # a capture only records the write: it happens at each replay of the graph
-        def replayed(var=self, value=int(value)):
+        def replayed(var=self, value=value):
             if var._host is not None and var._host is not _STALE:
-                var._host = int(update(var._host, value))
+                var._host = update(var._host, value)
         cuda_graph.on_replay(replayed)
 
     def _set_array(self, a):

@@ -6,6 +6,12 @@ backward pass; the gradients are divided by S again before the update. With ``dy
 the scale halves whenever a gradient overflows (that step's update is skipped) and doubles
 after ``dynamic_growth_steps`` good steps, as Keras does. bfloat16 has float32's range and
 needs none of this.
+
+The dynamic scale and its count of good steps are variables of the default store
+(``LossScaleOptimizer/current_loss_scale`` and ``LossScaleOptimizer/good_steps``, Keras'
+names), so a checkpoint keeps them and an optimizer made anew each step (an Estimator's
+``model_fn`` runs every step) continues the scale instead of starting over. Both keep a host
+copy, so reading the scale costs no device read.
 """
 import math
 
@@ -14,7 +20,9 @@ import numpy as np
 from .. import backend, ops
 from ..autograd.indexed_slices import IndexedSlices
 from ..autograd.tensor import Tensor
+from ..autograd.variable import Variable
 from ..train.optimizer import Optimizer, TrainOp
+from ..variables.store import get_default_store
 
 __all__ = ["LossScaleOptimizer"]
 
@@ -65,10 +73,9 @@ class LossScaleOptimizer:
                              f"{dynamic_growth_steps!r}")
         self._inner = inner_optimizer
         self._dynamic = bool(dynamic)
-        self._scale = scale
+        self._initial_scale = scale
         self._growth = growth
-        self._good_steps = 0
-        self.skipped_steps = 0
+        self.skipped_steps = 0  # by this object
 
     @property
     def inner_optimizer(self):
@@ -81,7 +88,24 @@ class LossScaleOptimizer:
     @property
     def loss_scale(self):
         """The current scale (a Python float)."""
-        return self._scale
+        if not self._dynamic:
+            return self._initial_scale
+        return float(self._state()[0]._host_value())
+
+    def _state(self):
+        """The dynamic scale's variables ``(current_loss_scale, good_steps)``, created in
+        the default store on first use and found there by every later optimizer."""
+        store = get_default_store()
+
+        def make(value, dtype):
+            return lambda name: Variable(np.asarray(value, dtype), trainable=False,
+                                         name=name)._mirror_on_host()
+        scale = store.get_owned("LossScaleOptimizer/current_loss_scale",
+                                ("loss_scale", "current_loss_scale"),
+                                make(self._initial_scale, np.float32))
+        good = store.get_owned("LossScaleOptimizer/good_steps", ("loss_scale", "good_steps"),
+                               make(0, np.int64))
+        return scale, good
 
     @property
     def dynamic_growth_steps(self):
@@ -89,13 +113,14 @@ class LossScaleOptimizer:
 
     def get_scaled_loss(self, loss):
         """``loss * loss_scale`` (a callable stays a callable)."""
+        scale = self.loss_scale
         if callable(loss) and not isinstance(loss, Tensor):
-            return lambda: loss() * self._scale
-        return loss * self._scale
+            return lambda: loss() * scale
+        return loss * scale
 
     def get_unscaled_gradients(self, grads):
         """Each gradient divided by the scale (None stays None)."""
-        inv = 1.0 / self._scale
+        inv = 1.0 / self.loss_scale
 
         def one(g):
             if g is None:
@@ -109,10 +134,11 @@ class LossScaleOptimizer:
         """The inner optimizer's gradients of ``loss``, computed with the loss scaled and
         returned unscaled. The scale enters as the loss's output gradient, so the forward
         pass is not recomputed."""
+        scale = self.loss_scale
         if grad_loss is not None:
-            scaled = grad_loss * self._scale
+            scaled = grad_loss * scale
         elif isinstance(loss, Tensor):
-            scaled = ops.ones_like(loss) * self._scale
+            scaled = ops.ones_like(loss) * scale
         else:
             scaled = None
         if scaled is None:  # a callable loss: scale it inside its own tape
@@ -128,19 +154,21 @@ class LossScaleOptimizer:
         """Applies the (unscaled) gradients when all are finite; otherwise skips the update,
         halves the scale and still advances ``global_step`` (Keras' behaviour)."""
         pairs = list(grads_and_vars)
-        if self._dynamic and not _all_finite([g for g, _ in pairs]):
-            self._scale = max(self._scale / 2.0, 1.0)
-            self._good_steps = 0
+        if not self._dynamic:
+            return self._inner.apply_gradients(pairs, global_step=global_step, name=name)
+        scale, good = self._state()
+        if not _all_finite([g for g, _ in pairs]):
+            scale.assign(max(scale._host_value() / 2.0, 1.0))
+            good.assign(0)
             self.skipped_steps += 1
             if global_step is not None:
                 global_step.assign_add(1)
             return TrainOp(global_step, name or self._inner.get_name())
         op = self._inner.apply_gradients(pairs, global_step=global_step, name=name)
-        if self._dynamic:
-            self._good_steps += 1
-            if self._good_steps >= self._growth:
-                self._scale *= 2.0
-                self._good_steps = 0
+        good.assign_add(1)
+        if good._host_value() >= self._growth:
+            scale.assign(scale._host_value() * 2.0)
+            good.assign(0)
         return op
 
     def minimize(self, loss, global_step=None, var_list=None, name=None, grad_loss=None,

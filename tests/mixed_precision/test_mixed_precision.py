@@ -221,6 +221,55 @@ def test_dynamic_loss_scale_skips_overflowing_steps_and_grows():
         assert opt.get_name() == "GradientDescent" and opt.dynamic_growth_steps == 2
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow is the point
+def test_the_dynamic_scale_outlives_the_optimizer_and_is_checkpointed(tmp_path):
+    """An Estimator's model_fn makes a new optimizer every step: the scale must continue,
+    and a checkpoint must keep it."""
+    x = ef.constant(np.full((4, 3), 30.0, np.float32))
+    with VariableStore().as_default():
+        layer = _half_model(x)
+
+        def step(growth=1000):
+            opt = LossScaleOptimizer(ef.train.GradientDescentOptimizer(1e-4),
+                                     initial_scale=2.0 ** 20, dynamic_growth_steps=growth)
+            opt.minimize(lambda: ef.reduce_mean(ef.cast(layer(x), ef.float32) ** 2),
+                         var_list=layer.variables)
+            return opt
+        step()
+        assert step().loss_scale == 2.0 ** 18  # the second object halved the first's scale
+        names = {v.name: v for v in ef.global_variables()}
+        scale, good = (names["LossScaleOptimizer/current_loss_scale"],
+                       names["LossScaleOptimizer/good_steps"])
+        assert not scale.trainable and float(scale.numpy()) == 2.0 ** 18
+        while int(good.numpy()) == 0:  # halve until a step is good
+            step()
+        kept = float(scale.numpy())
+        # the host copy follows the device value through good steps and the doubling
+        opt = step(growth=int(good.numpy()) + 1)
+        assert opt.loss_scale == 2 * kept and int(good.numpy()) == 0
+        assert float(backend.to_numpy(scale._data)) == 2 * kept
+        saver = ef.train.Saver()
+        path = saver.save(str(tmp_path / "model.ckpt"))
+        scale.assign(1.0)
+        good.assign(7)
+        saver.restore(path)
+        assert LossScaleOptimizer(ef.train.GradientDescentOptimizer(1e-4)).loss_scale \
+            == 2 * kept
+        assert int(good.numpy()) == 0
+
+
+def test_a_fixed_scale_makes_no_variables():
+    with VariableStore().as_default():
+        x = ef.constant(np.ones((4, 3), np.float32))
+        layer = _half_model(x)
+        opt = LossScaleOptimizer(ef.train.GradientDescentOptimizer(0.1), dynamic=False,
+                                 initial_scale=64)
+        opt.minimize(lambda: ef.reduce_mean(ef.cast(layer(x), ef.float32) ** 2),
+                     var_list=layer.variables)
+        assert opt.loss_scale == 64.0
+        assert not [v for v in ef.global_variables() if "LossScale" in v.name]
+
+
 def test_loss_scale_optimizer_arguments():
     sgd = ef.train.GradientDescentOptimizer(0.1)
     with pytest.raises(TypeError, match="inner_optimizer"):

@@ -47,11 +47,11 @@ def test_numpy_of_the_global_step_is_a_snapshot():
         assert gs.numpy().dtype == np.int64 and gs.numpy().shape == ()
 
 
-def test_only_scalar_integer_variables_keep_a_host_copy():
-    with pytest.raises(TypeError, match="only a scalar integer variable"):
+def test_only_scalar_number_variables_keep_a_host_copy():
+    with pytest.raises(TypeError, match="only a scalar integer or float variable"):
         Variable(np.zeros(2, np.int64), name="v")._mirror_on_host()
-    with pytest.raises(TypeError, match="float32"):
-        Variable(np.float32(0), name="f")._mirror_on_host()
+    with pytest.raises(TypeError, match="bool"):
+        Variable(np.bool_(True), name="b")._mirror_on_host()
     plain = Variable(np.int64(5), name="plain")  # not asked: no copy kept
     plain.assign_add(1)
     assert plain._host is None and int(plain.numpy()) == 6
@@ -129,3 +129,20 @@ def test_read_async_gives_the_value_of_its_time():
     assert r.ready() and isinstance(r.result(), np.ndarray)
     empty = transfer.read_async(backend.asarray(np.zeros((0, 3), np.int32)))
     assert empty.result().shape == (0, 3)
+
+
+def test_a_float_host_copy_rounds_as_the_device_does():
+    v = Variable(np.float32(1.0), name="f")._mirror_on_host()
+    assert float(v.numpy()) == 1.0  # the first read fills the copy
+    for _ in range(10):
+        v.assign_add(0.1)
+    assert v._host is not None and v._host == float(backend.to_numpy(v._data))
+    v.assign(2 ** 0.5)
+    assert v._host == float(np.float32(2 ** 0.5)) == float(backend.to_numpy(v._data))
+    v.assign_add(ef.constant(np.float32(1)))  # a device value: the copy is refilled on read
+    assert float(v.numpy()) == float(np.float32(2 ** 0.5) + np.float32(1))
+    i = Variable(np.int64(3), name="i")._mirror_on_host()
+    i.numpy()
+    i.assign_add(1)
+    i.assign_sub(np.int32(2))
+    assert int(i.numpy()) == 2 == int(backend.to_numpy(i._data))
