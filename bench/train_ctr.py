@@ -576,10 +576,43 @@ def run_batch(batch, args, tables, mlp, torch, on_gpu, ceil):
         r.close()
     del runners, ef_runners
     if args.estimator:
+        case["model_fn"] = model_fn_row(batch, batches, steps, args)
         case["estimator"] = estimator_row(batch, batches, steps, args)
         if args.graph:
+            case["model_fn_graph"] = model_fn_row(batch, batches, steps, args, capture=True)
             case["estimator_graph"] = estimator_row(batch, batches, steps, args, capture=True)
+            case["model_fn_graph_2"] = model_fn_row(batch, batches, steps, args, capture=True)
     return case
+
+
+def _deepfm_columns():
+    fc = ef.feature_column
+    cat = [fc.categorical_column_with_identity(f"C{i}", v) for i, v in enumerate(VOCABS)]
+    emb = [fc.embedding_column(c, DIM) for c in cat]
+    dense = [fc.numeric_column(f"I{i}") for i in range(N_DENSE)]
+    return emb, dense
+
+
+def _feature_batches(batches):
+    """The bare loop's batches as the Estimator's ``(features, labels)``, endlessly."""
+    k = 0
+    while True:
+        ids, dn, lab = batches[k % len(batches)]
+        k += 1
+        feats = {f"C{i}": ids[:, i:i + 1] for i in range(len(VOCABS))}
+        feats.update({f"I{i}": dn[:, i:i + 1] for i in range(N_DENSE)})
+        yield feats, lab
+
+
+def _deepfm_estimator(model_dir, capture):
+    emb, dense = _deepfm_columns()
+    cfg = ef.estimator.RunConfig(save_checkpoints_steps=None, save_checkpoints_secs=None,
+                                 save_summary_steps=None, log_step_count_steps=None,
+                                 capture_step=capture)
+    return ef.estimator.DeepFMClassifier(emb, hidden_units=HIDDEN, dense_columns=dense,
+                                         linear_columns=dense, model_dir=model_dir,
+                                         optimizer=lambda: make_ef_optimizer("adam"),
+                                         config=cfg)
 
 
 def estimator_row(batch, batches, steps, args, capture=False):
@@ -588,22 +621,6 @@ def estimator_row(batch, batches, steps, args, capture=False):
     only; no checkpoints or summaries): ms per step over ``steps`` steps after the warm-up
     ones. Shows the Estimator's own cost next to the bare loop."""
     import tempfile
-    fc = ef.feature_column
-    cat = [fc.categorical_column_with_identity(f"C{i}", v) for i, v in enumerate(VOCABS)]
-    emb = [fc.embedding_column(c, DIM) for c in cat]
-    dense = [fc.numeric_column(f"I{i}") for i in range(N_DENSE)]
-
-    def input_fn():
-        def gen():
-            k = 0
-            while True:
-                ids, dn, lab = batches[k % len(batches)]
-                k += 1
-                feats = {f"C{i}": ids[:, i:i + 1] for i in range(len(VOCABS))}
-                feats.update({f"I{i}": dn[:, i:i + 1] for i in range(N_DENSE)})
-                yield feats, lab
-        return gen()
-
     stamps = []
     warm = 4 if capture else 2  # 2 eager steps, then the capture (and its replay)
 
@@ -623,15 +640,47 @@ def estimator_row(batch, batches, steps, args, capture=False):
             stamps.append(time.perf_counter())
 
     with tempfile.TemporaryDirectory() as d:
-        cfg = ef.estimator.RunConfig(save_checkpoints_steps=None, save_checkpoints_secs=None,
-                                     save_summary_steps=None, log_step_count_steps=None,
-                                     capture_step=capture)
-        est = ef.estimator.DeepFMClassifier(emb, hidden_units=HIDDEN, dense_columns=dense,
-                                            linear_columns=dense, model_dir=d,
-                                            optimizer=lambda: make_ef_optimizer("adam"),
-                                            config=cfg)
-        est.train(input_fn, steps=warm + steps, hooks=[Clock()])
+        est = _deepfm_estimator(d, capture)
+        est.train(lambda: _feature_batches(batches), steps=warm + steps, hooks=[Clock()])
     dt = (stamps[1] - stamps[0]) / steps
+    return {"ms": dt * 1e3, "samples_per_s": batch / dt, "steps": steps}
+
+
+def model_fn_row(batch, batches, steps, args, capture=False):
+    """``DeepFMClassifier``'s own ``model_fn`` (the same model, columns and optimizer as
+    :func:`estimator_row`) called in a plain loop, its batches through
+    ``prefetch_to_device``, the step an ``ef.function`` with ``capture``: what the
+    Estimator adds (hooks, input positions, its feeder, the global step's bookkeeping) is
+    the difference between the two rows."""
+    import tempfile
+    from eagerflow.estimator.model_fn import ModeKeys, call_model_fn
+    from eagerflow.variables import VariableStore
+    feats, lab = next(_feature_batches(batches))
+    spec = ({k: ef.TensorSpec(v.shape, v.dtype) for k, v in feats.items()},
+            ef.TensorSpec(lab.shape, lab.dtype))
+    ds = ef.data.Dataset.from_generator(lambda: _feature_batches(batches),
+                                        output_signature=spec)
+    it = iter(ds.apply(ef.data.experimental.prefetch_to_device(buffer_size=2)))
+    with tempfile.TemporaryDirectory() as d:
+        est = _deepfm_estimator(d, capture)
+        store = VariableStore()
+
+        def step(features, labels):
+            with store.as_default(), ef.GradientTape():
+                return call_model_fn(est.model_fn, features, labels, ModeKeys.TRAIN,
+                                     est.params, est.config).loss
+        fn = ef.function(step) if capture else step
+        with store.as_default():
+            ef.train.get_or_create_global_step()
+        warm = 4 if capture else 2
+        for _ in range(warm):
+            fn(*next(it))
+        backend.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            loss = fn(*next(it))
+        float(loss.numpy())
+        dt = (time.perf_counter() - t0) / steps
     return {"ms": dt * 1e3, "samples_per_s": batch / dt, "steps": steps}
 
 
@@ -667,8 +716,11 @@ def print_table(res):
                   f"{r['samples_per_s_median']:>13,.0f} {x:>11} {_gib(r['state_bytes']):>9} "
                   f"{_gib(r['peak_mem_bytes']):>14} {r['measured_over_floor']:>10.2f} "
                   f"{r['first_loss']:>8.4f} -> {r['last_loss']:.4f}")
-        for key, label in (("estimator", "eagerflow Estimator (DeepFM)"),
-                           ("estimator_graph", "Estimator capture_step")):
+        for key, label in (("model_fn", "DeepFM model_fn loop"),
+                           ("estimator", "eagerflow Estimator (DeepFM)"),
+                           ("model_fn_graph", "DeepFM model_fn loop +graph"),
+                           ("estimator_graph", "Estimator capture_step"),
+                           ("model_fn_graph_2", "DeepFM model_fn loop +graph")):
             if key in case:
                 e = case[key]
                 print(f"{case['batch']:>6} {label:<30} "
