@@ -337,7 +337,7 @@ def embedding_lookup_sparse(params, sp_ids, sp_weights, partition_strategy="mod"
     offsets = _bag_offsets(idx, num_bags=num_bags)
     if (sharded and len(params) > 1) or max_norm is not None:
         rows = embedding_lookup(params, ids, partition_strategy, max_norm=max_norm)
-        flat = ops.reshape(rows, (int(ids.shape[0]), -1))
+        flat = ops.reshape(rows, (int(ids.shape[0]), int(np.prod(rows.shape[1:]))))
         out = _bag(flat, None, offsets, weights, combiner=combiner)
         return ops.reshape(out, (num_bags,) + tuple(rows.shape[1:]))
     if _pad_zero_weights and weights is not None:

@@ -8,9 +8,11 @@ Dropping entries would change the number of ids, which on the GPU means reading 
 from the device. Instead an invalid entry keeps its place with weight 0 and id 0: it adds
 nothing to the sum, the weight sum or the sum of squares, so every combiner gives what the
 pruned lookup gives. In the ``IndexedSlices`` gradient of one table (no ``max_norm``) its
-row index is ``INDEX_PAD``, which optimizers skip, so no row's optimizer state moves for it
-(sharded tables and ``max_norm`` still give it a zero row at id 0). It is all eagerflow
-ops, so an exported model replays it for any batch.
+row index is ``INDEX_PAD``, which optimizers skip, so no row's optimizer state moves for it.
+Sharded tables and ``max_norm`` look rows up one by one, where a kept entry would give row 0
+a zero gradient row that a sparse optimizer applies: there invalid entries are dropped, as
+TF drops them (a size read on the GPU). It is all eagerflow ops, so an exported model
+replays it for any batch.
 """
 import numpy as np
 
@@ -100,12 +102,19 @@ def safe_embedding_lookup_sparse(embedding_weights, sparse_ids, sparse_weights=N
         weights = ops.where(valid, w, ops.zeros_like(w))
     else:
         weights = ops.cast(valid, table.dtype)
-    safe_ids = ops.where(valid, ids, ops.zeros_like(ids))
     dense = np.asarray([batch, shape[-1]], np.int64)
-    out = embedding_lookup_sparse(
-        embedding_weights, SparseTensor(flat_idx, safe_ids, dense),
-        SparseTensor(flat_idx, weights, dense), partition_strategy, combiner=combiner,
-        max_norm=max_norm, _pad_zero_weights=True)
+    if (sharded and len(embedding_weights) > 1) or max_norm is not None:
+        flat_idx, ids, weights = (ops.boolean_mask(t, valid) for t in (flat_idx, ids, weights))
+        out = embedding_lookup_sparse(
+            embedding_weights, SparseTensor(flat_idx, ids, dense),
+            SparseTensor(flat_idx, weights, dense), partition_strategy, combiner=combiner,
+            max_norm=max_norm)
+    else:
+        safe_ids = ops.where(valid, ids, ops.zeros_like(ids))
+        out = embedding_lookup_sparse(
+            embedding_weights, SparseTensor(flat_idx, safe_ids, dense),
+            SparseTensor(flat_idx, weights, dense), partition_strategy, combiner=combiner,
+            max_norm=max_norm, _pad_zero_weights=True)
     if default_id is not None:
         # the registered op itself: ops.unsorted_segment_sum hands the op the raw ids array,
         # which a trace would freeze as a constant

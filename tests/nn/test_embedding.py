@@ -316,3 +316,43 @@ def test_safe_lookup_leaves_rows_of_dropped_entries_alone():
     assert to_numpy(g.indices).tolist() == [3, INDEX_PAD, 4, INDEX_PAD]
     moved = np.flatnonzero(np.abs(table.numpy() - before).sum(axis=1) > 0).tolist()
     assert moved == [3, 4]
+
+
+@pytest.mark.parametrize("variant", ["max_norm", "sharded"])
+def test_safe_lookup_of_row_by_row_paths_gives_dropped_entries_no_gradient_row(variant):
+    """max_norm and sharded tables look rows up one by one: invalid entries are pruned
+    there, so row 0 (the placeholder id elsewhere) gets no zero gradient row, which LazyAdam
+    would apply: a row with moments moves on a zero gradient."""
+    rng = np.random.default_rng(1)
+    full = rng.standard_normal((6, 2)).astype(np.float32)
+    tables = [ef.Variable(tensor(full))] if variant == "max_norm" else \
+        [ef.Variable(tensor(full[:3])), ef.Variable(tensor(full[3:]))]
+    kw = {"max_norm": 10.0} if variant == "max_norm" else {}
+    params = tables[0] if variant == "max_norm" else tables
+    opt = ef.train.LazyAdamOptimizer(0.1)
+
+    def step(idx, ids, w):
+        sp = ef.SparseTensor(idx, tensor(np.array(ids)), [4, 2])
+        sw = ef.SparseTensor(idx, tensor(np.array(w, np.float32)), [4, 2])
+        with ef.GradientTape() as tape:
+            out = nn.safe_embedding_lookup_sparse(params, sp, sw, combiner="sum", **kw)
+            loss = ef.reduce_sum(out)
+        grads = tape.gradient(loss, tables)
+        opt.apply_gradients([(g, t) for g, t in zip(grads, tables) if g is not None])
+        return out, grads
+
+    step(np.array([[0, 0]]), [0], [1.0])  # row 0 gets moments
+    before = np.concatenate([t.numpy() for t in tables])
+    idx = np.array([[0, 0], [0, 1], [1, 0], [2, 0], [3, 0]])
+    out, grads = step(idx, [3, -1, 4, 2, -1], [1.0, 1.0, 2.0, 0.0, 1.0])
+    want = np.stack([before[3], before[4] * 2, np.zeros(2), np.zeros(2)])
+    np.testing.assert_allclose(to_numpy(out), want, rtol=1e-6)
+    after = np.concatenate([t.numpy() for t in tables])
+    assert np.flatnonzero(np.abs(after - before).sum(axis=1) > 0).tolist() == [3, 4]
+
+
+def test_safe_lookup_with_max_norm_when_every_entry_is_invalid():
+    sp = ef.SparseTensor(np.array([[0, 0], [1, 0]]), tensor(np.array([-1, -2])), [2, 1])
+    got = nn.safe_embedding_lookup_sparse(tensor(P), sp, max_norm=1.0, default_id=1)
+    want = P[1] * min(1.0, 1.0 / np.linalg.norm(P[1]))
+    np.testing.assert_allclose(to_numpy(got), np.stack([want, want]), rtol=1e-12)
