@@ -29,10 +29,10 @@ DEFAULT_BUCKET_BYTES = 25 * 2 ** 20
 # variables already checked equal across ranks, shared by every reducer: an Estimator's
 # model_fn builds a new optimizer (and reducer) each step, and the check costs a sync
 _checked = {}
-# (name, shape, gradient dtype, sparse) lists already agreed on by every rank: the same
-# model sends the same list each step, and agreeing costs a collective
-_agreed = set()
-_MAX_AGREED = 1000  # distinct lists remembered (a few per model; bounds a leak)
+# signature of each (name, shape, gradient dtype, sparse) list: the same model sends the
+# same list each step
+_signatures = {}
+_MAX_SIGNATURES = 1000  # distinct lists remembered (a few per model; bounds a leak)
 
 
 def _was_checked(v):
@@ -95,7 +95,8 @@ class GradientAllReducer:
         t = get_transport()
         if t.size == 1:
             return pairs
-        self._agree_on(t, pairs)
+        sparse = [i for i, (g, _) in enumerate(pairs) if isinstance(g, IndexedSlices)]
+        counts = self._agree_on(t, pairs, sparse)
         if self.check_variables:
             self._check_same_values(t, [v for _, v in pairs])
         scale = 1.0 / t.size if self.average else None
@@ -109,27 +110,33 @@ class GradientAllReducer:
         for k, view in _fused([pairs[i][0]._data for i in dense], self.bucket_bytes, reduce_):
             i = dense[k]
             out[i] = (_wrap(view), pairs[i][1])
-        self._gather_sparse(t, pairs, out, scale)
+        for k, i in enumerate(sparse):
+            g, v = pairs[i]
+            out[i] = (self._gather_slices(t, g, np.ascontiguousarray(counts[:, k]), scale), v)
         return out
 
     @staticmethod
-    def _agree_on(t, pairs):
-        """Same variables, shapes and gradient kinds on every rank, else a clear error;
-        checked once per distinct list, so a training loop pays for it on its first step."""
+    def _agree_on(t, pairs, sparse):
+        """Same variables, shapes and gradient kinds on every rank, else a clear error on
+        every rank; returns each rank's index count of each sparse gradient ``(ranks,
+        len(sparse))``. One exchange per step carries both: a rank whose list changed must
+        not wait in a collective that ranks trusting an earlier agreement skip."""
         items = tuple((v.name, tuple(v.shape), str(g.dtype), isinstance(g, IndexedSlices))
                       for g, v in pairs)
-        if items in _agreed:
-            return
-        table = t.gather_meta([signature(items)], "gradient all-reduce")
+        sig = _signatures.get(items)
+        if sig is None:
+            if len(_signatures) >= _MAX_SIGNATURES:
+                _signatures.clear()
+            sig = _signatures[items] = signature(items)
+        table = t.gather_meta([sig] + [pairs[i][0].indices._data.size for i in sparse],
+                              "gradient all-reduce")
         bad = np.nonzero(table[:, 0] != table[0, 0])[0]
         if bad.size:
             raise ValueError(
                 f"gradient all-reduce: rank {int(bad[0])} passes different variables, shapes "
                 f"or gradient kinds than rank 0 (this rank: {items}); every replica must "
                 "build the same model and update the same variables in the same order")
-        if len(_agreed) >= _MAX_AGREED:
-            _agreed.clear()
-        _agreed.add(items)
+        return table[:, 1:]
 
     @staticmethod
     def _check_same_values(t, variables):
@@ -148,19 +155,6 @@ class GradientAllReducer:
             for k in [k for k, ref in _checked.items() if ref() is None]:
                 del _checked[k]
         _checked.update((id(v), weakref.ref(v)) for v in new)
-
-    @classmethod
-    def _gather_sparse(cls, t, pairs, out, scale):
-        """Sets ``out[i]`` for each ``IndexedSlices`` gradient of ``pairs``; their row
-        counts travel in one exchange rather than one per sparse variable."""
-        sparse = [i for i, (g, _) in enumerate(pairs) if isinstance(g, IndexedSlices)]
-        if not sparse:
-            return
-        counts = t.gather_meta([pairs[i][0].indices._data.size for i in sparse],
-                               "sparse gradient all-gather")
-        for k, i in enumerate(sparse):
-            g, v = pairs[i]
-            out[i] = (cls._gather_slices(t, g, np.ascontiguousarray(counts[:, k]), scale), v)
 
     @staticmethod
     def _gather_slices(t, g, counts, scale):

@@ -274,11 +274,10 @@ class _CountingTransport:
         return np.concatenate([flat, flat])
 
 
-def test_steady_state_steps_skip_agreement_collectives(monkeypatch):
+def test_a_step_runs_one_metadata_exchange_after_the_first(monkeypatch):
     from eagerflow.distribute import collective, gradients
     t = _CountingTransport()
     monkeypatch.setattr(gradients, "get_transport", lambda: t)
-    monkeypatch.setattr(gradients, "_agreed", set())  # as in a fresh process
     monkeypatch.setitem(collective._transport, "t", t)
     dense = ef.Variable(np.zeros(2, np.float32), name="w_counting")
     tables = [ef.Variable(np.zeros((4, 1), np.float32), name=f"emb_counting{i}")
@@ -294,9 +293,10 @@ def test_steady_state_steps_skip_agreement_collectives(monkeypatch):
         np.testing.assert_array_equal(out[0][0].numpy(), [1.0, 1.0])
         np.testing.assert_array_equal(out[2][0].indices.numpy(), [1, 1])
         return sorted(t.calls)
-    # first step: agree on the variables, check their values, then the sparse counts
-    assert step().count("gather_meta") == 3
-    # later steps: only the sparse counts (one exchange for both tables) and the data
+    # first step: the variable list's signature with the sparse counts, then the
+    # variables' values
+    assert step().count("gather_meta") == 2
+    # later steps: signature and sparse counts (one exchange for both tables) and the data
     assert step() == ["allgatherv"] * 4 + ["allreduce_", "gather_meta"]
     strategy = ef.distribute.MultiWorkerMirroredStrategy()
     monkeypatch.setattr(strategy, "_info", strategy._info._replace(size=2))

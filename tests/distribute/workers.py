@@ -49,6 +49,15 @@ def collectives(out, r, n):
     other = ef.Variable(np.zeros(2 + r, np.float32), name=f"v{r}")
     with pytest.raises(ValueError, match=re.escape("rank 1 passes different variables")):
         ef.distribute.GradientAllReducer()([(ef.constant(np.ones(2 + r, np.float32)), other)])
+    # a list every rank agreed on before: a rank that now passes another one is told so on
+    # every rank (an agreement remembered per rank left it waiting in an exchange the
+    # others skipped)
+    same = ef.Variable(np.zeros(2, np.float32), name="same")
+    ef.distribute.GradientAllReducer()([(ef.constant(np.ones(2, np.float32)), same)])
+    changed = same if r == 0 else ef.Variable(np.zeros(3, np.float32), name="same")
+    with pytest.raises(ValueError, match=re.escape("rank 1 passes different variables")):
+        ef.distribute.GradientAllReducer()(
+            [(ef.constant(np.ones(int(changed.shape[0]), np.float32)), changed)])
     assert ef.distribute.size() == n and ef.distribute.rank() == r
     if r == 0:
         np.savez(os.path.join(out, "collectives.npz"), ok=np.array(1))
