@@ -18,7 +18,6 @@ dense table is never built.
   in the device error flag (:mod:`eagerflow.kernels.device_errors`); nothing synchronises.
 """
 import math
-import threading
 
 import numba
 import numpy as np
@@ -28,6 +27,7 @@ from eagerflow import backend
 from eagerflow.backend import _cupy
 
 from . import _cuda, device_errors
+from ._numba import PARALLEL_LOCK
 
 __all__ = ["COMBINERS", "bag_offsets", "embedding_bag", "embedding_bag_grad",
            "embedding_bag_cpu", "embedding_bag_gpu", "embedding_bag_grad_cpu",
@@ -44,8 +44,7 @@ _PARALLEL_MIN = 1 << 18
 # Bags per chunk of the parallel loops: chunks are handed out dynamically, so a thread
 # that lost its core holds up at most one chunk.
 _CHUNK = 256
-# numba's default (workqueue) threading layer aborts on concurrent parallel launches.
-_parallel_lock = threading.Lock()
+_parallel_lock = PARALLEL_LOCK  # shared by every module's parallel kernels
 
 
 # --- CPU twin ---------------------------------------------------------------------------

@@ -24,7 +24,6 @@ Example:
     >>> [round(float(x), 4) for x in var]
     [0.9047, 0.9047, 0.9047]
 """
-import threading
 
 import numba
 import numpy as np
@@ -35,6 +34,7 @@ from eagerflow.backend import _cupy
 
 from . import _cuda, device_errors, optimizer_updates_vec
 from .scatter_add import INDEX_PAD, INDEX_PAD_SRC, scatter_add_new
+from ._numba import PARALLEL_LOCK
 
 __all__ = ["RULES", "INDEX_PAD", "deduplicate_rows", "apply_dense", "apply_sparse", "apply_dense_cpu", "apply_sparse_cpu",
            "apply_dense_gpu", "apply_sparse_gpu"]
@@ -280,8 +280,7 @@ _KIND = {"sgd": 0, "momentum": 1, "adagrad": 2, "proximal_adagrad": 3, "adadelta
          "adam": 5, "rmsprop": 6, "ftrl": 7, "centered_rmsprop": 8}
 _DENSE = (_dense0, _dense1, _dense2, _dense3)
 _SPARSE = (_sparse0, _sparse1, _sparse2, _sparse3)
-# numba's default threading layer aborts on concurrent parallel launches
-_parallel_lock = threading.Lock()
+_parallel_lock = PARALLEL_LOCK  # shared by every module's parallel kernels
 # Below this many updated elements the launch runs on one thread (as embedding_bag's and
 # scatter_add's serial twins do).
 _PARALLEL_MIN = 1 << 18

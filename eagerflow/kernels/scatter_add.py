@@ -16,7 +16,6 @@ whose length must not depend on the data (no host read of a count on the GPU) ma
 unused rows that way, and the sparse optimizer kernels skip them too.
 """
 import math
-import threading
 
 import numba
 import numpy as np
@@ -26,6 +25,7 @@ from eagerflow import backend
 from eagerflow.backend import _cupy
 
 from . import _cuda, device_errors
+from ._numba import PARALLEL_LOCK
 
 __all__ = ["INDEX_PAD", "scatter_add", "scatter_add_new", "scatter_add_cpu", "scatter_add_gpu"]
 
@@ -37,9 +37,9 @@ INDEX_PAD_SRC = "#define EF_INDEX_PAD (-9223372036854775807LL - 1)\n"
 _NUMBA_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64))
 # Below this many elements the parallel launch costs more than it saves.
 _PARALLEL_MIN = 1 << 17
-# numba's workqueue threading layer (its fallback without OpenMP/TBB) aborts when two
-# threads launch parallel kernels at once; a busy lock sends the caller to the serial twin.
-_parallel_lock = threading.Lock()
+# one parallel launch at a time in the process (see _numba); a busy lock sends the caller
+# to the serial twin
+_parallel_lock = PARALLEL_LOCK
 
 
 @njit(cache=True, nogil=True)
