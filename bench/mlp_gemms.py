@@ -18,29 +18,15 @@ GPU time from CUDA events, median of ``--iters``. Usage:
 """
 import argparse
 import ctypes
-import statistics
 
 import numpy as np
 
 import eagerflow as ef
 from eagerflow import backend
 from eagerflow.kernels import column_sum, gemm, gemm_lt
+from relu_layer_fused import timer  # bench/ is sys.path[0]
 
 _EPILOGUE_DEFAULT = 1
-
-
-def timer(xp, fn, iters, warmup=3):
-    for _ in range(warmup):
-        fn()
-    start, end = xp.cuda.Event(), xp.cuda.Event()
-    times = []
-    for _ in range(iters):
-        start.record()
-        fn()
-        end.record()
-        end.synchronize()
-        times.append(xp.cuda.get_elapsed_time(start, end))
-    return statistics.median(times)
 
 
 def lt_matmul(xp, a, b):
@@ -155,11 +141,11 @@ def main():
             results = []
             for name, fn in rows:
                 retune(1)
-                results.append((name, timer(xp, fn, args.iters)))
+                results.append((name, timer(fn, args.iters)))
                 if name == "lt":
                     retune(args.candidates)
                     fn()  # tunes on first use
-                    results.append(("lt-tuned", timer(xp, fn, args.iters)))
+                    results.append(("lt-tuned", timer(fn, args.iters)))
             for name, t in results:
                 totals[name, kind] = totals.get((name, kind), 0.0) + t
                 print(f"{li + 1} {k}x{n:<5d} {kind:5s} {name:12s} {t:8.3f} "
