@@ -21,7 +21,7 @@ from eagerflow.backend.dtypes import bfloat16
 
 # find_library .. check are shared with kernels/gemm_lt.py (cuBLASLt), which calls the same
 # libraries the same way
-__all__ = ["matmul", "set_allow_tf32", "allow_tf32", "find_library", "device_buffer", "operand",
+__all__ = ["matmul", "matmul_tn", "split_k", "set_allow_tf32", "allow_tf32", "find_library", "device_buffer", "operand",
            "gemm_types", "check"]
 
 # cublas_api.h / library_types.h
@@ -77,6 +77,35 @@ def matmul(xp, a, b):
 
 
 _lib = []
+
+
+def split_k(m, k, n):
+    """How many row blocks a weight gradient ``x^T @ g`` (``x`` ``(m, k)``, ``g`` ``(m, n)``)
+    is split into, 1 for none. Its output has few tiles (400 x 400 is 16 of 128 x 128 for an
+    H100's 132 SMs) and a long inner dimension (the batch): split, each block's product
+    fills the GPU, and summing the partials costs ``splits x k x n`` elements."""
+    tiles = -(-k // 128) * -(-n // 128)
+    if m < 8192 or tiles >= 64:
+        return 1
+    for splits in (8, 4, 2):
+        if m % splits == 0 and m // splits >= 2048:
+            return splits
+    return 1
+
+
+def matmul_tn(x, g):
+    """``x^T @ g`` of 2-D CuPy float32/float64 arrays, split over row blocks where
+    :func:`split_k` says so (one strided-batched GEMM, then a fixed-order sum: the same
+    bits every run); None where it does not apply."""
+    if x.dtype != g.dtype or x.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        return None
+    m, k = x.shape
+    splits = split_k(m, k, g.shape[1])
+    if splits == 1:
+        return None
+    cp = _cupy.load()
+    x, g = cp.ascontiguousarray(x), cp.ascontiguousarray(g)
+    return _cublas().gemm_tn_split(x, g, splits).sum(axis=0)
 
 
 def _cublas():
@@ -186,11 +215,40 @@ class _Cublas:
             check(fn(self.handle, ctypes.c_void_p(self.workspace.ptr),
                      ctypes.c_size_t(_WORKSPACE_BYTES)), "cublasSetWorkspace")
         self.stream = None
+        vp, i, ll = ctypes.c_void_p, ctypes.c_int, ctypes.c_longlong
+        lib.cublasGemmStridedBatchedEx.argtypes = [
+            vp, i, i, i, i, i, vp, vp, i, i, ll, vp, i, i, ll, vp, vp, i, i, ll, i, i, i]
         lib.cublasGemmEx.argtypes = [
             ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int,
             ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
             ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
             ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int]
+
+    def _use_current_stream(self, cp):
+        stream = cp.cuda.get_current_stream().ptr
+        if stream != self.stream:
+            check(self.lib.cublasSetStream_v2(self.handle, ctypes.c_void_p(stream)),
+                  "cublasSetStream")
+            self.stream = stream
+
+    def gemm_tn_split(self, x, g, splits):
+        """``splits`` partial products ``x[rows_i]^T @ g[rows_i]`` over equal row blocks of
+        C-contiguous ``x`` ``(m, k)`` and ``g`` ``(m, n)``: a ``(splits, k, n)`` array, one
+        strided-batched GEMM."""
+        cp = _cupy.load()
+        m, k = x.shape
+        n = g.shape[1]
+        rows = m // splits
+        part = cp.empty((splits, k, n), dtype=x.dtype)
+        self._use_current_stream(cp)
+        dt, comp, _, one, zero = gemm_types(x.dtype)
+        # column-major part_i^T (n, k) = g_i^T (n, rows) . x_i (rows, k)
+        check(self.lib.cublasGemmStridedBatchedEx(
+            self.handle, _OP_N, _OP_T, n, k, rows, ctypes.addressof(one),
+            g.data.ptr, dt, n, rows * n, x.data.ptr, dt, k, rows * k,
+            ctypes.addressof(zero), part.data.ptr, dt, n, k * n, splits, comp, _GEMM_DEFAULT),
+            "cublasGemmStridedBatchedEx")
+        return part
 
     def gemm(self, a, b):
         cp = _cupy.load()
@@ -204,11 +262,7 @@ class _Cublas:
         if k == 0:
             c.fill(0)
             return c
-        stream = cp.cuda.get_current_stream().ptr
-        if stream != self.stream:
-            check(self.lib.cublasSetStream_v2(self.handle, ctypes.c_void_p(stream)),
-                  "cublasSetStream")
-            self.stream = stream
+        self._use_current_stream(cp)
         a, op_a, lda = operand(a)
         b, op_b, ldb = operand(b)
         dt, comp, _, one, zero = gemm_types(a.dtype)

@@ -89,8 +89,12 @@ class _Options:
     # EAGERFLOW_CUBLASLT_AUTOTUNE=N: ask the heuristic for N candidates per problem and keep
     # the fastest on the first (eager) call, timed on the call's own operands; 1 keeps
     # the heuristic's first choice. A problem first met inside a capture takes the first
-    # (timing needs a synchronisation).
+    # (timing needs a synchronisation). Off by default: the choice follows timings, so a
+    # resumed run could round differently from the uninterrupted one.
     candidates = max(1, int(os.environ.get("EAGERFLOW_CUBLASLT_AUTOTUNE", "1") or 1))
+    # EAGERFLOW_SPLIT_K=0: weight gradients with a long batch and a small output (see
+    # gemm.split_k) as one GEMM with the BGRAD epilogue instead of split over row blocks
+    split_k = os.environ.get("EAGERFLOW_SPLIT_K", "1") != "0"
 
 
 _options = _Options()
@@ -398,6 +402,10 @@ def matmul_bgrad(x, gz):
     if isinstance(x, np.ndarray):
         _last["matmul_bgrad"] = "numpy"
         return np.matmul(x.T, gz), _column_sum.column_sum(gz)
+    dw = _gemm.matmul_tn(x, gz) if _options.split_k else None
+    if dw is not None:
+        _last["matmul_bgrad"] = "split-k"
+        return dw, _column_sum.column_sum(gz)
     out = _matmul_bgrad_lt(x, gz)
     if out is not None:
         return out

@@ -292,3 +292,58 @@ def test_autotuned_candidates_give_the_same_results(monkeypatch, rng):
     assert gemm_lt.last_path()["linear_relu"] == "cublaslt:RELU_BIAS"
     plans = [p for p in gemm_lt._lt().plans.values() if p is not None and len(p.algos) > 1]
     assert plans and all(p.algo in p.algos for p in plans)
+
+
+# --- weight gradients split over row blocks (kernels/gemm.py split_k) ---------------------
+
+def test_split_k_rule():
+    from eagerflow.kernels.gemm import split_k
+    assert split_k(65536, 400, 400) == 8     # 16 output tiles: 8 blocks of 8192 rows
+    assert split_k(65536, 429, 400) == 8
+    assert split_k(4096, 400, 400) == 1      # a short batch fills the GPU by itself
+    assert split_k(10000, 400, 400) == 4     # 2500-row blocks (8 would be 1250 < 2048)
+    assert split_k(65537, 400, 400) == 1     # no equal blocks
+    assert split_k(65536, 1024, 1024) == 1   # 64 tiles: enough without splitting
+
+
+@pytest.mark.parametrize("layout", ["c", "f", "offset"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_split_weight_gradient_matches_numpy_and_repeats_bitwise(layout, dtype, rng):
+    m, k, n = 16384, 37, 29
+    x = rng.standard_normal((m, k)).astype(dtype)
+    gz = rng.standard_normal((m, n)).astype(dtype)
+    xd, gd = _device(x, layout), _device(gz, layout)
+    dw, db = gemm_lt.matmul_bgrad(xd, gd)
+    assert gemm_lt.last_path()["matmul_bgrad"] == ("split-k" if ON_GPU else "numpy")
+    rtol, atol = (1e-4, 1e-3) if dtype == np.float32 else (1e-12, 1e-10)
+    np.testing.assert_allclose(to_numpy(dw), x.T.astype(np.float64) @ gz, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(to_numpy(db), gz.sum(axis=0, dtype=np.float64), rtol=rtol,
+                               atol=atol)
+    assert to_numpy(dw).flags.c_contiguous and dw.shape == (k, n) and dw.dtype == dtype
+    again, _ = gemm_lt.matmul_bgrad(xd, gd)
+    np.testing.assert_array_equal(to_numpy(again), to_numpy(dw))  # a fixed order of sums
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not ON_GPU, reason="needs the cupy backend")
+def test_split_weight_gradient_inside_a_capture_equals_eager():
+    rng = np.random.default_rng(5)
+    w = ef.Variable(rng.standard_normal((24, 16)).astype(np.float32))
+    b = ef.Variable(rng.standard_normal(16).astype(np.float32))
+    seen = []
+
+    def grads(x):
+        with ef.GradientTape() as tape:
+            y = ef.nn.relu_layer(x, w, b)
+        out = tape.gradient(y, [w, b])
+        seen.append(gemm_lt.last_path()["matmul_bgrad"])
+        return out
+
+    x = ef.constant(rng.standard_normal((16384, 24)).astype(np.float32))
+    want = [t.numpy() for t in grads(x)]
+    f = ef.function(grads, warmup_calls=1)
+    for _ in range(3):
+        got = [t.numpy() for t in f(x)]
+    assert f.captured_signatures == 1 and seen == ["split-k"] * 3
+    for g, e in zip(got, want):
+        np.testing.assert_array_equal(g, e)
