@@ -10,8 +10,8 @@ input gradient), the time of:
   (forward: RELU_BIAS epilogue; weight gradient: BGRADA; dx: no epilogue);
 - ``lt-tuned``: the same with the fastest of the heuristic's first ``--candidates``;
 - ``splitK S``: the weight gradient as S batched GEMMs over row blocks, then a sum;
-- ``default``: ``gemm_lt.matmul_bgrad`` as it runs by default (split over row blocks where
-  ``gemm.split_k`` says so; ``lt`` is the same call with the split turned off);
+- ``split``: ``gemm_lt.matmul_bgrad`` with ``EAGERFLOW_SPLIT_K=1``'s split over row blocks
+  where ``gemm.split_k`` says so (``lt`` is the same call without);
 - ``torch``: ``torch.mm`` / ``addmm`` + ``relu`` of the same shapes (torch's own choice).
 
 GPU time from CUDA events, median of ``--iters``. Usage:
@@ -128,7 +128,7 @@ def main():
         if relu:
             variants["fwd"].append(("lt", lambda: gemm_lt.linear_relu(x, w, b)))
         variants["dW"].append(("lt", lambda: gemm_lt.matmul_bgrad(x, gz)))
-        variants["dW"].append(("default", lambda: gemm_lt.matmul_bgrad(x, gz)))
+        variants["dW"].append(("split", lambda: gemm_lt.matmul_bgrad(x, gz)))
         variants["dx"].append(("lt", lambda: lt_matmul(xp, gz, w)))
         for s in (2, 4, 8, 16):
             variants["dW"].append((f"splitK {s}", lambda s=s: split(x, gz, s)))

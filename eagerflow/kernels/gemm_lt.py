@@ -92,9 +92,10 @@ class _Options:
     # (timing needs a synchronisation). Off by default: the choice follows timings, so a
     # resumed run could round differently from the uninterrupted one.
     candidates = max(1, int(os.environ.get("EAGERFLOW_CUBLASLT_AUTOTUNE", "1") or 1))
-    # EAGERFLOW_SPLIT_K=0: weight gradients with a long batch and a small output (see
-    # gemm.split_k) as one GEMM with the BGRAD epilogue instead of split over row blocks
-    split_k = os.environ.get("EAGERFLOW_SPLIT_K", "1") != "0"
+    # EAGERFLOW_SPLIT_K=1: weight gradients with a long batch and a small output (see
+    # gemm.split_k) split over row blocks instead of one GEMM with the BGRAD epilogue. Off
+    # until measured on a GPU (bench/mlp_gemms.py prints both).
+    split_k = os.environ.get("EAGERFLOW_SPLIT_K", "0") == "1"
 
 
 _options = _Options()

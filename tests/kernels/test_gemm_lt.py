@@ -308,7 +308,9 @@ def test_split_k_rule():
 
 @pytest.mark.parametrize("layout", ["c", "f", "offset"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_split_weight_gradient_matches_numpy_and_repeats_bitwise(layout, dtype, rng):
+def test_split_weight_gradient_matches_numpy_and_repeats_bitwise(layout, dtype, rng,
+                                                                 monkeypatch):
+    monkeypatch.setattr(gemm_lt._options, "split_k", True)
     m, k, n = 16384, 37, 29
     x = rng.standard_normal((m, k)).astype(dtype)
     gz = rng.standard_normal((m, n)).astype(dtype)
@@ -326,7 +328,8 @@ def test_split_weight_gradient_matches_numpy_and_repeats_bitwise(layout, dtype, 
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not ON_GPU, reason="needs the cupy backend")
-def test_split_weight_gradient_inside_a_capture_equals_eager():
+def test_split_weight_gradient_inside_a_capture_equals_eager(monkeypatch):
+    monkeypatch.setattr(gemm_lt._options, "split_k", True)
     rng = np.random.default_rng(5)
     w = ef.Variable(rng.standard_normal((24, 16)).astype(np.float32))
     b = ef.Variable(rng.standard_normal(16).astype(np.float32))
