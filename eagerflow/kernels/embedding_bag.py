@@ -19,7 +19,6 @@ dense table is never built.
 """
 import math
 
-import numba
 import numpy as np
 from numba import njit, prange
 
@@ -27,7 +26,7 @@ from eagerflow import backend
 from eagerflow.backend import _cupy
 
 from . import _cuda, device_errors
-from ._numba import PARALLEL_LOCK
+from ._numba import launch
 
 __all__ = ["COMBINERS", "bag_offsets", "embedding_bag", "embedding_bag_grad",
            "embedding_bag_cpu", "embedding_bag_gpu", "embedding_bag_grad_cpu",
@@ -44,7 +43,6 @@ _PARALLEL_MIN = 1 << 18
 # Bags per chunk of the parallel loops: chunks are handed out dynamically, so a thread
 # that lost its core holds up at most one chunk.
 _CHUNK = 256
-_parallel_lock = PARALLEL_LOCK  # shared by every module's parallel kernels
 
 
 # --- CPU twin ---------------------------------------------------------------------------
@@ -156,18 +154,7 @@ def _grad_parallel(g, offsets, weights, has_w, combiner, values):
 
 
 def _run(serial, parallel, work, *args):
-    if (work >= _PARALLEL_MIN and numba.get_num_threads() > 1
-            and _parallel_lock.acquire(blocking=False)):
-        # numba's chunk size is thread-local runtime state: set it for this launch only
-        # (a `with numba.parallel_chunksize` inside the kernel would defeat cache=True)
-        previous = numba.set_parallel_chunksize(_CHUNK)
-        try:
-            parallel(*args)
-        finally:
-            numba.set_parallel_chunksize(previous)
-            _parallel_lock.release()
-    else:
-        serial(*args)
+    launch(serial, parallel, work, *args, min_work=_PARALLEL_MIN, chunk=_CHUNK)
 
 
 def _check_common(ids, offsets, weights, combiner, dtype, xp):

@@ -6,7 +6,8 @@ e[b, f, d])`` with ``s = sum_f e``: one pass over ``e`` each way, where the comp
 (``reduce_sum``, squares, broadcasts, three gradient contributions summed) makes about ten
 passes and as many temporaries.
 
-- CPU twin: numba, one row of ``e`` at a time (float64 accumulators).
+- CPU twin: numba, one row of ``e`` at a time (float64 accumulators), the rows split over
+  numba's threads when ``e`` is large (``_numba.launch``).
 - GPU twin: two CuPy RawKernels, one pass each, on the current stream, with no float
   atomics (the forward is deterministic) and no host synchronisation (graph-capturable).
   Forward: ``W = min(32, next_pow2(dim))`` lanes of a warp per row; lane ``j`` sums
@@ -14,7 +15,7 @@ passes and as many temporaries.
   consecutive dims of ``e[b, f, :]``) and the ``W`` partial sums are combined by warp
   shuffles. Backward: one thread per ``(b, d)``, looping over the fields twice (``s``,
   then the writes).
-Both accumulate in the input's precision (float32 or float64); float16 (and other
+The GPU twin accumulates in the input's precision (float32 or float64); float16 (and other
 non-float32/64) inputs are computed in float32 and the result rounded back.
 
 Example:
@@ -27,44 +28,78 @@ Example:
     [[[3.0, 4.0], [1.0, 2.0]]]
 """
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from eagerflow.backend import _cupy
 
 from . import _cuda
+from ._numba import launch
 
 __all__ = ["fm", "fm_grad", "fm_gpu", "fm_grad_gpu"]
 
 _FAST = (np.dtype(np.float32), np.dtype(np.float64))
+_PARALLEL_MIN = 1 << 18  # elements of e; below it one thread is as fast
+
+
+# Serial and parallel twins over the rows b; each row's arithmetic is the same in both (so
+# are the results). Per row, s[d] = sum_f e[b, f, d] is accumulated field by field over a
+# contiguous run of d (SIMD), in the row's slot of a float64 scratch array: float64 sums,
+# because the FM term is a difference of sums of squares.
+@njit(cache=True, nogil=True, boundscheck=False)
+def _fm_row(e, s, out, b):
+    # s[b, 0, d]: sum over the fields, s[b, 1, d]: sum of squares (per d, so that the loop
+    # over d vectorises; a scalar float reduction would not without fastmath)
+    nf, nd = e.shape[1], e.shape[2]
+    for d in range(nd):
+        s[b, 0, d] = 0.0
+        s[b, 1, d] = 0.0
+    for f in range(nf):
+        for d in range(nd):
+            v = e[b, f, d]
+            s[b, 0, d] += v
+            s[b, 1, d] += v * v
+    t = 0.0
+    for d in range(nd):
+        t += s[b, 0, d] * s[b, 0, d] - s[b, 1, d]
+    out[b, 0] = 0.5 * t
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def _fm_cpu(e, out):
-    nb, nf, nd = e.shape
-    for b in range(nb):
-        t = 0.0
-        q = 0.0
-        for d in range(nd):
-            s = 0.0
-            for f in range(nf):
-                v = e[b, f, d]
-                s += v
-                q += v * v
-            t += s * s
-        out[b, 0] = 0.5 * (t - q)
+def _fm_serial(e, s, out):
+    for b in range(e.shape[0]):
+        _fm_row(e, s, out, b)
+
+
+@njit(cache=True, parallel=True, boundscheck=False)
+def _fm_parallel(e, s, out):
+    for b in prange(e.shape[0]):
+        _fm_row(e, s, out, b)
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def _fm_grad_cpu(g, e, out):
-    nb, nf, nd = e.shape
-    for b in range(nb):
-        gb = g[b]
+def _fm_grad_row(g, e, s, out, b):
+    nf, nd = e.shape[1], e.shape[2]
+    for d in range(nd):
+        s[b, d] = 0.0
+    for f in range(nf):
         for d in range(nd):
-            s = 0.0
-            for f in range(nf):
-                s += e[b, f, d]
-            for f in range(nf):
-                out[b, f, d] = gb * (s - e[b, f, d])
+            s[b, d] += e[b, f, d]
+    gb = g[b]
+    for f in range(nf):
+        for d in range(nd):
+            out[b, f, d] = gb * (s[b, d] - e[b, f, d])
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _fm_grad_serial(g, e, s, out):
+    for b in range(e.shape[0]):
+        _fm_grad_row(g, e, s, out, b)
+
+
+@njit(cache=True, parallel=True, boundscheck=False)
+def _fm_grad_parallel(g, e, s, out):
+    for b in prange(e.shape[0]):
+        _fm_grad_row(g, e, s, out, b)
 
 
 # --- GPU twin ---------------------------------------------------------------------------
@@ -198,7 +233,9 @@ def fm(e):
     cd = _compute_dtype(e.dtype)
     if isinstance(e, np.ndarray):
         out = np.empty((e.shape[0], 1), dtype=cd)
-        _fm_cpu(np.ascontiguousarray(e, dtype=cd), out)
+        scratch = np.empty((e.shape[0], 2, e.shape[2]), dtype=np.float64)
+        launch(_fm_serial, _fm_parallel, e.size, np.ascontiguousarray(e, dtype=cd), scratch,
+               out, min_work=_PARALLEL_MIN)
         return out.astype(e.dtype, copy=False)
     return fm_gpu(e)
 
@@ -211,7 +248,9 @@ def fm_grad(g, e):
     cd = _compute_dtype(e.dtype)
     if isinstance(e, np.ndarray):
         out = np.empty(e.shape, dtype=cd)
-        _fm_grad_cpu(np.ascontiguousarray(np.asarray(g).reshape(nb), dtype=cd),
-                     np.ascontiguousarray(e, dtype=cd), out)
+        scratch = np.empty((nb, e.shape[2]), dtype=np.float64)
+        launch(_fm_grad_serial, _fm_grad_parallel, e.size,
+               np.ascontiguousarray(np.asarray(g).reshape(nb), dtype=cd),
+               np.ascontiguousarray(e, dtype=cd), scratch, out, min_work=_PARALLEL_MIN)
         return out.astype(e.dtype, copy=False)
     return fm_grad_gpu(g, e)

@@ -280,7 +280,6 @@ _KIND = {"sgd": 0, "momentum": 1, "adagrad": 2, "proximal_adagrad": 3, "adadelta
          "adam": 5, "rmsprop": 6, "ftrl": 7, "centered_rmsprop": 8}
 _DENSE = (_dense0, _dense1, _dense2, _dense3)
 _SPARSE = (_sparse0, _sparse1, _sparse2, _sparse3)
-_parallel_lock = PARALLEL_LOCK  # shared by every module's parallel kernels
 # Below this many updated elements the launch runs on one thread (as embedding_bag's and
 # scatter_add's serial twins do).
 _PARALLEL_MIN = 1 << 18
@@ -289,7 +288,7 @@ _PARALLEL_MIN = 1 << 18
 def _launch(fn, work, *args):
     # the kernels are compiled parallel, so even a one-thread launch enters the threading
     # layer: the lock is held either way
-    with _parallel_lock:
+    with PARALLEL_LOCK:  # shared by every module's parallel kernels (_numba)
         if work >= _PARALLEL_MIN:
             fn(*args)
             return

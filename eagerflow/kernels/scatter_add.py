@@ -25,7 +25,7 @@ from eagerflow import backend
 from eagerflow.backend import _cupy
 
 from . import _cuda, device_errors
-from ._numba import PARALLEL_LOCK
+from ._numba import launch
 
 __all__ = ["INDEX_PAD", "scatter_add", "scatter_add_new", "scatter_add_cpu", "scatter_add_gpu"]
 
@@ -37,9 +37,6 @@ INDEX_PAD_SRC = "#define EF_INDEX_PAD (-9223372036854775807LL - 1)\n"
 _NUMBA_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64))
 # Below this many elements the parallel launch costs more than it saves.
 _PARALLEL_MIN = 1 << 17
-# one parallel launch at a time in the process (see _numba); a busy lock sends the caller
-# to the serial twin
-_parallel_lock = PARALLEL_LOCK
 
 
 @njit(cache=True, nogil=True)
@@ -132,14 +129,11 @@ def scatter_add_cpu(out, indices, values):
     table = work.reshape(num_rows, d)
     if out.dtype not in _NUMBA_DTYPES:
         np.add.at(table, idx, vals)
-    elif (n * d >= _PARALLEL_MIN and numba.get_num_threads() > 1
-          and _parallel_lock.acquire(blocking=False)):
-        try:
-            _scatter_rows_parallel(table, idx, vals, min(numba.get_num_threads(), 64))
-        finally:
-            _parallel_lock.release()
     else:
-        _scatter_rows(table, idx, vals)
+        launch(lambda: _scatter_rows(table, idx, vals),
+               lambda: _scatter_rows_parallel(table, idx, vals,
+                                              min(numba.get_num_threads(), 64)),
+               n * d, min_work=_PARALLEL_MIN)
     if work is not out:
         out[...] = work
     return out

@@ -1,10 +1,12 @@
 """numba's workqueue threading layer aborts the process when two threads launch parallel
-kernels at once: every module's parallel kernels must share one lock."""
+kernels at once: every module's parallel kernels must share one lock (kernels/_numba.py),
+and their parallel twins must give the serial kernels' values."""
 import os
 import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 from eagerflow import backend
@@ -36,7 +38,16 @@ _SCRIPT = textwrap.dedent("""
             if not np.allclose(scatter_add_cpu(np.zeros_like(table), ids, vals), want_sum,
                                rtol=1e-5, atol=1e-4):
                 failed.append("scatter")
-    threads = [threading.Thread(target=f) for f in (bags, scatters, bags, scatters)]
+    from eagerflow.kernels.fm import fm_grad
+    ge = rng.standard_normal((40000 // 26, 1)).astype(np.float32)
+    e = vals[: (40000 // 26) * 26, :16].reshape(-1, 26, 16).copy()
+    want_fm = fm_grad(ge, e)
+
+    def fms():
+        for _ in range(150):
+            if not np.array_equal(fm_grad(ge, e), want_fm):
+                failed.append("fm")
+    threads = [threading.Thread(target=f) for f in (bags, scatters, fms, bags, scatters)]
     for t in threads:
         t.start()
     for t in threads:
@@ -54,3 +65,49 @@ def test_parallel_kernels_of_different_modules_run_from_several_threads():
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "layer workqueue failed []" in proc.stdout
+
+
+@pytest.mark.parametrize("kernel", ["relu_grad", "bias_relu", "fm", "fm_grad"])
+def test_parallel_twins_equal_the_serial_kernels_and_numpy(kernel, monkeypatch):
+    """Inputs above the parallel threshold: the parallel twin runs when numba has two
+    threads, the serial one with one thread or when another launch holds the lock; all
+    give the same bits, and NumPy's values."""
+    import numba
+    from eagerflow.kernels import _numba, activation, fm
+    rng = np.random.default_rng(3)
+    g = rng.standard_normal((1024, 300)).astype(np.float32)
+    y = rng.standard_normal((1024, 300)).astype(np.float32)
+    b = rng.standard_normal(300).astype(np.float32)
+    e = rng.standard_normal((2048, 13, 12)).astype(np.float32)
+    ge = rng.standard_normal((2048, 1)).astype(np.float32)
+    run, want = {
+        "relu_grad": (lambda: activation.relu_grad(g, y), np.where(y > 0, g, 0)),
+        "bias_relu": (lambda: activation.bias_relu(g, b), np.maximum(g + b, 0)),
+        "fm": (lambda: fm.fm(e), 0.5 * ((e.astype(np.float64).sum(1) ** 2).sum(1)
+                                        - (e.astype(np.float64) ** 2).sum((1, 2)))[:, None]),
+        "fm_grad": (lambda: fm.fm_grad(ge, e),
+                    ge[:, :, None] * (e.astype(np.float64).sum(1, keepdims=True) - e)),
+    }[kernel]
+    ran = []
+    real = _numba.launch
+
+    def spy(serial, parallel, work, *args, **kw):
+        ran.append(numba.get_num_threads() > 1 and not _numba.PARALLEL_LOCK.locked())
+        return real(serial, parallel, work, *args, **kw)
+    monkeypatch.setattr(activation, "launch", spy)
+    monkeypatch.setattr(fm, "launch", spy)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        serial = run()
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        parallel = run()
+        with _numba.PARALLEL_LOCK:  # another thread's launch: the serial twin runs
+            busy = run()
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_allclose(serial, want, rtol=2e-5, atol=2e-5)
+    np.testing.assert_array_equal(parallel, serial)
+    np.testing.assert_array_equal(busy, serial)
+    assert ran[0] is False and ran[2] is False
+    assert ran[1] is (numba.config.NUMBA_NUM_THREADS > 1)
