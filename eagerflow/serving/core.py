@@ -17,7 +17,7 @@ import numpy as np
 
 from .batching import BatchScheduler
 from .config import ModelConfig  # noqa: F401  (doctest name)
-from .errors import ServingError
+from .errors import UNIMPLEMENTED, ServingError
 from .events import log_event
 from .loader import Loader
 from .manager import AspiredVersionsManager
@@ -272,22 +272,33 @@ class ServerCore:
                 out = {a: out[a] for a in wanted}
             return out, servable.version, key
 
+    @staticmethod
+    def _examples_signature(servable, signature_name, method,
+                            missing="No signature was found with the name: "):
+        """``(key, signature)`` of a classify/regress request, checked as TF's
+        classifier.cc / regressor.cc do (REST and gRPC alike)."""
+        key = signature_name or DEFAULT_SIGNATURE
+        sig = servable.signatures.get(key)
+        if sig is None:
+            raise ServingError.invalid_argument(f"{missing}{key}")
+        what = "classification" if method == CLASSIFY else "regression"
+        if sig.method_name != method:
+            raise ServingError.invalid_argument(
+                f"Expected {what} signature method_name to be {method}. Was: "
+                f"{sig.method_name}")
+        if set(sig.inputs) != {"inputs"}:
+            raise ServingError.invalid_argument(
+                f"Expected one input Tensor named 'inputs' in the {what} signature, got "
+                f"{sorted(sig.inputs)}")
+        if np.dtype(sig.inputs["inputs"].dtype).kind not in "OSU":
+            raise ServingError.invalid_argument(
+                f"The {what} signature's 'inputs' must be DT_STRING (serialized "
+                "tf.Example)")
+        return key, sig
+
     def _examples_call(self, name, version, label, signature_name, serialized, method, rest):
         with self.acquire(name, version, label) as servable:
-            key, sig = self.find_signature(servable, signature_name, rest)
-            what = "classification" if method == CLASSIFY else "regression"
-            if sig.method_name != method:
-                raise ServingError.invalid_argument(
-                    f"Expected {what} signature method_name to be {method}. Was: "
-                    f"{sig.method_name}")
-            if set(sig.inputs) != {"inputs"}:
-                raise ServingError.invalid_argument(
-                    f"Expected one input Tensor named 'inputs' in the {what} signature, got "
-                    f"{sorted(sig.inputs)}")
-            if np.dtype(sig.inputs["inputs"].dtype).kind not in "OSU":
-                raise ServingError.invalid_argument(
-                    f"The {what} signature's 'inputs' must be DT_STRING (serialized "
-                    "tf.Example)")
+            key, sig = self._examples_signature(servable, signature_name, method)
             out = self._call(servable, key, sig, {"inputs": serialized})
             return out, servable.version, key
 
@@ -301,7 +312,11 @@ class ServerCore:
         """
         out, v, key = self._examples_call(name, version, label, signature_name, serialized,
                                           CLASSIFY, rest)
-        n = len(serialized)
+        return self._classifications(out, len(serialized)), v, key
+
+    @staticmethod
+    def _classifications(out, n):
+        """Per example, the ``(label, score)`` list of a classify signature's outputs."""
         classes, scores = out.get("classes"), out.get("scores")
         if classes is None and scores is None:
             raise ServingError.invalid_argument(
@@ -329,24 +344,77 @@ class ServerCore:
                 lab = lab.decode("utf-8", "replace") if isinstance(lab, bytes) else str(lab)
                 row.append((lab, s[i, j] if s is not None else np.float32(0)))
             results.append(row)
-        return results, v, key
+        return results
 
     def regress(self, name, version=None, label=None, signature_name="", serialized=None,
                 rest=False):
         """Regress serialized Examples: ``(float32 array (n,), version, signature key)``."""
         out, v, key = self._examples_call(name, version, label, signature_name, serialized,
                                           REGRESS, rest)
+        return self._regressions(out, len(serialized)), v, key
+
+    @staticmethod
+    def _regressions(out, n):
+        """The float32 (n,) values of a regress signature's outputs."""
         if "outputs" not in out:
             raise ServingError.invalid_argument(
                 "No regression outputs found in the signature (expected an output named "
                 "'outputs')")
         y = out["outputs"]
-        n = len(serialized)
         if not (y.shape == (n,) or y.shape == (n, 1)):
             raise ServingError.invalid_argument(
                 f"Expected output Tensor shape to be either [{n}] or [{n}, 1] but got "
                 f"{list(y.shape)}")
-        return y.reshape(n).astype(np.float32), v, key
+        return y.reshape(n).astype(np.float32)
+
+    def multi_inference(self, tasks, serialized):
+        """Run several classify/regress signatures of one model on the same Examples
+        (TF Serving's MultiInference, multi_inference.cc).
+
+        Args:
+            tasks: list of ``(name, version, label, signature_name, method_name)``; the
+                servable is the first task's.
+            serialized: (n,) object array of serialized tf.Examples.
+
+        Returns:
+            ``(version, [(signature key, method_name, results)])`` in task order: results
+            as :meth:`classify` or :meth:`regress` give them.
+        """
+        name, version, label = tasks[0][:3] if tasks else ("", None, None)
+        with self.acquire(name, version, label) as servable:
+            checked, input_name = [], None
+            for task_name, _, _, signature_name, method in tasks:
+                if not task_name:
+                    raise ServingError.invalid_argument(
+                        "Found ModelSpec with an empty model name.")
+                if task_name != name:
+                    raise ServingError.invalid_argument(
+                        "All ModelSpecs in a MultiInferenceRequest must access the same "
+                        "model name.")
+                key = signature_name or DEFAULT_SIGNATURE
+                if any(k == key for k, _, _ in checked):
+                    raise ServingError.invalid_argument(
+                        f"Duplicate evaluation of signature: {key}")
+                if method not in (CLASSIFY, REGRESS):
+                    if key not in servable.signatures:
+                        raise ServingError.invalid_argument(
+                            f"Requested signature not found in model graph: {key}")
+                    raise ServingError(UNIMPLEMENTED,
+                                       f"Unsupported signature method_name: {method}")
+                key, sig = self._examples_signature(
+                    servable, key, method, "Requested signature not found in model graph: ")
+                if input_name is not None and sig.inputs["inputs"].name != input_name:
+                    raise ServingError.invalid_argument(
+                        "Input tensor must be the same for all Signatures.")
+                input_name = sig.inputs["inputs"].name
+                checked.append((key, sig, method))
+            results = []
+            for key, sig, method in checked:
+                out = self._call(servable, key, sig, {"inputs": serialized})
+                res = (self._classifications(out, len(serialized)) if method == CLASSIFY
+                       else self._regressions(out, len(serialized)))
+                results.append((key, method, res))
+            return servable.version, results
 
     def metadata(self, name, version=None, label=None):
         """``(version, {signature key: signature})`` of an AVAILABLE servable."""

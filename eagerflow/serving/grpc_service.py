@@ -13,6 +13,7 @@ import grpc
 import numpy as np
 
 from .config import configs_from_proto
+from .core import CLASSIFY
 from .errors import ServingError
 from .protos import apis_pb2, apis_pb2_grpc
 from .signature_json import signature_def_map_proto
@@ -120,6 +121,25 @@ class PredictionServicer(_Base, apis_pb2_grpc.PredictionServiceServicer):
                 resp.result.regressions.add(value=value)
             return resp
         return self._handle("regress", request, context, go)
+
+    def MultiInference(self, request, context):
+        def go():
+            tasks = [(*_spec(t.model_spec), t.method_name) for t in request.tasks]
+            v, results = self.core.multi_inference(tasks, _examples(request.input))
+            resp = apis_pb2.MultiInferenceResponse()
+            for task, (key, method, res) in zip(request.tasks, results):
+                out = resp.results.add()
+                _set_spec(out.model_spec, task.model_spec.name, v, key)
+                if method == CLASSIFY:
+                    for row in res:
+                        c = out.classification_result.classifications.add()
+                        for lab, score in row:
+                            c.classes.add(label=lab, score=float(score))
+                else:
+                    for value in res.tolist():
+                        out.regression_result.regressions.add(value=value)
+            return resp
+        return self._handle("multi_inference", request, context, go)
 
     def GetModelMetadata(self, request, context):
         def go():

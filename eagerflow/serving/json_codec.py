@@ -14,6 +14,7 @@ Example:
 """
 import base64
 import binascii
+import math
 
 import numpy as np
 
@@ -155,10 +156,44 @@ def json_to_tensor(value, dtype, name):
         arr[:] = flat
         return arr.reshape(shape)
     try:
-        arr = np.array(flat, dtype=dtype)
+        with np.errstate(over="ignore"):  # float32 overflow: see _check_lossless
+            arr = np.array(flat, dtype=dtype)
     except (OverflowError, ValueError):
         raise _bad(f"A value of input '{name}' is out of range for {dtype.name}") from None
     return arr if len(shape) == 1 else arr.reshape(shape)
+
+
+# TF Serving's IsLosslessDecimal (util/json_tensor.cc): a JSON integer must fit the float
+# type's integer range (|v| <= 2**digits - 1) and a decimal its finite range (NaN and
+# Infinity pass); anything else is "Cannot convert JSON value: ... without loss of precision".
+_LOSSLESS = {np.dtype(np.float32): (2 ** 24 - 1, float(np.finfo(np.float32).max), "float"),
+             np.dtype(np.float64): (2 ** 53 - 1, math.inf, "double")}
+
+
+def _check_lossless(arr, value):
+    """Raises INVALID_ARGUMENT for the first JSON number of ``value`` (document order) that
+    the float32/float64 ``arr`` made of it cannot hold exactly, as TF Serving does."""
+    limits = _LOSSLESS.get(arr.dtype)
+    if limits is None or not arr.size:
+        return arr
+    max_int, max_abs, what = limits
+    with np.errstate(invalid="ignore"):
+        if (np.abs(arr) <= max_int).all():  # the common case: no value to look at
+            return arr
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, list):
+            stack.extend(reversed(v))
+        elif (type(v) is int and abs(v) > max_int) or (
+                type(v) is float and math.isfinite(v) and abs(v) > max_abs):
+            raise _bad(f"Cannot convert JSON value: {v} to {what} without loss of precision.")
+    return arr
+
+
+def _tensor(value, info, name):
+    """The tensor of one request input: :func:`json_to_tensor` plus TF's lossless check."""
+    return _check_lossless(json_to_tensor(value, info.dtype, name), value)
 
 
 def _check_names(given, expected):
@@ -196,7 +231,7 @@ def predict_inputs(body, sig_inputs):
                 raise _bad(f"Expecting object with named inputs in 'instances' (the signature "
                            f"has {len(sig_inputs)} inputs: {', '.join(sorted(sig_inputs))})")
             (alias, info), = sig_inputs.items()
-            return {alias: json_to_tensor(inst, info.dtype, alias)}, True
+            return {alias: _tensor(inst, info, alias)}, True
         keys = None
         for i, item in enumerate(inst):
             if not isinstance(item, dict) or _is_b64(item):
@@ -208,17 +243,17 @@ def predict_inputs(body, sig_inputs):
             elif set(item) != keys:
                 raise _bad(f"Expecting the same input names in every instance: item {i} has "
                            f"{sorted(item)} and item 0 has {sorted(keys)}")
-        return {k: json_to_tensor([item[k] for item in inst], sig_inputs[k].dtype, k)
+        return {k: _tensor([item[k] for item in inst], sig_inputs[k], k)
                 for k in sig_inputs}, True
     inp = body["inputs"]
     if isinstance(inp, dict) and not _is_b64(inp):
         _check_names(inp, sig_inputs)
-        return {k: json_to_tensor(inp[k], sig_inputs[k].dtype, k) for k in sig_inputs}, False
+        return {k: _tensor(inp[k], sig_inputs[k], k) for k in sig_inputs}, False
     if len(sig_inputs) != 1:
         raise _bad(f"Expecting an object of named inputs in 'inputs' (the signature has "
                    f"{len(sig_inputs)} inputs: {', '.join(sorted(sig_inputs))})")
     (alias, info), = sig_inputs.items()
-    return {alias: json_to_tensor(inp, info.dtype, alias)}, False
+    return {alias: _tensor(inp, info, alias)}, False
 
 
 def _bytes_json(b, as_b64):
@@ -300,6 +335,9 @@ def _feature(value, name):
             kinds.add("int64")
             out.append(v)
         elif isinstance(v, float):
+            if math.isfinite(v) and abs(v) > _LOSSLESS[np.dtype(np.float32)][1]:
+                raise _bad(f"Cannot convert JSON value: {v} to float without loss of "
+                           "precision.")
             kinds.add("float")
             out.append(v)
         elif isinstance(v, str):
@@ -332,16 +370,14 @@ def examples_from_json(body):
     """A (n,) object array of serialized tf.Examples from a classify/regress body.
 
     With ``"context"``, each serialized Example is the context's bytes followed by the
-    example's (protobuf merge), as TF Serving feeds ``ExampleListWithContext``.
+    example's (protobuf merge), as TF Serving feeds ``ExampleListWithContext``. Other keys
+    of the body are ignored, as in TF Serving.
     """
     if "examples" not in body:
         raise _bad("Missing 'examples' key in the request")
     exs = body["examples"]
     if not isinstance(exs, list) or not exs:
         raise _bad("'examples' must be a non-empty list of objects")
-    extra = set(body) - {"examples", "context", "signature_name"}
-    if extra:
-        raise _bad(f"Unexpected keys in the request: {sorted(extra)}")
     prefix = b""
     if "context" in body:
         ctx = body["context"]
