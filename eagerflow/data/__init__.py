@@ -13,7 +13,8 @@ Example:
     [1, 4, 7]
 """
 from . import experimental
-from .dataset import AUTOTUNE, INFINITE, UNKNOWN, Dataset
+from .dataset import (AUTOTUNE, INFINITE, INFINITE_CARDINALITY, UNKNOWN, UNKNOWN_CARDINALITY,
+                      Dataset)
 from .iterator import (InitializableIterator, Iterator, make_initializable_iterator,
                        make_one_shot_iterator)
 from .readers import ParquetDataset, TextLineDataset, TFRecordDataset
@@ -22,6 +23,6 @@ from .structure import SparseTensorSpec, TensorSpec
 AUTOTUNE = AUTOTUNE
 
 __all__ = ["Dataset", "TFRecordDataset", "TextLineDataset", "ParquetDataset", "AUTOTUNE",
-           "INFINITE", "UNKNOWN", "Iterator", "InitializableIterator",
+           "INFINITE", "UNKNOWN", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Iterator", "InitializableIterator",
            "make_one_shot_iterator", "make_initializable_iterator", "TensorSpec",
            "SparseTensorSpec", "experimental"]

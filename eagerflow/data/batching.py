@@ -5,7 +5,7 @@ from eagerflow.autograd.sparse_tensor import SparseTensor
 from eagerflow.io.errors import InvalidArgumentError
 
 from .structure import TensorSpec, flatten, flatten_raw, pack_like
-from .dataset import Dataset
+from .dataset import INFINITE, UNKNOWN, Cardinality, Dataset
 from .transforms import _Unary, _UpIter
 
 __all__ = ["BatchDataset", "PaddedBatchDataset", "WindowDataset", "stack_component"]
@@ -61,6 +61,12 @@ class BatchDataset(_Unary):
 
     def _make(self, peek=False):
         return _BatchIter(self._input._make(peek), self)
+
+    def cardinality(self):
+        n = self._input_cardinality()
+        if n in (INFINITE, UNKNOWN):
+            return Cardinality(n)
+        return Cardinality(n // self._n + (0 if n % self._n == 0 or self._drop else 1))
 
 
 class _BatchIter(_UpIter):
@@ -204,6 +210,15 @@ class WindowDataset(_Unary):
 
     def _make(self, peek=False):
         return _WindowIter(self._input._make(peek), self)
+
+    def cardinality(self):
+        n = self._input_cardinality()
+        if n in (INFINITE, UNKNOWN):
+            return Cardinality(n)
+        if self._drop:
+            rest = n - ((self._size - 1) * self._stride + 1)
+            return Cardinality(0 if rest < 0 else rest // self._shift + 1)
+        return Cardinality(n // self._shift + (0 if n % self._shift == 0 else 1))
 
 
 class _WindowIter(_UpIter):

@@ -19,7 +19,7 @@ from eagerflow.io.tfrecord import TFRecordReader, TFRecordWriter
 
 from .dataset import DatasetIterator
 from .structure import TensorSpec, flatten, pack_like
-from .transforms import _Unary
+from .transforms import _SameCount, _Unary
 
 __all__ = ["CacheDataset", "encode_binary", "decode_binary", "spec_to_json", "spec_from_json"]
 
@@ -84,7 +84,7 @@ def spec_from_json(d):
     return TensorSpec(shape, "string" if dt == "string" else np.dtype(dt))
 
 
-class CacheDataset(_Unary):
+class CacheDataset(_SameCount, _Unary):
     def __init__(self, input_dataset, filename=""):
         super().__init__(input_dataset)
         self._filename = os.fspath(filename) if filename else ""

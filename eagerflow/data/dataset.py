@@ -12,13 +12,28 @@ Example:
 """
 import os
 
-from .structure import flatten_raw, pack_like, spec_of
+import numpy as np
 
-__all__ = ["Dataset", "AUTOTUNE", "INFINITE", "UNKNOWN"]
+from .structure import flatten, flatten_raw, pack_like, spec_of
+
+__all__ = ["Dataset", "AUTOTUNE", "INFINITE", "UNKNOWN", "INFINITE_CARDINALITY",
+           "UNKNOWN_CARDINALITY", "Cardinality"]
 
 AUTOTUNE = -1
-INFINITE = -1
-UNKNOWN = -2
+INFINITE = INFINITE_CARDINALITY = -1
+UNKNOWN = UNKNOWN_CARDINALITY = -2
+
+
+class Cardinality(int):
+    """An element count as :meth:`Dataset.cardinality` returns it: a plain ``int`` that
+    also has TF's ``.numpy()`` (``ds.cardinality().numpy()``)."""
+
+    def numpy(self):
+        return np.int64(self)
+
+
+def _card(n):
+    return Cardinality(n)
 
 
 def resolve_parallelism(n, arg="num_parallel_calls"):
@@ -85,6 +100,18 @@ class Dataset:
     def __repr__(self):
         return f"<{type(self).__name__} element_spec={self._spec!r}>"
 
+    def __bool__(self):
+        return True  # like TF: ``__len__`` must not decide truthiness
+
+    def __len__(self):
+        """The number of elements; TypeError when it is infinite or unknown (like TF)."""
+        n = self.cardinality()
+        if n == INFINITE:
+            raise TypeError("The dataset is infinite.")
+        if n == UNKNOWN:
+            raise TypeError("The dataset length is unknown.")
+        return int(n)
+
     # -- sources ----------------------------------------------------------------------
     @staticmethod
     def from_tensors(tensors):
@@ -124,11 +151,20 @@ class Dataset:
         return list_files(file_pattern, shuffle, seed)
 
     @staticmethod
-    def zip(*datasets):
-        """Tuples (or the given nesting) of elements of ``datasets``; stops at the shortest."""
+    def zip(*args, datasets=None, name=None):
+        """Tuples (or the given nesting) of elements of the datasets; stops at the
+        shortest. ``zip(a, b)`` = ``zip((a, b))`` = ``zip(datasets=(a, b))``; ``zip(a)``
+        gives ``a``'s elements as they are."""
         from .transforms import ZipDataset
-        if len(datasets) == 1 and not isinstance(datasets[0], Dataset):
-            datasets = datasets[0]
+        del name
+        if not args and datasets is None:
+            raise TypeError("Must pass at least one dataset to `zip`.")
+        if args and datasets is not None:
+            raise TypeError("Both `*args` and `datasets` cannot be set.")
+        if len(args) == 1:
+            datasets = args[0]
+        elif args:
+            datasets = args
         return ZipDataset(datasets)
 
     # -- element-wise -----------------------------------------------------------------
@@ -170,7 +206,7 @@ class Dataset:
 
     def enumerate(self, start=0):
         """``(int64 index, element)`` pairs, counting from ``start``."""
-        return Dataset.zip((Dataset.range(start, 2 ** 62), self))
+        return Dataset.zip((Dataset.range(start, 2 ** 63 - 1), self))
 
     def apply(self, transformation_func):
         """``transformation_func(self)``."""
@@ -211,7 +247,64 @@ class Dataset:
         from .batching import WindowDataset
         return WindowDataset(self, size, shift, stride, drop_remainder)
 
+    def scan(self, initial_state, scan_func):
+        """A running state: ``scan_func(state, element)`` returns ``(new_state, output)``
+        and ``output`` is the element produced."""
+        from .grouping import ScanDataset
+        return ScanDataset(self, initial_state, scan_func)
+
+    def take_while(self, predicate):
+        """The elements before the first one for which ``predicate`` is False."""
+        from .grouping import TakeWhileDataset
+        return TakeWhileDataset(self, predicate)
+
+    def unique(self):
+        """The first occurrence of each element (int32, int64 or string scalars)."""
+        from .grouping import UniqueDataset
+        return UniqueDataset(self)
+
     # -- grouping, order, buffering ---------------------------------------------------
+    def group_by_window(self, key_func, reduce_func, window_size=None, window_size_func=None):
+        """Groups elements by the int64 ``key_func(element)``; each group of
+        ``window_size`` (or ``window_size_func(key)``) elements becomes
+        ``reduce_func(key, group_dataset)``. At the end, partial groups are flushed in
+        ascending key order.
+
+        Example:
+            >>> ds = Dataset.range(10).group_by_window(
+            ...     lambda x: x % 2, lambda k, g: g.batch(3), window_size=3)
+            >>> [b.tolist() for b in ds]
+            [[0, 2, 4], [1, 3, 5], [6, 8], [7, 9]]
+        """
+        from .grouping import GroupByWindowDataset
+        return GroupByWindowDataset(self, key_func, reduce_func, window_size, window_size_func)
+
+    def bucket_by_sequence_length(self, element_length_func, bucket_boundaries,
+                                  bucket_batch_sizes, padded_shapes=None, padding_values=None,
+                                  pad_to_bucket_boundary=False, no_padding=False,
+                                  drop_remainder=False):
+        """Batches elements of similar ``element_length_func`` length: bucket i holds
+        lengths in ``[boundaries[i-1], boundaries[i])`` and is emitted (padded with
+        :meth:`padded_batch`) every ``bucket_batch_sizes[i]`` elements.
+
+        Example:
+            >>> ds = Dataset.from_generator(
+            ...     lambda: iter([[1], [2, 2], [3, 3, 3], [4]]), "int64", [None])
+            >>> ds = ds.bucket_by_sequence_length(lambda x: len(x), [2], [2, 2])
+            >>> [b.tolist() for b in ds]
+            [[[2, 2, 0], [3, 3, 3]], [[1], [4]]]
+        """
+        from .grouping import bucket_by_sequence_length
+        return bucket_by_sequence_length(self, element_length_func, bucket_boundaries,
+                                         bucket_batch_sizes, padded_shapes, padding_values,
+                                         pad_to_bucket_boundary, no_padding, drop_remainder)
+
+    def rebatch(self, batch_size, drop_remainder=False):
+        """``unbatch().batch(batch_size)``; a list of sizes is cycled through."""
+        from .grouping import RebatchDataset
+        return RebatchDataset(self, batch_size, drop_remainder)
+
+    # -- batching, order, buffering ----------------------------------------------------
     def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None,
               deterministic=None):
         """Stacks ``batch_size`` consecutive elements along a new dim 0."""
@@ -256,8 +349,32 @@ class Dataset:
         return state
 
     def as_numpy_iterator(self):
-        """An iterator of NumPy elements (elements already are NumPy)."""
-        return iter(self)
+        """An iterator of NumPy elements, like TF's: scalar components come as NumPy
+        scalars (``np.int64(1)``) and scalar strings as ``bytes``; others as arrays.
+
+        Example:
+            >>> list(Dataset.from_tensor_slices(["a", "b"]).as_numpy_iterator())
+            [b'a', b'b']
+        """
+        for elem in self:
+            yield pack_like(elem, [_numpy_leaf(x) for x in flatten(elem)])
+
+    def get_single_element(self):
+        """The only element of the dataset; InvalidArgumentError if it has 0 or >1."""
+        from eagerflow.io.errors import InvalidArgumentError
+        it = iter(self)
+        try:
+            try:
+                elem = next(it)
+            except StopIteration:
+                raise InvalidArgumentError("Dataset was empty.") from None
+            try:
+                next(it)
+            except StopIteration:
+                return elem
+            raise InvalidArgumentError("Dataset had more than one element.")
+        finally:
+            it.close()
 
     def make_one_shot_iterator(self):
         """TF1: an iterator with ``get_next()`` raising OutOfRangeError at the end."""
@@ -271,8 +388,23 @@ class Dataset:
         return InitializableIterator(self)
 
     def cardinality(self):
-        """The element count when cheap to know, else UNKNOWN (-2) or INFINITE (-1)."""
-        return UNKNOWN
+        """The element count when cheap to know, else UNKNOWN (-2) or INFINITE (-1),
+        with TF's rules per transformation (e.g. ``filter`` gives UNKNOWN).
+
+        Example:
+            >>> ds = Dataset.range(42)
+            >>> int(ds.cardinality()), int(ds.repeat().cardinality())
+            (42, -1)
+            >>> int(ds.repeat().filter(lambda x: True).cardinality())
+            -2
+        """
+        return _card(UNKNOWN)
+
+
+def _numpy_leaf(x):
+    if isinstance(x, np.ndarray) and x.ndim == 0:
+        return x.item() if x.dtype.kind == "O" else x[()]
+    return x
 
 
 class DatasetIterator:

@@ -18,14 +18,61 @@ from eagerflow.io.csv import decode_csv
 from eagerflow.io.errors import InvalidArgumentError
 from eagerflow.io.tfrecord import _compression_name, _open_stream
 
-from .dataset import AUTOTUNE, Dataset
+from .dataset import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
 from .readers import TextLineDataset, TFRecordDataset, _names
 from .structure import flatten, pack_like
 from .transforms import MapDataset
 
-__all__ = ["AUTOTUNE", "make_csv_dataset", "make_batched_features_dataset",
+__all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "cardinality",
+           "get_single_element", "scan", "take_while", "unique", "group_by_window",
+           "bucket_by_sequence_length", "unbatch", "make_csv_dataset", "make_batched_features_dataset",
            "parse_example_dataset", "shuffle_and_repeat", "map_and_batch",
            "parallel_interleave", "prefetch_to_device", "copy_to_device"]
+
+
+def cardinality(dataset):
+    """``dataset.cardinality()``: the count, INFINITE_CARDINALITY or UNKNOWN_CARDINALITY."""
+    return dataset.cardinality()
+
+
+def get_single_element(dataset):
+    """``dataset.get_single_element()``."""
+    return dataset.get_single_element()
+
+
+def scan(initial_state, scan_func):
+    """``ds.scan(initial_state, scan_func)`` as a transformation for ``apply``."""
+    return lambda ds: ds.scan(initial_state, scan_func)
+
+
+def take_while(predicate):
+    """``ds.take_while(predicate)`` as a transformation for ``apply``."""
+    return lambda ds: ds.take_while(predicate)
+
+
+def unique():
+    """``ds.unique()`` as a transformation for ``apply``."""
+    return lambda ds: ds.unique()
+
+
+def unbatch():
+    """``ds.unbatch()`` as a transformation for ``apply``."""
+    return lambda ds: ds.unbatch()
+
+
+def group_by_window(key_func, reduce_func, window_size=None, window_size_func=None):
+    """``ds.group_by_window(...)`` as a transformation for ``apply``."""
+    return lambda ds: ds.group_by_window(key_func, reduce_func, window_size, window_size_func)
+
+
+def bucket_by_sequence_length(element_length_func, bucket_boundaries, bucket_batch_sizes,
+                              padded_shapes=None, padding_values=None,
+                              pad_to_bucket_boundary=False, no_padding=False,
+                              drop_remainder=False):
+    """``ds.bucket_by_sequence_length(...)`` as a transformation for ``apply``."""
+    return lambda ds: ds.bucket_by_sequence_length(
+        element_length_func, bucket_boundaries, bucket_batch_sizes, padded_shapes,
+        padding_values, pad_to_bucket_boundary, no_padding, drop_remainder)
 
 
 def shuffle_and_repeat(buffer_size, count=None, seed=None):

@@ -11,7 +11,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from .dataset import AUTOTUNE, DatasetIterator
 from .iterator import decode_element, deferred_element
-from .transforms import _Unary, call, normalize_output
+from .transforms import _SameCount, _Unary, call, normalize_output
 
 __all__ = ["ParallelMapDataset", "PrefetchDataset"]
 
@@ -20,7 +20,7 @@ def _apply(fn, elem):
     return normalize_output(call(fn, elem))
 
 
-class ParallelMapDataset(_Unary):
+class ParallelMapDataset(_SameCount, _Unary):
     def __init__(self, input_dataset, fn, num_parallel_calls, deterministic=None):
         super().__init__(input_dataset)
         if not callable(fn):
@@ -97,7 +97,7 @@ class _ParallelMapIter(DatasetIterator):
             self.up.close()
 
 
-class PrefetchDataset(_Unary):
+class PrefetchDataset(_SameCount, _Unary):
     def __init__(self, input_dataset, buffer_size):
         super().__init__(input_dataset)
         size = int(buffer_size)

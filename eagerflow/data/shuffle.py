@@ -14,14 +14,14 @@ from eagerflow.io.errors import InvalidArgumentError
 
 from .dataset import DatasetIterator
 from .iterator import decode_element, deferred_element
-from .transforms import _Unary
+from .transforms import _SameCount, _Unary
 
 __all__ = ["ShuffleDataset"]
 
 _CHUNK = 1024
 
 
-class ShuffleDataset(_Unary):
+class ShuffleDataset(_SameCount, _Unary):
     def __init__(self, input_dataset, buffer_size, seed=None, reshuffle_each_iteration=None):
         super().__init__(input_dataset)
         buffer_size = int(buffer_size)

@@ -6,7 +6,7 @@ import numpy as np
 
 from eagerflow.io.errors import InvalidArgumentError
 
-from .dataset import Dataset, DatasetIterator
+from .dataset import Cardinality, Dataset, DatasetIterator
 from .structure import (TensorSpec, check_equal_dim0, flatten, flatten_raw, normalize,
                         pack_like, spec_of)
 from eagerflow.backend import dtypes as _dtypes
@@ -37,7 +37,7 @@ class TensorsDataset(Dataset):
         return pack_like(self._structure, self._leaves)
 
     def cardinality(self):
-        return 1
+        return Cardinality(1)
 
 
 class TensorSlicesDataset(Dataset):
@@ -59,7 +59,7 @@ class TensorSlicesDataset(Dataset):
         return pack_like(self._structure, [l[i, ...] for l in self._leaves])
 
     def cardinality(self):
-        return self._n
+        return Cardinality(self._n)
 
 
 class _ListIter(DatasetIterator):
@@ -96,7 +96,7 @@ class RangeDataset(Dataset):
         return _RangeIter(self._range, self._dtype)
 
     def cardinality(self):
-        return len(self._range)
+        return Cardinality(len(self._range))
 
 
 class _RangeIter(DatasetIterator):

@@ -4,7 +4,7 @@ import numpy as np
 
 from eagerflow.io.errors import InvalidArgumentError
 
-from .dataset import Dataset, DatasetIterator
+from .dataset import INFINITE, UNKNOWN, Cardinality, Dataset, DatasetIterator
 from .iterator import decode_element, deferred_element
 from .structure import flatten, flatten_raw, normalize, pack_like, same_structure
 
@@ -38,6 +38,16 @@ class _Unary(Dataset):
     def _inputs(self):
         return [self._input]
 
+    def _input_cardinality(self):
+        return int(self._input.cardinality())
+
+
+class _SameCount:
+    """Mixin: as many elements as the input (map, shuffle, prefetch, cache...)."""
+
+    def cardinality(self):
+        return Cardinality(self._input.cardinality())
+
 
 class _UpIter(DatasetIterator):
     """An iterator whose whole state is its upstream's state."""
@@ -55,7 +65,7 @@ class _UpIter(DatasetIterator):
         self.up.close()
 
 
-class MapDataset(_Unary):
+class MapDataset(_SameCount, _Unary):
     def __init__(self, input_dataset, fn):
         super().__init__(input_dataset)
         if not callable(fn):
@@ -204,7 +214,9 @@ class _InterleaveIter(DatasetIterator):
 class ZipDataset(Dataset):
     def __init__(self, datasets):
         leaves = flatten_raw(datasets) if isinstance(datasets, (tuple, dict)) else None
-        if isinstance(datasets, list):
+        if isinstance(datasets, Dataset):
+            leaves = [datasets]
+        elif isinstance(datasets, list):
             datasets = tuple(datasets)
             leaves = list(datasets)
         if not leaves or not all(isinstance(d, Dataset) for d in leaves):
@@ -214,6 +226,17 @@ class ZipDataset(Dataset):
 
     def _inputs(self):
         return list(self._datasets)
+
+    def cardinality(self):
+        """The shortest input's count (TF: UNKNOWN if any is unknown)."""
+        result = INFINITE
+        for d in self._datasets:
+            n = int(d.cardinality())
+            if n == UNKNOWN:
+                return Cardinality(UNKNOWN)
+            if n != INFINITE and (result == INFINITE or n < result):
+                result = n
+        return Cardinality(result)
 
     def _infer_spec(self):
         return pack_like(self._structure, [d.element_spec for d in self._datasets])
@@ -257,6 +280,14 @@ class ConcatenateDataset(Dataset):
 
     def _inputs(self):
         return list(self._parts)
+
+    def cardinality(self):
+        n1, n2 = (int(p.cardinality()) for p in self._parts)
+        if INFINITE in (n1, n2):
+            return Cardinality(INFINITE)
+        if UNKNOWN in (n1, n2):
+            return Cardinality(UNKNOWN)
+        return Cardinality(n1 + n2)
 
     def _make(self, peek=False):
         return _ConcatIter(self._parts, peek)
@@ -319,6 +350,14 @@ class TakeDataset(_Unary):
     def _make(self, peek=False):
         return _TakeIter(self._input._make(peek), self._n)
 
+    def cardinality(self):
+        n = self._input_cardinality()
+        if n == UNKNOWN:
+            return Cardinality(UNKNOWN)
+        if n == INFINITE:
+            return Cardinality(self._n)
+        return Cardinality(n if self._n < 0 else min(n, self._n))
+
 
 class _TakeIter(_CountIter):
     def __next__(self):
@@ -332,6 +371,12 @@ class _TakeIter(_CountIter):
 class SkipDataset(TakeDataset):
     def _make(self, peek=False):
         return _SkipIter(self._input._make(peek), self._n)
+
+    def cardinality(self):
+        n = self._input_cardinality()
+        if n in (INFINITE, UNKNOWN):
+            return Cardinality(n)
+        return Cardinality(0 if self._n < 0 else max(0, n - self._n))
 
 
 class _SkipIter(_CountIter):
@@ -358,6 +403,12 @@ class ShardDataset(TakeDataset):
         it.index = self._index
         return it
 
+    def cardinality(self):
+        n = self._input_cardinality()
+        if n in (INFINITE, UNKNOWN):
+            return Cardinality(n)
+        return Cardinality(n // self._n + (1 if self._index < n % self._n else 0))
+
 
 class _ShardIter(_CountIter):
     def __next__(self):
@@ -379,6 +430,16 @@ class RepeatDataset(_Unary):
 
     def _make(self, peek=False):
         return _RepeatIter(self, peek)
+
+    def cardinality(self):
+        n = self._input_cardinality()
+        if self._count < 0:
+            return Cardinality(0 if n == 0 else INFINITE)
+        if self._count == 0:
+            return Cardinality(0)
+        if n in (INFINITE, UNKNOWN):
+            return Cardinality(n)
+        return Cardinality(self._count * n)
 
 
 class _RepeatIter(DatasetIterator):
@@ -421,6 +482,12 @@ class _RepeatIter(DatasetIterator):
 
 
 class UnbatchDataset(_Unary):
+    def __init__(self, input_dataset):
+        super().__init__(input_dataset)
+        spec = input_dataset._spec  # only a spec already known: no look-ahead pass here
+        if spec is not None and any(s.shape == () for s in flatten_raw(spec)):
+            raise ValueError("Cannot unbatch an input with scalar components.")
+
     def _infer_spec(self):
         from .structure import TensorSpec
         spec = self._input.element_spec
