@@ -237,13 +237,24 @@ class VocabularyFileCategoricalColumn(_VocabularyColumn):
     def _vocab(self):
         vocab = getattr(self, "_lines", None)
         if vocab is None:
-            with open(self.vocabulary_file, encoding="utf-8") as f:
-                lines = [ln.rstrip("\r\n") for ln in f]
+            lines = _vocab_lines(self.vocabulary_file)
             n = self.vocabulary_size if self.vocabulary_size is not None else len(lines)
             lines = lines[:n]
             vocab = [int(x) for x in lines] if self.dtype.kind in "iu" else lines
             self._lines = vocab
         return vocab
+
+
+def _vocab_lines(path):
+    """The lines of a vocabulary file as TF's TextFileInitializer reads them: split at
+    ``\n`` only, one trailing ``\r`` removed (a lone ``\r`` stays inside its line)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return [(ln[:-1] if ln.endswith(b"\r") else ln).decode("utf-8", "surrogateescape")
+            for ln in lines]
 
 
 def categorical_column_with_vocabulary_file(key, vocabulary_file, vocabulary_size=None,
@@ -255,8 +266,7 @@ def categorical_column_with_vocabulary_file(key, vocabulary_file, vocabulary_siz
         raise ValueError(f"Missing vocabulary_file in {key}.")
     if not os.path.isfile(vocabulary_file):
         raise ValueError(f"vocabulary_file {vocabulary_file} does not exist (column {key})")
-    with open(vocabulary_file, encoding="utf-8") as f:
-        n_lines = sum(1 for _ in f)
+    n_lines = len(_vocab_lines(vocabulary_file))
     if vocabulary_size is None:
         vocabulary_size = n_lines
     elif vocabulary_size <= 0 or vocabulary_size > n_lines:
@@ -369,7 +379,15 @@ class CrossedColumn(CategoricalColumn):
     def transform_feature(self, cache):
         inputs = []
         for k in self._leaves():
-            raw = cache.get(k) if isinstance(k, str) else k.get_sparse_tensors(cache).id_tensor
+            if isinstance(k, str):
+                raw = cache.get(k)
+            else:
+                pair = k.get_sparse_tensors(cache)
+                if pair.weight_tensor is not None:
+                    raise ValueError(f"crossed_column does not support weight_tensor, but the "
+                                     f"given column populates weight_tensor. Given column: "
+                                     f"{k.name}")
+                raw = pair.id_tensor
             if isinstance(raw, SparseTensor):
                 inputs.append(sparse_components(raw))
             else:  # a dense raw feature stays dense (TF crosses sparse inputs first, then dense)

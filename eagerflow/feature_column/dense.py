@@ -11,7 +11,7 @@ from ..nn import embedding_lookup_sparse
 from ..nn.embedding import _bag as embedding_bag_op
 from ..ops.cross import bucketize
 from ..train.saver import load_variable
-from ..variables import TruncatedNormal, get_variable
+from ..variables import TruncatedNormal, get_default_store, get_variable
 from .base import (CategoricalColumn, DenseColumn, FeatureColumn, IdWeightPair,
                    SequenceDenseColumn, TensorSequenceLengthPair, WrapperColumn,
                    register_column)
@@ -180,13 +180,14 @@ def lookup_column(table, column, cache, combiner, max_norm=None):
 
 
 def _lookup(table, pair, combiner, max_norm):
-    """Safe embedding lookup (TF's): ids < 0 and weights <= 0 dropped, empty rows zero.
+    """Safe embedding lookup (TF's): ids < 0 dropped, and weights <= 0 unless the combiner
+    is ``'sum'``; empty rows zero.
 
     Without ``max_norm`` it is two recorded ops (bag offsets, the fused bag), so exported
     models run it too. The number of bags (the batch, or batch * time for a sequence) is
     read from the ids' dense_shape inside the offsets op, so an exported graph serves any
     batch and sequence length."""
-    ids, weights = prune(pair.id_tensor, pair.weight_tensor)
+    ids, weights = prune(pair.id_tensor, pair.weight_tensor, combiner)
     if max_norm is not None:
         return embedding_lookup_sparse(table, ids, weights, combiner=combiner,
                                        max_norm=max_norm)
@@ -321,6 +322,26 @@ class SharedEmbeddingColumn(EmbeddingColumn):
     @property
     def var_scope_name(self):
         return self.shared_embedding_collection_name
+
+    def _table(self, var_name="embedding_weights"):
+        # TF1 keeps the shared table in the graph collection named after the columns: every
+        # later lookup (another input_layer / linear_model call, another tower) reuses it
+        store = get_default_store()
+        found = store.get_collection(self.shared_embedding_collection_name)
+        if not found:
+            table = super()._table(var_name)
+            store.add_to_collection(self.shared_embedding_collection_name, table)
+            return table
+        if len(found) > 1:
+            raise ValueError(f"Collection {self.shared_embedding_collection_name} can only "
+                             f"contain one variable, got {len(found)}.")
+        shape = (self.categorical_column.num_buckets, self.dimension)
+        if tuple(found[0].shape) != shape:
+            raise ValueError(f"Shared embedding collection "
+                             f"{self.shared_embedding_collection_name} contains variable "
+                             f"{found[0].name} of unexpected shape {tuple(found[0].shape)}. "
+                             f"Expected shape is {shape}.")
+        return found[0]
 
 
 def shared_embedding_columns(categorical_columns, dimension, combiner="mean", initializer=None,

@@ -155,7 +155,9 @@ def linear_model(features, feature_columns, units=1, sparse_combiner="sum",
     terms, dense_x, dense_w, batches = [], [], [], {}
     with variable_scope(None, default_name="linear_model"):
         for c in cols:
-            with variable_scope(None, default_name=c.name):
+            # TF1 opens each column's _var_scope_name: a shared embedding's collection name
+            scope = c.var_scope_name if isinstance(c, SharedEmbeddingColumn) else c.name
+            with variable_scope(None, default_name=scope):
                 if isinstance(c, SequenceCategoricalColumn):
                     raise ValueError(f"linear_model: {c.name} is a sequence column; use "
                                      f"sequence_input_layer / SequenceFeatures for sequences")

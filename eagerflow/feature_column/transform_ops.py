@@ -122,9 +122,9 @@ def _vocab_fwd(xp, values, vocab, default, num_oov, strings):
 vocab_ids = register("fc_vocab_ids", _vocab_fwd)
 
 
-def _prune_fwd(xp, indices, ids, weights=None):
+def _prune_fwd(xp, indices, ids, weights=None, prune_weights=True):
     keep = ids >= 0
-    if weights is not None:
+    if weights is not None and prune_weights:
         keep = keep & (weights > 0)
     out = (indices[keep], ids[keep])
     return out + ((weights[keep],) if weights is not None else ())
@@ -133,14 +133,16 @@ def _prune_fwd(xp, indices, ids, weights=None):
 _prune = register("fc_prune", _prune_fwd, multi=True)
 
 
-def prune(ids, weights=None):
-    """Drops ids < 0 (and weights <= 0): TF's safe embedding lookup."""
+def prune(ids, weights=None, combiner="mean"):
+    """Drops ids < 0 (and, unless ``combiner`` is ``'sum'``, weights <= 0): TF's safe
+    embedding lookup, which keeps zero and negative weights in a weighted sum."""
     ids = sparse_components(ids)
     if weights is None:
         ind, vals = _prune(ids.indices, ids.values)
         return SparseTensor(ind, vals, ids.dense_shape), None
     weights = sparse_components(weights)
-    ind, vals, w = _prune(ids.indices, ids.values, weights.values)
+    ind, vals, w = _prune(ids.indices, ids.values, weights.values,
+                          prune_weights=combiner != "sum")
     return SparseTensor(ind, vals, ids.dense_shape), SparseTensor(ind, w, ids.dense_shape)
 
 

@@ -1,7 +1,8 @@
 """``tf.nn.safe_embedding_lookup_sparse``: the lookup feature columns use.
 
-Invalid ids (< 0) and, with weights, entries of weight <= 0 are dropped; a row left with
-no entries gets the embedding of ``default_id`` (or zeros). Ids of any SparseTensor rank
+Invalid ids (< 0) and, with weights and a ``'mean'`` or ``'sqrtn'`` combiner, entries of
+weight <= 0 are dropped (``'sum'`` keeps them, as TF does); a row left with no entries gets
+the embedding of ``default_id`` (or zeros). Ids of any SparseTensor rank
 are combined along the last dimension.
 
 Dropping entries would change the number of ids, which on the GPU means reading a size back
@@ -98,7 +99,8 @@ def safe_embedding_lookup_sparse(embedding_weights, sparse_ids, sparse_weights=N
         w = _as_tensor(sparse_weights.values, "sparse_weights.values")
         if w.dtype != table.dtype:
             w = ops.cast(w, table.dtype)
-        valid = ops.logical_and(valid, ops.greater(w, 0.0))
+        if combiner != "sum":  # TF prunes weights <= 0 only for 'mean' and 'sqrtn'
+            valid = ops.logical_and(valid, ops.greater(w, 0.0))
         weights = ops.where(valid, w, ops.zeros_like(w))
     else:
         weights = ops.cast(valid, table.dtype)

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import eagerflow as ef
 import eagerflow.feature_column as fc
 from eagerflow import estimator as est
 
@@ -37,10 +38,14 @@ def config(tmp_path):
 
 
 def test_wide_and_deep_learns_and_names_variables(tmp_path):
+    # TF's default rates (0.001 / min(0.005, ...)) learn this log slowly: the optimizers
+    # are given, as users of Wide & Deep usually do (the defaults: the test below)
     m = est.DNNLinearCombinedClassifier(
         linear_feature_columns=[X_COL, CAT_COL],
         dnn_feature_columns=[X_COL, fc.embedding_column(CAT_COL, 4)],
-        dnn_hidden_units=[16, 8], config=config(tmp_path))
+        dnn_hidden_units=[16, 8], config=config(tmp_path),
+        linear_optimizer=lambda: ef.train.FtrlOptimizer(0.2),
+        dnn_optimizer=lambda: ef.train.AdagradOptimizer(0.05))
     m.train(input_fn(), steps=150)
     res = m.evaluate(input_fn(epochs=1))
     for key in ("accuracy", "accuracy_baseline", "auc", "auc_precision_recall", "average_loss",
@@ -59,6 +64,27 @@ def test_wide_and_deep_learns_and_names_variables(tmp_path):
                           "all_class_ids", "all_classes"}
     assert preds["probabilities"].shape == (2,) and preds["classes"][0] in (b"0", b"1")
     np.testing.assert_allclose(preds["probabilities"].sum(), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("n_linear", [1, 50])
+def test_wide_and_deep_named_optimizers_get_tfs_learning_rates(tmp_path, n_linear):
+    """dnn_linear_combined.py: 0.001 for the DNN, min(0.005, 1/sqrt(#linear columns)) for
+    the linear part. With 'SGD' and an all-zero start, one step moves the linear bias by
+    lr * the mean gradient of the loss (sigmoid(0) - label) and the DNN's logits bias by
+    0.001 times the same."""
+    cols = [fc.numeric_column(f"x{i}") for i in range(n_linear)]
+    feats = {f"x{i}": np.zeros((4, 1), np.float32) for i in range(n_linear)}
+    labels = np.array([[1], [1], [1], [0]], np.int64)
+    m = est.DNNLinearCombinedClassifier(
+        linear_feature_columns=cols, dnn_feature_columns=cols[:1], dnn_hidden_units=[2],
+        linear_optimizer="SGD", dnn_optimizer="SGD", config=config(tmp_path))
+    m.train(lambda: iter([(feats, labels)]), steps=1)
+    grad = float(np.mean(0.5 - labels))  # d(mean BCE)/d(logit) at logit 0
+    lr_linear = min(0.005, 1 / np.sqrt(n_linear))
+    np.testing.assert_allclose(m.get_variable_value("linear/linear_model/bias_weights"),
+                               [-lr_linear * grad], rtol=1e-5)
+    np.testing.assert_allclose(m.get_variable_value("dnn/logits/bias"), [-0.001 * grad],
+                               rtol=1e-5)
 
 
 def test_linear_and_dnn_classifiers_and_regressors(tmp_path):

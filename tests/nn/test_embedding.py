@@ -219,7 +219,7 @@ def reference_safe(params, idx, ids, weights, shape, combiner, default_id):
     batch = int(np.prod(shape[:-1]))
     rows = np.ravel_multi_index(tuple(idx[:, :-1].T), shape[:-1])
     keep = ids >= 0
-    if weights is not None:
+    if weights is not None and combiner != "sum":  # TF keeps weights <= 0 in a sum
         keep &= weights > 0
     w = np.ones(len(ids)) if weights is None else weights
     out = np.zeros((batch, params.shape[1]))

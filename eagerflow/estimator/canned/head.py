@@ -8,7 +8,8 @@ from ... import backend
 from ...backend.dtypes import is_real_floating
 from ...kernels.range_check import check_in_range
 from ...autograd.registry import register
-from ...feature_column.base import host
+from ...feature_column.base import FeatureTransformationCache, host
+from ...feature_column.dense import NumericColumn
 from ...metrics import accuracy, auc, mean, precision, recall
 from ...nn import sigmoid, sigmoid_cross_entropy_with_logits, softmax, \
     sparse_softmax_cross_entropy_with_logits
@@ -56,9 +57,18 @@ class _Head:
         key = getattr(self.weight_column, "key", self.weight_column)
         if key not in features:
             raise ValueError(f"weight_column {key!r} is not in features: {sorted(features)}")
-        w = features[key]
+        if isinstance(self.weight_column, NumericColumn):
+            # TF takes the column's dense tensor: its normalizer_fn applies
+            w = FeatureTransformationCache(features).get(self.weight_column)
+        else:
+            w = features[key]
         w = w if isinstance(w, Tensor) else constant(np.asarray(w, np.float32))
-        return ops.reshape(ops.cast(w, np.float32), tuple(like.shape))
+        w = ops.cast(w, np.float32)
+        if int(np.prod(w.shape)) != int(np.prod(like.shape)):
+            # one weight per example, broadcast over label_dimension (TF's regression head
+            # takes weights of shape [batch], [batch, 1] or [batch, label_dimension])
+            return ops.reshape(w, (int(like.shape[0]), 1))
+        return ops.reshape(w, tuple(like.shape))
 
     def _reduce(self, per_example, weights):
         weighted = per_example if weights is None else per_example * weights
@@ -130,6 +140,9 @@ class BinaryClassHead(_Head):
         super().__init__(weight_column, loss_reduction)
         self.label_vocabulary = list(label_vocabulary) if label_vocabulary else None
         self.thresholds = list(thresholds or [])
+        for t in self.thresholds:
+            if t <= 0.0 or t >= 1.0:
+                raise ValueError(f"thresholds not in (0, 1): {tuple(self.thresholds)}.")
 
     def _labels(self, labels, logits):
         lab = _label_tensor(labels)
@@ -177,6 +190,13 @@ class BinaryClassHead(_Head):
             cls = ops.cast(ops.greater_equal(p, t), np.int64)
             out[f"accuracy/positive_threshold_{t:g}"] = accuracy(
                 labels, ops.cast(cls, np.float32), weights, name=f"accuracy_t{t:g}")
+            # precision/recall at a threshold count a prediction > t as positive (TF's
+            # precision_at_thresholds and Keras' Precision(thresholds=t) alike)
+            above = ops.greater(p, t)
+            out[f"precision/positive_threshold_{t:g}"] = precision(
+                labels, above, weights, name=f"precision_t{t:g}")
+            out[f"recall/positive_threshold_{t:g}"] = recall(
+                labels, above, weights, name=f"recall_t{t:g}")
         return out
 
 

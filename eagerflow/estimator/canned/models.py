@@ -95,13 +95,24 @@ def _check_columns(cols, what):
     return cols
 
 
+# TF's default learning rates for an optimizer given by name: linear.py 0.2 (min(0.2,
+# 1/sqrt(#columns)) only when the optimizer is None), dnn.py 0.05, dnn_linear_combined.py
+# 0.001 for the DNN and min(0.005, 1/sqrt(#linear columns)) for the linear part
+_LINEAR_LEARNING_RATE = 0.2
+_DNN_LEARNING_RATE = 0.05
+_COMBINED_DNN_LEARNING_RATE = 0.001
+_COMBINED_LINEAR_LEARNING_RATE = 0.005
+
+
 def _linear_model_fn(head, feature_columns, optimizer, sparse_combiner):
     cols = _check_columns(feature_columns, "feature_columns")
-    lr = min(0.2, 1.0 / math.sqrt(len(cols)))  # TF's default for the linear part
 
     def model_fn(features, labels, mode):
         logits = _linear_logits(features, cols, head.logits_dimension, sparse_combiner)
-        opt = get_optimizer(optimizer, lr) if mode == ModeKeys.TRAIN else None
+        opt = None
+        if mode == ModeKeys.TRAIN:
+            opt = get_optimizer(optimizer, _LINEAR_LEARNING_RATE) if optimizer else \
+                train.FtrlOptimizer(min(_LINEAR_LEARNING_RATE, 1.0 / math.sqrt(len(cols))))
         return head.create_estimator_spec(features, mode, logits, labels,
                                           _train_op_fn([(opt, "linear")]))
     return model_fn
@@ -114,7 +125,7 @@ def _dnn_model_fn(head, feature_columns, hidden_units, optimizer, activation_fn,
     def model_fn(features, labels, mode):
         logits = _dnn_logits(features, cols, units, head.logits_dimension, activation_fn,
                              dropout_rate, mode)
-        opt = get_optimizer(optimizer, 0.05) if mode == ModeKeys.TRAIN else None
+        opt = get_optimizer(optimizer, _DNN_LEARNING_RATE) if mode == ModeKeys.TRAIN else None
         return head.create_estimator_spec(features, mode, logits, labels,
                                           _train_op_fn([(opt, "dnn")]))
     return model_fn
@@ -127,9 +138,9 @@ class _Canned(Estimator):
 
 
 class LinearClassifier(_Canned):
-    """Linear classifier (``tf.estimator.LinearClassifier``); default optimizer Ftrl with
-    learning rate ``min(0.2, 1/sqrt(len(feature_columns)))``; variables under
-    ``linear/linear_model/``."""
+    """Linear classifier (``tf.estimator.LinearClassifier``); default optimizer ``'Ftrl'``
+    with TF's learning rate 0.2 for a named optimizer (``optimizer=None``: Ftrl with
+    ``min(0.2, 1/sqrt(len(feature_columns)))``); variables under ``linear/linear_model/``."""
 
     def __init__(self, feature_columns, model_dir=None, n_classes=2, weight_column=None,
                  label_vocabulary=None, optimizer="Ftrl", config=None, warm_start_from=None,
@@ -183,7 +194,8 @@ def _combined_model_fn(head, linear_cols, linear_opt, dnn_cols, dnn_opt, hidden_
         raise ValueError("Either linear_feature_columns or dnn_feature_columns must be defined.")
     if dnn_cols and not hidden_units:
         raise ValueError("dnn_hidden_units must be defined when dnn_feature_columns is given")
-    lr_linear = min(0.2, 1.0 / math.sqrt(len(linear_cols))) if linear_cols else 0.2
+    lr_linear = min(_COMBINED_LINEAR_LEARNING_RATE, 1.0 / math.sqrt(len(linear_cols))) \
+        if linear_cols else _COMBINED_LINEAR_LEARNING_RATE
 
     def model_fn(features, labels, mode):
         logits, parts = None, []
@@ -191,7 +203,7 @@ def _combined_model_fn(head, linear_cols, linear_opt, dnn_cols, dnn_opt, hidden_
             logits = _dnn_logits(features, dnn_cols, hidden_units, head.logits_dimension,
                                  activation_fn, dropout_rate, mode)
             if mode == ModeKeys.TRAIN:
-                parts.append((get_optimizer(dnn_opt, 0.05), "dnn"))
+                parts.append((get_optimizer(dnn_opt, _COMBINED_DNN_LEARNING_RATE), "dnn"))
         if linear_cols:
             lin = _linear_logits(features, linear_cols, head.logits_dimension, sparse_combiner)
             logits = lin if logits is None else logits + lin
@@ -203,7 +215,9 @@ def _combined_model_fn(head, linear_cols, linear_opt, dnn_cols, dnn_opt, hidden_
 
 class DNNLinearCombinedClassifier(_Canned):
     """Wide & Deep classifier (``tf.estimator.DNNLinearCombinedClassifier``): the sum of a
-    linear model (Ftrl) and a DNN (Adagrad) on their own columns."""
+    linear model (Ftrl) and a DNN (Adagrad) on their own columns. Optimizers given by name
+    get TF's learning rates: 0.001 (DNN) and ``min(0.005, 1/sqrt(#linear columns))``
+    (linear part)."""
 
     def __init__(self, model_dir=None, linear_feature_columns=None, linear_optimizer="Ftrl",
                  dnn_feature_columns=None, dnn_optimizer="Adagrad", dnn_hidden_units=None,
