@@ -26,7 +26,29 @@ from .parsing_config import (KIND_OF_DTYPE, FixedLenFeature, FixedLenSequenceFea
 __all__ = ["parse_example", "parse_single_example", "serialized_batch", "RecordBatch",
            "record_batch"]
 
-_TYPE_NAMES = {1: "string", 2: "float", 3: "int64"}
+_TYPE_NAMES = {1: "string", 2: "float", 3: "int64"}  # TF's DataTypeString
+_VALUE_NAMES = {1: "bytes", 2: "float", 3: "int64"}  # as TF's size errors name them
+
+
+def shape_str(shape, ragged=False):
+    """A shape as TF's TensorShape::DebugString writes it: ``[2,3]``; ``[?,2]`` when
+    ``ragged`` (a FixedLenSequenceFeature's unknown first dimension)."""
+    dims = (["?"] if ragged else []) + [str(int(d)) for d in shape]
+    return "[" + ",".join(dims) + "]"
+
+
+def _minibatch_starts(sizes):
+    """First example of each of TF's FastParseExample minibatches (from record sizes)."""
+    result, mb = 0, 0
+    for n in sizes:
+        if mb == 0:
+            result += 1
+        mb += int(n) + 1
+        if mb > 50000:
+            mb = 0
+    b = len(sizes)
+    num = max(min(8, b), min(64, result))
+    return [b * m // num for m in range(num)] if num else []
 
 
 class RecordBatch(np.ndarray):
@@ -232,9 +254,10 @@ def _fixed_group(batch, fixed):
 class _Batch:
     """The located features of one batch, decoding each key's values once."""
 
-    def __init__(self, serialized, keys, names):
+    def __init__(self, serialized, keys, names, single=False):
         self.buf, self.arr, self.starts, self.ends, self.shape = serialized_batch(serialized)
         self.names = names
+        self.single = single  # parse_single_example: TF's FastParseSingleExample messages
         self.b = self.starts.shape[0]
         self.index = {k: i for i, k in enumerate(keys)}
         keyb = [k.encode() for k in keys]
@@ -256,8 +279,21 @@ class _Batch:
     def _name(self, b):
         return repr(self.names[b]) if self.names is not None else f"index {b}"
 
-    def values(self, key, dtype):
-        """(counts (B,), -1 where absent; flat values in example order)."""
+    def example_name(self, b):
+        """Example ``b``'s name as TF prints it (``<unknown>`` without example_names)."""
+        name = self.names[b] if self.names is not None else "<unknown>"
+        return name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)
+
+    def where(self, key, b):
+        """TF's error prefix for feature ``key`` of example ``b``."""
+        if self.single:
+            return f"Key: {key}."
+        return f"Name: {self.example_name(b)}, Key: {key}, Index: {b}."
+
+    def values(self, key, dtype, sparse=False):
+        """(counts (B,), -1 where absent; flat values in example order).
+
+        ``sparse``: a VarLenFeature/SparseFeature key (TF words its type error apart)."""
         hit = self.cache.get(key)
         if hit is not None:
             return hit
@@ -267,14 +303,16 @@ class _Batch:
         wrong = np.nonzero((kind != 0) & (kind != want))[0]
         if wrong.size:
             b = int(wrong[0])
+            got, exp = _TYPE_NAMES[int(kind[b])], _TYPE_NAMES[want]
             raise InvalidArgumentError(
-                f"Key: {key}, Index: {b}.  Data types don't match. Data type: "
-                f"{_TYPE_NAMES[int(kind[b])]} but expected type: {_TYPE_NAMES[want]}")
+                f"{self.where(key, b)}  Data types don't match. " +
+                (f"Expected type: {exp}, Actual type: {got}" if sparse else
+                 f"Data type: {got} but expected type: {exp}"))
         counts = np.empty(self.b, dtype=np.int64)
         bad = _wire.count_values(self.arr, kind, start, stop, counts)
         if bad >= 0:
-            raise InvalidArgumentError(f"Key: {key}, Index: {bad}.  Could not parse the "
-                                       "feature's value list (malformed)")
+            raise InvalidArgumentError(f"{self.where(key, bad)}  Can't parse serialized "
+                                       "Example (malformed value list).")
         dest_offs = np.zeros(self.b + 1, dtype=np.int64)
         np.cumsum(np.maximum(counts, 0), out=dest_offs[1:])
         total = int(dest_offs[-1])
@@ -299,19 +337,24 @@ def _fixed(batch, key, cfg):
     n = int(np.prod(cfg.shape, dtype=np.int64))
     present = counts >= 0
     wrong = np.nonzero(present & (counts != n))[0]
+    vname = _VALUE_NAMES[KIND_OF_DTYPE[cfg.dtype]]
     if wrong.size:
         b = int(wrong[0])
+        if batch.single:
+            raise InvalidArgumentError(f"Key: {key}.  Can't parse serialized Example: Some "
+                                       f"{vname}_list slice was not parsed.")
         raise InvalidArgumentError(
-            f"Key: {key}, Index: {b}.  Number of {_TYPE_NAMES[KIND_OF_DTYPE[cfg.dtype]]} values "
-            f"!= expected.  Values size: {int(counts[b])} but output shape: {list(cfg.shape)}")
+            f"{batch.where(key, b)}  Number of {vname} values != expected.  Values size: "
+            f"{int(counts[b])} but output shape: {shape_str(cfg.shape)}")
     if present.all():
         return flat.reshape((batch.b,) + cfg.shape)
     if cfg.default_value is None:
         tname = _TYPE_NAMES[KIND_OF_DTYPE[cfg.dtype]]
         b = int(np.nonzero(~present)[0][0])
+        prefix = "" if batch.single else f"Name: {batch.example_name(b)}, "
         raise InvalidArgumentError(
-            f"Feature: {key} (data type: {tname}) is required but could not be found "
-            f"(example {batch._name(b)}).")
+            f"{prefix}Feature: {key} (data type: {tname}) is required but could not be "
+            "found.")
     out = np.empty((batch.b, n), dtype=cfg.dtype)
     out[present] = flat.reshape(-1, n)
     out[~present] = cfg.default_value.reshape(n)
@@ -319,7 +362,7 @@ def _fixed(batch, key, cfg):
 
 
 def _varlen(batch, key, cfg):
-    counts, flat = batch.values(key, cfg.dtype)
+    counts, flat = batch.values(key, cfg.dtype, sparse=True)
     counts = np.maximum(counts, 0)
     rows = np.repeat(np.arange(batch.b, dtype=np.int64), counts)
     starts = np.repeat(np.cumsum(counts) - counts, counts)
@@ -330,9 +373,6 @@ def _varlen(batch, key, cfg):
 
 
 def _sequence(batch, key, cfg):
-    if not cfg.allow_missing:
-        raise ValueError(f"parse_example: FixedLenSequenceFeature {key!r} needs "
-                         "allow_missing=True")
     counts, flat = batch.values(key, cfg.dtype)
     counts = np.maximum(counts, 0)
     n = int(np.prod(cfg.shape, dtype=np.int64))
@@ -342,9 +382,17 @@ def _sequence(batch, key, cfg):
         bad = np.nonzero(counts % n)[0]
         if bad.size:
             b = int(bad[0])
+            if batch.single:
+                raise InvalidArgumentError(
+                    f"Error while parsing feature with key {key}: number of elements should "
+                    f"be divisible by {n}, found {int(counts[b])} instead")
+            # TF reports the running count of the example's minibatch
+            first = max(s for s in _minibatch_starts(batch.ends - batch.starts) if s <= b)
+            seen = int(counts[first:b + 1].sum())
             raise InvalidArgumentError(
-                f"Key: {key}, Index: {b}.  Number of values: {int(counts[b])} is not a "
-                f"multiple of the item size {n} (shape {list(cfg.shape)})")
+                f"{batch.where(key, b)}  Number of {_VALUE_NAMES[KIND_OF_DTYPE[cfg.dtype]]} "
+                f"values is not a multiple of stride length. Saw {seen} values but output "
+                f"shape is: {shape_str(cfg.shape, ragged=True)}")
         lengths = counts // n
     tmax = int(lengths.max()) if batch.b else 0
     pad = cfg.default_value if cfg.default_value is not None else (
@@ -358,11 +406,11 @@ def _sequence(batch, key, cfg):
 def _sparse(batch, key, cfg):
     keys = [cfg.index_key] if isinstance(cfg.index_key, str) else list(cfg.index_key)
     sizes = [cfg.size] if isinstance(cfg.size, (int, np.integer)) else list(cfg.size)
-    vcounts, values = batch.values(cfg.value_key, cfg.dtype)
+    vcounts, values = batch.values(cfg.value_key, cfg.dtype, sparse=True)
     vcounts = np.maximum(vcounts, 0)
     cols = []
     for ik in keys:
-        icounts, idx = batch.values(ik, np.dtype(np.int64))
+        icounts, idx = batch.values(ik, np.dtype(np.int64), sparse=True)
         icounts = np.maximum(icounts, 0)
         bad = np.nonzero(icounts != vcounts)[0]
         if bad.size:
@@ -399,12 +447,20 @@ def _raw_keys(features):
     return list(dict.fromkeys(keys))
 
 
+def _check_sequence_features(features):
+    for cfg in features.values():
+        if isinstance(cfg, FixedLenSequenceFeature) and not cfg.allow_missing:
+            raise ValueError("Unsupported: FixedLenSequenceFeature requires allow_missing to "
+                             "be True.")
+
+
 def parse_example(serialized, features, name=None, example_names=None):
     """Parses a batch of serialized ``tf.train.Example`` protos (``tf.io.parse_example``).
 
     Args:
         serialized: a vector (B,) of serialized Examples: a list, or an object array of
-            bytes.
+            bytes. A scalar (one bytes object) is parsed as by
+            :func:`parse_single_example`, without the batch dimension, as in TF.
         features: dict mapping a key to a FixedLenFeature, VarLenFeature,
             FixedLenSequenceFeature or SparseFeature.
         name: unused (TF compatibility).
@@ -423,15 +479,25 @@ def parse_example(serialized, features, name=None, example_names=None):
         [0, 0]
     """
     del name
+    if isinstance(serialized, (bytes, bytearray, str)) or (
+            isinstance(serialized, np.ndarray) and serialized.ndim == 0):
+        # TF parses a scalar like parse_single_example: no batch dimension
+        _check_sequence_features(features)
+        return parse_single_example(serialized, features)
+    return _parse(serialized, features, example_names, single=False)
+
+
+def _parse(serialized, features, example_names, single):
     if not isinstance(features, dict) or not features:
         raise ValueError("features must be a non-empty dict of feature configs")
     keys = _raw_keys(features)
+    _check_sequence_features(features)
     if all(isinstance(c, FixedLenFeature) for c in features.values()):
         fast = _fused_fixed(serialized, features)
         if fast is not None:
             return fast
     names = None if example_names is None else list(np.asarray(example_names).reshape(-1))
-    batch = _Batch(serialized, keys, names)
+    batch = _Batch(serialized, keys, names, single)
     fixed = {k: c for k, c in features.items() if isinstance(c, FixedLenFeature)}
     fast = _fixed_group(batch, fixed) if fixed else {}
     out = {}
@@ -467,5 +533,5 @@ def parse_single_example(serialized, features, name=None, example_names=None):
         serialized = serialized.reshape(-1)[0] if serialized.size == 1 else serialized
     feats = {k: (cfg._replace(allow_missing=True) if isinstance(cfg, FixedLenSequenceFeature)
                  else cfg) for k, cfg in features.items()}
-    parsed = parse_example([serialized], feats)
+    parsed = _parse([serialized], feats, None, single=True)
     return {k: _drop_batch(v) for k, v in parsed.items()}

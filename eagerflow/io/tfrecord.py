@@ -338,7 +338,10 @@ class TFRecordReader:
                 raise DataLossError(f"{self.path}: corrupted record at {at} "
                                     "(length header CRC mismatch)")
             if status == BAD_DATA_CRC:
-                raise DataLossError(f"{self.path}: corrupted record at {at} "
+                # TF's record_reader.cc names the data's own offset, after the 12-byte
+                # length header and its CRC (TF 2.21: "corrupted record at 175" for a
+                # record at 163)
+                raise DataLossError(f"{self.path}: corrupted record at {at + 12} "
                                     "(data CRC mismatch)")
             # TRUNCATED: the block ends inside a record; read more unless at EOF.
             self._need = need

@@ -2,6 +2,7 @@
 import base64
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -79,8 +80,12 @@ def test_sequence_example_matches_tf():
 
 
 def test_corrupt_and_truncated_copies():
-    with pytest.raises(DataLossError, match=r"corrupt.tfrecord: corrupted record at %d"
-                       % EXP["corrupt_offset"]):
+    # the offset TensorFlow itself printed for this file (the bad record's data, 12 bytes
+    # after the record's start at corrupt_offset)
+    tf_offset = int(re.search(r"corrupted record at (\d+)", EXP["corrupt_tf"]).group(1))
+    assert tf_offset == EXP["corrupt_offset"] + 12
+    with pytest.raises(DataLossError, match=r"corrupt.tfrecord: corrupted record at %d "
+                       % tf_offset):
         list(TFRecordDataset(os.path.join(HERE, "corrupt.tfrecord")))
     got = []
     with pytest.raises(DataLossError, match=r"truncated.tfrecord: truncated record at %d"
