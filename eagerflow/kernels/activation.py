@@ -19,18 +19,16 @@ Example:
 """
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from eagerflow.backend import _cupy
 from . import _cuda
-from ._numba import launch
 from eagerflow.backend.dtypes import bfloat16
 
 __all__ = ["relu", "relu_grad", "bias_relu", "relu_cpu", "relu_grad_cpu", "relu_gpu",
            "relu_grad_gpu"]
 
 _FAST = (np.dtype(np.float32), np.dtype(np.float64))
-_PARALLEL_MIN = 1 << 18  # elements; below it one thread is as fast (no wake-up, no barrier)
 # the GPU kernels are templates over T; CUDA's bfloat16 type has the operators they use
 _GPU_FAST = _FAST + (bfloat16,)
 
@@ -53,23 +51,6 @@ def _bias_relu_cpu(x, b, out):
             out[i, j] = v if v > 0 else 0
 
 
-# Parallel twins of the passes over a dense layer's (batch, units) activations: with two
-# threads the step's other big kernels (GEMMs, gathers, updates) use both cores, and these
-# passes on one were ~3 ms of a B=4096 CTR step (bench/RESULTS.md). Same values as the
-# serial kernels (elementwise), so which one runs never shows.
-@njit(cache=True, parallel=True, boundscheck=False)
-def _bias_relu_parallel(x, b, out):
-    for i in prange(x.shape[0]):
-        for j in range(x.shape[1]):
-            v = x[i, j] + b[j]
-            out[i, j] = v if v > 0 else 0
-
-
-@njit(cache=True, parallel=True, boundscheck=False)
-def _relu_grad_parallel(g, y, out):
-    for i in prange(g.shape[0]):
-        out[i] = g[i] if y[i] > 0 else 0
-
 
 def relu_cpu(x):
     """ReLU of a NumPy array (same dtype)."""
@@ -82,14 +63,6 @@ def relu_cpu(x):
 def relu_grad_cpu(g, y):
     """``g`` where ``y > 0``, else 0 (NumPy arrays of one float dtype; broadcasting)."""
     if g.dtype in _FAST and y.dtype == g.dtype:
-        if g.shape == y.shape and g.size >= _PARALLEL_MIN:
-            out = np.empty(g.shape, dtype=g.dtype)
-            gf, yf = np.ascontiguousarray(g).reshape(-1), np.ascontiguousarray(y).reshape(-1)
-            with np.errstate(invalid="ignore"):
-                launch(lambda: _relu_grad_cpu(gf, yf, out=out.reshape(-1)),
-                       lambda: _relu_grad_parallel(gf, yf, out.reshape(-1)),
-                       g.size, min_work=_PARALLEL_MIN)
-            return out
         with np.errstate(invalid="ignore"):
             return np.asarray(_relu_grad_cpu(g, y), dtype=g.dtype)
     out = np.where(y > 0, g, np.zeros((), g.dtype))
@@ -107,8 +80,7 @@ def bias_relu(x, b):
         if x.dtype in _FAST and b.dtype == x.dtype and x.size:
             x2 = np.ascontiguousarray(x).reshape(-1, x.shape[-1])
             out = np.empty(x2.shape, dtype=x.dtype)
-            launch(_bias_relu_cpu, _bias_relu_parallel, x.size, x2, b, out,
-                   min_work=_PARALLEL_MIN)
+            _bias_relu_cpu(x2, b, out)
             return out.reshape(x.shape)
         return relu_cpu(np.asarray(x + b))
     if b.dtype != x.dtype or x.dtype not in _GPU_FAST:

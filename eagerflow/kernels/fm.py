@@ -6,8 +6,8 @@ e[b, f, d])`` with ``s = sum_f e``: one pass over ``e`` each way, where the comp
 (``reduce_sum``, squares, broadcasts, three gradient contributions summed) makes about ten
 passes and as many temporaries.
 
-- CPU twin: numba, one row of ``e`` at a time (float64 accumulators), the rows split over
-  numba's threads when ``e`` is large (``_numba.launch``).
+- CPU twin: numba, one row of ``e`` at a time (float64 accumulators), the loops over the
+  dims contiguous so that they vectorise.
 - GPU twin: two CuPy RawKernels, one pass each, on the current stream, with no float
   atomics (the forward is deterministic) and no host synchronisation (graph-capturable).
   Forward: ``W = min(32, next_pow2(dim))`` lanes of a warp per row; lane ``j`` sums
@@ -28,23 +28,21 @@ Example:
     [[[3.0, 4.0], [1.0, 2.0]]]
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from eagerflow.backend import _cupy
 
 from . import _cuda
-from ._numba import launch
 
 __all__ = ["fm", "fm_grad", "fm_gpu", "fm_grad_gpu"]
 
 _FAST = (np.dtype(np.float32), np.dtype(np.float64))
-_PARALLEL_MIN = 1 << 18  # elements of e; below it one thread is as fast
 
 
-# Serial and parallel twins over the rows b; each row's arithmetic is the same in both (so
-# are the results). Per row, s[d] = sum_f e[b, f, d] is accumulated field by field over a
-# contiguous run of d (SIMD), in the row's slot of a float64 scratch array: float64 sums,
-# because the FM term is a difference of sums of squares.
+# One row b at a time (split over numba's threads, these kernels made a two-thread CTR step
+# no faster: bench/NOTES.md lever 22). Per row, s[d] = sum_f e[b, f, d] is accumulated field
+# by field over a contiguous run of d (SIMD), in the row's slot of a float64 scratch array:
+# float64 sums, because the FM term is a difference of sums of squares.
 @njit(cache=True, nogil=True, boundscheck=False)
 def _fm_row(e, s, out, b):
     # s[b, 0, d]: sum over the fields, s[b, 1, d]: sum of squares (per d, so that the loop
@@ -65,14 +63,8 @@ def _fm_row(e, s, out, b):
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def _fm_serial(e, s, out):
+def _fm_cpu(e, s, out):
     for b in range(e.shape[0]):
-        _fm_row(e, s, out, b)
-
-
-@njit(cache=True, parallel=True, boundscheck=False)
-def _fm_parallel(e, s, out):
-    for b in prange(e.shape[0]):
         _fm_row(e, s, out, b)
 
 
@@ -91,14 +83,8 @@ def _fm_grad_row(g, e, s, out, b):
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def _fm_grad_serial(g, e, s, out):
+def _fm_grad_cpu(g, e, s, out):
     for b in range(e.shape[0]):
-        _fm_grad_row(g, e, s, out, b)
-
-
-@njit(cache=True, parallel=True, boundscheck=False)
-def _fm_grad_parallel(g, e, s, out):
-    for b in prange(e.shape[0]):
         _fm_grad_row(g, e, s, out, b)
 
 
@@ -234,8 +220,7 @@ def fm(e):
     if isinstance(e, np.ndarray):
         out = np.empty((e.shape[0], 1), dtype=cd)
         scratch = np.empty((e.shape[0], 2, e.shape[2]), dtype=np.float64)
-        launch(_fm_serial, _fm_parallel, e.size, np.ascontiguousarray(e, dtype=cd), scratch,
-               out, min_work=_PARALLEL_MIN)
+        _fm_cpu(np.ascontiguousarray(e, dtype=cd), scratch, out)
         return out.astype(e.dtype, copy=False)
     return fm_gpu(e)
 
@@ -249,8 +234,7 @@ def fm_grad(g, e):
     if isinstance(e, np.ndarray):
         out = np.empty(e.shape, dtype=cd)
         scratch = np.empty((nb, e.shape[2]), dtype=np.float64)
-        launch(_fm_grad_serial, _fm_grad_parallel, e.size,
-               np.ascontiguousarray(np.asarray(g).reshape(nb), dtype=cd),
-               np.ascontiguousarray(e, dtype=cd), scratch, out, min_work=_PARALLEL_MIN)
+        _fm_grad_cpu(np.ascontiguousarray(np.asarray(g).reshape(nb), dtype=cd),
+                        np.ascontiguousarray(e, dtype=cd), scratch, out)
         return out.astype(e.dtype, copy=False)
     return fm_grad_gpu(g, e)
