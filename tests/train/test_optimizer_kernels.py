@@ -111,3 +111,29 @@ def test_small_updates_from_several_threads_at_once():
     assert not errors
     for var in vars_:
         np.testing.assert_array_equal(backend.to_numpy(var), -0.5 * steps)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n,vocab", [(0, 5), (1, 5), (4096, 50), (4096, 10 ** 6), (777, 3)])
+def test_deduplicate_rows_equals_unique_and_scatter(n, vocab, dtype):
+    """The one-pass CPU dedupe (a hash table) against np.unique + scatter-add: the same
+    rows, the same sums bit for bit (each row's duplicates added in input order)."""
+    rng = np.random.default_rng(n + vocab)
+    idx = rng.zipf(1.3, n).astype(np.int64) % vocab
+    if n > 2:
+        idx[1] = ou.INDEX_PAD  # a padding row is deduplicated like any other index
+    vals = rng.standard_normal((n, 3)).astype(dtype)
+    uniq, summed = ou.deduplicate_rows(dev(idx), dev(vals))
+    uniq, summed = backend.to_numpy(uniq), backend.to_numpy(summed)
+    keep = uniq != ou.INDEX_PAD if backend.get_backend() == "cupy" else \
+        np.ones(len(uniq), bool)
+    want_u, inv = np.unique(idx, return_inverse=True)
+    want = np.zeros((len(want_u), 3), dtype)
+    for i, j in enumerate(inv.reshape(-1)):
+        want[j] += vals[i]
+    order = np.argsort(uniq[keep])
+    assert uniq[keep][order].tolist() == want_u.tolist()
+    if backend.get_backend() == "numpy":
+        np.testing.assert_array_equal(summed[keep][order], want)
+    else:  # the GPU sums with atomics
+        np.testing.assert_allclose(summed[keep][order], want, rtol=1e-5, atol=1e-5)
