@@ -1,6 +1,6 @@
 """``tf.errors``: the error classes eagerflow raises where TensorFlow raises its own."""
-from .io.errors import (DataLossError, InvalidArgumentError, NotFoundError, OpError,
-                        OutOfRangeError)
+from .io.errors import (AlreadyExistsError, DataLossError, FailedPreconditionError,
+                        InvalidArgumentError, NotFoundError, OpError, OutOfRangeError)
 
 __all__ = ["OpError", "InvalidArgumentError", "DataLossError", "OutOfRangeError",
-           "NotFoundError"]
+           "NotFoundError", "AlreadyExistsError", "FailedPreconditionError"]

@@ -7,6 +7,7 @@ import numpy as np
 from .. import ops
 from ..autograd.sparse_tensor import SparseTensor
 from ..autograd.tensor import Tensor, constant
+from ..io.errors import FailedPreconditionError
 from ..io.parsing_config import VarLenFeature
 from ..ops.cross import sparse_cross_hashed
 from ..ops.string import to_hash_bucket_fast
@@ -202,7 +203,8 @@ def categorical_column_with_vocabulary_list(key, vocabulary_list, dtype=None, de
     if not vocab:
         raise ValueError(f"vocabulary_list {vocabulary_list} must be non-empty, column_name: {key}")
     if len(set(vocab)) != len(vocab):
-        raise ValueError(f"Duplicate keys in vocabulary_list {vocab}, column_name: {key}")
+        raise ValueError(f"Duplicate keys in vocabulary_list {vocabulary_list}, "
+                         f"column_name: {key}")
     if dtype is None:
         dtype = object if isinstance(vocab[0], (str, bytes)) else np.int64
     if num_oov_buckets and default_value != -1:
@@ -234,6 +236,13 @@ class VocabularyFileCategoricalColumn(_VocabularyColumn):
     def name(self):
         return self.key
 
+    @property
+    def num_buckets(self):
+        # TF's: vocabulary_size + num_oov_buckets, without reading the file
+        if self.vocabulary_size is None:
+            return super().num_buckets
+        return self.vocabulary_size + self.num_oov_buckets
+
     def _vocab(self):
         vocab = getattr(self, "_lines", None)
         if vocab is None:
@@ -241,8 +250,20 @@ class VocabularyFileCategoricalColumn(_VocabularyColumn):
             n = self.vocabulary_size if self.vocabulary_size is not None else len(lines)
             lines = lines[:n]
             vocab = [int(x) for x in lines] if self.dtype.kind in "iu" else lines
+            _check_unique_lines(vocab)
             self._lines = vocab
         return vocab
+
+
+def _check_unique_lines(vocab):
+    """TF's HashTable insert: a key seen before with another value (line number) fails
+    the table's initialization."""
+    first = {}
+    for i, v in enumerate(vocab):
+        j = first.setdefault(v, i)
+        if j != i:
+            raise FailedPreconditionError(f"HashTable has different value for same key. "
+                                          f"Key {v} has {j} and trying to add value {i}")
 
 
 def _vocab_lines(path):
@@ -313,6 +334,10 @@ class WeightedCategoricalColumn(CategoricalColumn):
     def transform_feature(self, cache):
         ids = cache.get(self.categorical_column)
         raw = cache.get(self.weight_feature_key)
+        got = _input_dtype(raw)
+        if got != self.dtype:  # TF compares dtypes; it does not cast the weights
+            raise ValueError(f"Bad dtype, expected {_tf_dtype(self.dtype)}, but got "
+                             f"{_tf_dtype(got)}.")
         w = to_sparse(raw, ignore_value=0.0)
         # a check only (host reads feed no op, so exports stay traceable)
         if host(w.indices).shape != host(ids.indices).shape or \
@@ -320,20 +345,41 @@ class WeightedCategoricalColumn(CategoricalColumn):
             raise ValueError(f"weighted_categorical_column {self.name}: the weights of "
                              f"{self.weight_feature_key!r} must have the same indices as the "
                              f"ids of {self.categorical_column.name!r}")
-        return ids, _with_values(w, ops.cast(w.values, self.dtype))
+        # integer weights become float32, as TF does; float weights stay as they are
+        return ids, _with_values(w, w.values if self.dtype.kind == "f" else
+                                 ops.cast(w.values, np.float32))
 
     def get_sparse_tensors(self, cache, state=None):
         ids, w = cache.get(self)
         return IdWeightPair(ids, w)
 
 
+def _input_dtype(x):
+    """The dtype TF gives a raw feature: an array's or tensor's own; Python floats are
+    float32 and Python ints int32 (``tf.convert_to_tensor``)."""
+    if hasattr(x, "dtype"):
+        return np.dtype(x.dtype)
+    a = np.asarray(x)
+    return {"f": np.dtype(np.float32), "i": np.dtype(np.int32), "U": np.dtype(object),
+            "S": np.dtype(object)}.get(a.dtype.kind, a.dtype)
+
+
+def _tf_dtype(dtype):
+    """``dtype`` as TF prints a DType: ``<dtype: 'float32'>``."""
+    return f"<dtype: '{'string' if dtype.kind == 'O' else dtype.name}'>"
+
+
 def weighted_categorical_column(categorical_column, weight_feature_key, dtype=np.float32):
     """Attaches the weights in feature ``weight_feature_key`` to a categorical column's ids
-    (for ``sum``/``mean``/``sqrtn`` embedding combiners and indicator counts)."""
+    (for ``sum``/``mean``/``sqrtn`` embedding combiners and indicator counts).
+
+    ``dtype`` (float or integer) must be the weights' dtype: other weights raise
+    ``ValueError("Bad dtype, ...")`` when the column is transformed, as in TF; integer
+    weights are used as float32."""
     if not isinstance(categorical_column, CategoricalColumn):
         raise ValueError(f"categorical_column must be a CategoricalColumn, got "
                          f"{categorical_column!r}")
-    if np.dtype(dtype).kind != "f":
+    if np.dtype(dtype).kind not in "fiu":
         raise ValueError(f"dtype {dtype} is not convertible to float.")
     return WeightedCategoricalColumn(categorical_column, weight_feature_key, dtype)
 

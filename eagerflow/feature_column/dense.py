@@ -6,6 +6,7 @@ import numpy as np
 from .. import backend, ops
 from ..autograd.sparse_tensor import SparseTensor
 from ..autograd.tensor import Tensor, _wrap
+from ..backend.dtypes import as_dtype
 from ..io.parsing_config import FixedLenFeature
 from ..nn import embedding_lookup_sparse
 from ..nn.embedding import _bag as embedding_bag_op
@@ -87,24 +88,79 @@ def numeric_column(key, shape=(1,), default_value=None, dtype=np.float32, normal
     Args:
         key: the feature key.
         shape: the shape of one example's value (an int or tuple of positive ints).
-        default_value: used for missing values when parsing Examples; a scalar is broadcast.
+        default_value: used for missing values when parsing Examples: a Python int (or
+            float, for a float ``dtype``) is broadcast; a list must be nested like
+            ``shape``. Stored as a tuple nested like ``shape``, as TF does.
         dtype: float or int; the dense output is float32.
         normalizer_fn: applied to the raw tensor before the cast.
+
+    Raises:
+        ValueError: a bad shape, a non-numeric ``dtype``, a ``default_value`` list not
+            nested like ``shape``.
+        TypeError: a ``default_value`` that does not fit ``dtype`` (e.g. a float for an
+            integer ``dtype``).
 
     Example:
         >>> numeric_column("age").parse_example_spec["age"].shape
         (1,)
     """
     shape, dtype = _check_numeric_args("numeric_column", key, shape, dtype, normalizer_fn)
-    if default_value is not None:
-        dv = np.asarray(default_value, dtype=dtype)
-        if dv.ndim == 0:
-            default_value = tuple(np.full(shape, dv).reshape(-1).tolist()) if \
-                int(np.prod(shape)) > 1 else dv.item()
-        elif dv.size != int(np.prod(shape)):
+    default_value = _check_default_value(shape, default_value, dtype, key)
+    return NumericColumn(key, shape, default_value, dtype, normalizer_fn)
+
+
+def _is_nested(value):
+    # TF's nest.is_sequence for the values a default can hold: lists and tuples, not strings
+    return isinstance(value, (list, tuple))
+
+
+def _filled(shape, value):
+    return tuple(_filled(shape[1:], value) for _ in range(shape[0])) if shape else value
+
+
+def _nested_tuple(value):
+    return tuple(_nested_tuple(v) for v in value) if _is_nested(value) else value
+
+
+def _matches_shape(value, shape):
+    if _is_nested(value) != bool(shape):
+        return False
+    return not shape or (len(value) == shape[0] and
+                         all(_matches_shape(v, shape[1:]) for v in value))
+
+
+def _leaves(value):
+    return [x for v in value for x in _leaves(v)] if _is_nested(value) else [value]
+
+
+def _check_default_value(shape, default_value, dtype, key):
+    """``default_value`` as a tuple nested like ``shape`` (TF's
+    ``feature_column.utils.check_default_value``): a Python int, or a Python float for a
+    float ``dtype``, fills ``shape``; a list (or array) must be nested exactly like
+    ``shape`` and hold ints only, or floats with a float ``dtype``.
+
+    Raises:
+        ValueError: a list not nested like ``shape``.
+        TypeError: a value that does not fit ``dtype`` (a float for an integer dtype, a
+            string, a NumPy scalar).
+    """
+    if default_value is None:
+        return None
+    if isinstance(default_value, int) or (isinstance(default_value, float) and
+                                          dtype.kind == "f"):
+        return _filled(shape, default_value)
+    if callable(getattr(default_value, "tolist", None)):  # NumPy arrays
+        default_value = default_value.tolist()
+    if _is_nested(default_value):
+        if not _matches_shape(default_value, shape):
             raise ValueError(f"The shape of default_value must be equal to given shape. "
                              f"default_value: {default_value}, shape: {shape}, key: {key}")
-    return NumericColumn(key, shape, default_value, dtype, normalizer_fn)
+        leaves = _leaves(default_value)
+        if all(isinstance(v, int) for v in leaves) or (
+                dtype.kind == "f" and any(isinstance(v, float) for v in leaves)):
+            return _nested_tuple(default_value)
+    raise TypeError(f"default_value must be compatible with dtype. default_value: "
+                    f"{default_value}, dtype: {dtype}, key: {key}")
 
 
 def _check_numeric_args(what, key, shape, dtype, normalizer_fn):
@@ -115,7 +171,7 @@ def _check_numeric_args(what, key, shape, dtype, normalizer_fn):
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     if not shape or any(not isinstance(d, (int, np.integer)) or d < 1 for d in shape):
         raise ValueError(f"shape dimensions must be greater than 0. shape: {shape}, key: {key}")
-    dtype = np.dtype(dtype)
+    dtype = as_dtype(dtype)
     if dtype.kind not in "fiu":
         raise ValueError(f"dtype must be convertible to float. dtype: {dtype}, key: {key}")
     if normalizer_fn is not None and not callable(normalizer_fn):

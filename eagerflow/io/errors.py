@@ -10,7 +10,7 @@ Example:
 """
 
 __all__ = ["OpError", "InvalidArgumentError", "DataLossError", "OutOfRangeError",
-           "NotFoundError", "AlreadyExistsError"]
+           "NotFoundError", "AlreadyExistsError", "FailedPreconditionError"]
 
 
 class OpError(Exception):
@@ -42,3 +42,8 @@ class NotFoundError(OpError, FileNotFoundError):
 
 class AlreadyExistsError(OpError, FileExistsError):
     """Something being created exists already (``tf.errors.AlreadyExistsError``)."""
+
+
+class FailedPreconditionError(OpError):
+    """A state the operation needs does not hold (``tf.errors.FailedPreconditionError``):
+    a lookup table whose keys repeat, a dataset of another size than asserted."""

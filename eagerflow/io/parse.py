@@ -482,7 +482,6 @@ def parse_example(serialized, features, name=None, example_names=None):
     if isinstance(serialized, (bytes, bytearray, str)) or (
             isinstance(serialized, np.ndarray) and serialized.ndim == 0):
         # TF parses a scalar like parse_single_example: no batch dimension
-        _check_sequence_features(features)
         return parse_single_example(serialized, features)
     return _parse(serialized, features, example_names, single=False)
 
@@ -531,7 +530,7 @@ def parse_single_example(serialized, features, name=None, example_names=None):
     del name, example_names
     if isinstance(serialized, np.ndarray):
         serialized = serialized.reshape(-1)[0] if serialized.size == 1 else serialized
-    feats = {k: (cfg._replace(allow_missing=True) if isinstance(cfg, FixedLenSequenceFeature)
-                 else cfg) for k, cfg in features.items()}
-    parsed = _parse([serialized], feats, None, single=True)
+    # a FixedLenSequenceFeature must have allow_missing=True, as in parse_example (TF's
+    # parse_single_example is parse_example on a scalar)
+    parsed = _parse([serialized], features, None, single=True)
     return {k: _drop_batch(v) for k, v in parsed.items()}

@@ -86,7 +86,8 @@ def test_fixed_len_sequence():
         parse_example(recs, {"s": FixedLenSequenceFeature([2], "float32")})
     with pytest.raises(InvalidArgumentError, match="not a multiple"):
         parse_example([ex(s=[1.0])], {"s": FixedLenSequenceFeature([2], "float32", True)})
-    single = parse_single_example(recs[0], {"s": FixedLenSequenceFeature([2], "float32")})["s"]
+    single = parse_single_example(recs[0], {"s": FixedLenSequenceFeature([2], "float32",
+                                                                         allow_missing=True)})["s"]
     assert single.shape == (2, 2)
 
 

@@ -279,3 +279,18 @@ def test_csv_select_cols():
 def test_csv_string_fields_are_raw_bytes():
     s, n = decode_csv([b"\xff\xfe,1"], [[""], [0]])
     assert s.tolist() == [b"\xff\xfe"] and n.tolist() == [1]
+
+
+# parsing_ops.parse_single_example_v2 calls parse_example_v2 on the scalar, whose
+# _prepend_none_dimension refuses allow_missing=False as it does for a batch.
+def test_single_example_allow_missing_false_is_tf_value_error():
+    rec = ex(s=f32(1.0, 2.0))
+    with raises_exactly(ValueError, "Unsupported: FixedLenSequenceFeature requires "
+                                    "allow_missing to be True."):
+        parse_single_example(rec, {"s": FixedLenSequenceFeature([2], "float32")})
+    with raises_exactly(ValueError, "Unsupported: FixedLenSequenceFeature requires "
+                                    "allow_missing to be True."):
+        parse_example(rec, {"s": FixedLenSequenceFeature([2], "float32")})
+    got = parse_single_example(rec, {"s": FixedLenSequenceFeature([2], "float32",
+                                                                  allow_missing=True)})["s"]
+    assert got.tolist() == [[1.0, 2.0]]

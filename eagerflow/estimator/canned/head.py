@@ -54,6 +54,10 @@ class _Head:
     def _weights(self, features, like):
         if self.weight_column is None:
             return None
+        # TF's head checks the type when it fetches the weights (create_loss)
+        if not isinstance(self.weight_column, (str, NumericColumn)):
+            raise TypeError(f"Weight column must be either a string or _NumericColumn. "
+                            f"Given type: {type(self.weight_column)}.")
         key = getattr(self.weight_column, "key", self.weight_column)
         if key not in features:
             raise ValueError(f"weight_column {key!r} is not in features: {sorted(features)}")
