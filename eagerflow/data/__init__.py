@@ -17,6 +17,7 @@ from .dataset import (AUTOTUNE, INFINITE, INFINITE_CARDINALITY, UNKNOWN, UNKNOWN
                       Dataset)
 from .iterator import (InitializableIterator, Iterator, make_initializable_iterator,
                        make_one_shot_iterator)
+from .options import Options, ThreadingOptions
 from .readers import ParquetDataset, TextLineDataset, TFRecordDataset
 from .structure import SparseTensorSpec, TensorSpec
 
@@ -25,4 +26,4 @@ AUTOTUNE = AUTOTUNE
 __all__ = ["Dataset", "TFRecordDataset", "TextLineDataset", "ParquetDataset", "AUTOTUNE",
            "INFINITE", "UNKNOWN", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Iterator", "InitializableIterator",
            "make_one_shot_iterator", "make_initializable_iterator", "TensorSpec",
-           "SparseTensorSpec", "experimental"]
+           "SparseTensorSpec", "Options", "ThreadingOptions", "experimental"]

@@ -154,7 +154,8 @@ class Dataset:
     def zip(*args, datasets=None, name=None):
         """Tuples (or the given nesting) of elements of the datasets; stops at the
         shortest. ``zip(a, b)`` = ``zip((a, b))`` = ``zip(datasets=(a, b))``; ``zip(a)``
-        gives ``a``'s elements as they are."""
+        gives ``a``'s elements as they are. A list (``zip([a, b])``) raises TypeError, as
+        in TF: use a tuple."""
         from .transforms import ZipDataset
         del name
         if not args and datasets is None:
@@ -166,6 +167,39 @@ class Dataset:
         elif args:
             datasets = args
         return ZipDataset(datasets)
+
+    @staticmethod
+    def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False,
+                             rerandomize_each_iteration=None):
+        """Elements of ``datasets`` picked at random, dataset ``i`` with probability
+        ``weights[i]`` (normalised; default uniform; a Dataset of weight vectors gives one
+        vector per pick). An exhausted input is skipped, or ends the result when
+        ``stop_on_empty_dataset``. The picks are reproducible with ``seed``; they repeat
+        each epoch unless ``rerandomize_each_iteration`` (unseeded: new every epoch).
+
+        Example:
+            >>> ds = Dataset.sample_from_datasets(
+            ...     [Dataset.range(3), Dataset.range(100, 103)], [0.5, 0.5], seed=1)
+            >>> sorted(int(x) for x in ds)
+            [0, 1, 2, 100, 101, 102]
+        """
+        from .sampling import sample_from_datasets
+        return sample_from_datasets(datasets, weights, seed, stop_on_empty_dataset,
+                                    rerandomize_each_iteration)
+
+    @staticmethod
+    def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True):
+        """The next element of ``datasets[i]`` for each int64 ``i`` of ``choice_dataset``.
+
+        Example:
+            >>> ds = Dataset.choose_from_datasets(
+            ...     [Dataset.from_tensors("foo").repeat(), Dataset.from_tensors("bar").repeat()],
+            ...     Dataset.range(2).repeat(2))
+            >>> list(ds.as_numpy_iterator())
+            [b'foo', b'bar', b'foo', b'bar']
+        """
+        from .sampling import choose_from_datasets
+        return choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset)
 
     # -- element-wise -----------------------------------------------------------------
     def map(self, map_func, num_parallel_calls=None, deterministic=None):
@@ -334,6 +368,59 @@ class Dataset:
         """Records the first complete pass (in memory, or on disk when ``filename``)."""
         from .cache import CacheDataset
         return CacheDataset(self, filename)
+
+    def ignore_errors(self, log_warning=False, name=None):
+        """Drops the elements whose production raised an error and goes on with the next.
+
+        Example:
+            >>> def inv(x):
+            ...     if x == 0:
+            ...         raise ValueError("division by zero")
+            ...     return 1.0 / x
+            >>> ds = Dataset.from_tensor_slices([1.0, 2.0, 0.0, 4.0]).map(inv)
+            >>> [float(x) for x in ds.ignore_errors()]
+            [1.0, 0.5, 0.25]
+        """
+        from .error_ops import IgnoreErrorsDataset
+        del name
+        return IgnoreErrorsDataset(self, log_warning)
+
+    def assert_cardinality(self, expected_cardinality):
+        """The same elements, with :meth:`cardinality` ``expected_cardinality``; iterating
+        fails (FailedPrecondition, see :mod:`.error_ops`) when the count differs.
+
+        Example:
+            >>> ds = Dataset.range(10).filter(lambda x: x % 2 == 0)
+            >>> int(ds.cardinality()), int(ds.assert_cardinality(5).cardinality())
+            (-2, 5)
+        """
+        from .error_ops import AssertCardinalityDataset
+        return AssertCardinalityDataset(self, expected_cardinality)
+
+    def with_options(self, options, name=None):
+        """The same dataset with ``options`` (a :class:`~eagerflow.data.Options`) merged
+        into the options of its inputs; later transformations keep them.
+
+        Example:
+            >>> from eagerflow.data import Options
+            >>> o = Options(); o.deterministic = False
+            >>> Dataset.range(3).with_options(o).map(lambda x: x).options().deterministic
+            False
+        """
+        from .options import OptionsDataset
+        del name
+        return OptionsDataset(self, options)
+
+    def options(self):
+        """The options of this dataset and its inputs (read-only; set them with
+        :meth:`with_options`)."""
+        opts = self._merged_options()
+        opts._set_mutable(False)
+        return opts
+
+    def _merged_options(self):
+        from .options import Options, merge_options
+        return merge_options(Options(), *[d._merged_options() for d in self._inputs()])
 
     def prefetch(self, buffer_size):
         """Works ahead on a background thread; values and order are unchanged."""

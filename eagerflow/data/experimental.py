@@ -19,7 +19,11 @@ from eagerflow.io.errors import InvalidArgumentError
 from eagerflow.io.tfrecord import _compression_name, _open_stream
 
 from .dataset import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
+from .iterator import Optional
+from .options import (AutoShardPolicy, AutotuneOptions, DistributeOptions,
+                      ExternalStatePolicy, OptimizationOptions, ThreadingOptions)
 from .readers import TextLineDataset, TFRecordDataset, _names
+from .sampling import choose_from_datasets, sample_from_datasets
 from .structure import flatten, pack_like
 from .transforms import MapDataset
 
@@ -27,7 +31,11 @@ __all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "cardinali
            "get_single_element", "scan", "take_while", "unique", "group_by_window",
            "bucket_by_sequence_length", "unbatch", "make_csv_dataset", "make_batched_features_dataset",
            "parse_example_dataset", "shuffle_and_repeat", "map_and_batch",
-           "parallel_interleave", "prefetch_to_device", "copy_to_device"]
+           "parallel_interleave", "prefetch_to_device", "copy_to_device",
+           "sample_from_datasets", "choose_from_datasets", "ignore_errors",
+           "assert_cardinality", "get_next_as_optional", "Optional", "AutoShardPolicy",
+           "AutotuneOptions", "DistributeOptions", "ExternalStatePolicy",
+           "OptimizationOptions", "ThreadingOptions"]
 
 
 def cardinality(dataset):
@@ -73,6 +81,27 @@ def bucket_by_sequence_length(element_length_func, bucket_boundaries, bucket_bat
     return lambda ds: ds.bucket_by_sequence_length(
         element_length_func, bucket_boundaries, bucket_batch_sizes, padded_shapes,
         padding_values, pad_to_bucket_boundary, no_padding, drop_remainder)
+
+
+def ignore_errors(log_warning=False):
+    """``ds.ignore_errors(log_warning)`` as a transformation for ``apply``."""
+    return lambda ds: ds.ignore_errors(log_warning)
+
+
+def assert_cardinality(expected_cardinality):
+    """``ds.assert_cardinality(expected_cardinality)`` as a transformation for ``apply``.
+
+    Example:
+        >>> ds = Dataset.range(10).filter(lambda x: x < 4).apply(assert_cardinality(4))
+        >>> int(cardinality(ds)), len(list(ds))
+        (4, 4)
+    """
+    return lambda ds: ds.assert_cardinality(expected_cardinality)
+
+
+def get_next_as_optional(iterator):
+    """``iterator.get_next_as_optional()``."""
+    return iterator.get_next_as_optional()
 
 
 def shuffle_and_repeat(buffer_size, count=None, seed=None):

@@ -16,12 +16,14 @@ Example:
 import json
 import os
 
+import numpy as np
+
 from eagerflow.autograd.sparse_tensor import SparseTensor
-from eagerflow.io.errors import OutOfRangeError
+from eagerflow.io.errors import InvalidArgumentError, OutOfRangeError
 
-from .structure import decode_array, encode_array, flatten, pack_like
+from .structure import decode_array, encode_array, flatten, pack_like, spec_of
 
-__all__ = ["Iterator", "InitializableIterator", "make_one_shot_iterator",
+__all__ = ["Iterator", "InitializableIterator", "Optional", "make_one_shot_iterator",
            "make_initializable_iterator", "encode_element", "decode_element",
            "deferred_element", "materialize", "save_state", "load_state"]
 
@@ -127,6 +129,24 @@ class Iterator:
         except StopIteration:
             raise OutOfRangeError("End of sequence") from None
 
+    def get_next_as_optional(self):
+        """The next element wrapped in an :class:`Optional`, empty at the end of the pass
+        (instead of raising).
+
+        Example:
+            >>> from eagerflow.data import Dataset
+            >>> it = iter(Dataset.from_tensors(42))
+            >>> opt = it.get_next_as_optional()
+            >>> bool(opt.has_value()), int(opt.get_value())
+            (True, 42)
+            >>> bool(it.get_next_as_optional().has_value())
+            False
+        """
+        try:
+            return Optional.from_value(self.__next__())
+        except StopIteration:
+            return Optional.empty(self.element_spec)
+
     def get_state(self):
         """The position of the iterator as a JSON-able dict."""
         return materialize(self.snapshot())
@@ -162,6 +182,55 @@ class Iterator:
             self.close()
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
+
+
+class Optional:
+    """``tf.experimental.Optional``: a value that may be absent.
+
+    Example:
+        >>> opt = Optional.empty(None)
+        >>> bool(opt.has_value())
+        False
+        >>> opt.get_value()
+        Traceback (most recent call last):
+        ...
+        eagerflow.io.errors.InvalidArgumentError: The given optional does not have a value.
+    """
+
+    __slots__ = ("_value", "_has", "_spec")
+
+    def __init__(self, value, has_value, element_spec):
+        self._value, self._has, self._spec = value, has_value, element_spec
+
+    @staticmethod
+    def from_value(value):
+        """An Optional holding ``value``."""
+        return Optional(value, True, spec_of(value))
+
+    @staticmethod
+    def empty(element_spec):
+        """An Optional with no value, of elements like ``element_spec``."""
+        return Optional(None, False, element_spec)
+
+    @property
+    def element_spec(self):
+        """The spec structure of the (possible) value."""
+        return self._spec
+
+    def has_value(self, name=None):
+        """A scalar bool: whether there is a value."""
+        del name
+        return np.asarray(self._has)
+
+    def get_value(self, name=None):
+        """The value; InvalidArgumentError when there is none."""
+        del name
+        if not self._has:
+            raise InvalidArgumentError("The given optional does not have a value.")
+        return self._value
+
+    def __repr__(self):
+        return f"Optional(has_value={self._has}, element_spec={self._spec!r})"
 
 
 class InitializableIterator(Iterator):

@@ -1,7 +1,8 @@
 """Background work: ``map(num_parallel_calls=N)`` on a thread pool and ``prefetch``.
 
 Both keep the element order (parallel map gives it up only with ``deterministic=False``).
-A worker's exception reaches the consumer with its original traceback. Dropping or
+A worker's exception reaches the consumer with its original traceback, once: the next
+call goes on with the following element, as TF's prefetch does. Dropping or
 closing the iterator stops the threads. Saving state waits for work in flight and stores
 the finished-but-unconsumed elements in the state.
 """
@@ -123,6 +124,12 @@ class PrefetchDataset(_SameCount, _Unary):
 _END = object()
 
 
+def _fatal(err):
+    """True for an error that ends a prefetch thread (KeyboardInterrupt and the like);
+    an ordinary Exception is delivered once and the input goes on."""
+    return err is not None and not isinstance(err, Exception)
+
+
 class _Worker:
     """The producer thread's state. It references only the upstream, never the consumer
     iterator, so a dropped consumer is collected and its ``__del__`` stops this."""
@@ -159,15 +166,15 @@ class _Worker:
                 with self.cv:
                     self.buf.append(item)
                     self.cv.notify_all()
-            if item[0] is _END or item[1] is not None:
-                return
+            if item[0] is _END or _fatal(item[1]):
+                return  # after an ordinary error the input goes on, as TF's prefetch does
 
     def get(self):
         with self.cv:
             while not self.buf:
                 self.cv.wait()
             elem, err = self.buf[0]
-            if elem is not _END and err is None:
+            if elem is not _END and not _fatal(err):
                 self.buf.popleft()
                 self.cv.notify_all()
         if err is not None:

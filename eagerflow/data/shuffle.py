@@ -16,12 +16,29 @@ from .dataset import DatasetIterator
 from .iterator import decode_element, deferred_element
 from .transforms import _SameCount, _Unary
 
-__all__ = ["ShuffleDataset"]
+__all__ = ["ShuffleDataset", "EpochSeeded"]
 
 _CHUNK = 1024
 
 
-class ShuffleDataset(_SameCount, _Unary):
+class EpochSeeded:
+    """Randomness per pass: the k-th iterator of a dataset draws from ``self._seed + [k]``,
+    or from ``self._seed + [0]`` every pass when ``self._reseed`` is False (a shuffle that
+    does not reshuffle, a sampler that does not rerandomize). A peek (spec inference) is
+    pass 0 and counts no pass."""
+
+    def _epoch(self, peek):
+        if peek:
+            return 0
+        epoch = self._epochs
+        self._epochs += 1
+        return epoch
+
+    def _rng(self, epoch):
+        return np.random.default_rng(self._seed + [epoch if self._reseed else 0])
+
+
+class ShuffleDataset(EpochSeeded, _SameCount, _Unary):
     def __init__(self, input_dataset, buffer_size, seed=None, reshuffle_each_iteration=None):
         super().__init__(input_dataset)
         buffer_size = int(buffer_size)
@@ -31,7 +48,7 @@ class ShuffleDataset(_SameCount, _Unary):
         if buffer_size <= 0:
             raise InvalidArgumentError(f"shuffle: buffer_size must be > 0, got {buffer_size}")
         self._size = buffer_size
-        self._reshuffle = True if reshuffle_each_iteration is None else bool(
+        self._reseed = True if reshuffle_each_iteration is None else bool(
             reshuffle_each_iteration)
         gseed, oseed = _random.get_seed(seed)
         if gseed is None:
@@ -43,16 +60,8 @@ class ShuffleDataset(_SameCount, _Unary):
     def _infer_spec(self):
         return self._input.element_spec
 
-    def _rng(self, epoch):
-        return np.random.default_rng(self._seed + [epoch if self._reshuffle else 0])
-
     def _make(self, peek=False):
-        if peek:
-            epoch = 0
-        else:
-            epoch = self._epochs
-            self._epochs += 1
-        return _ShuffleIter(self, epoch, peek)
+        return _ShuffleIter(self, self._epoch(peek), peek)
 
 
 class _ShuffleIter(DatasetIterator):

@@ -213,14 +213,19 @@ class _InterleaveIter(DatasetIterator):
 
 class ZipDataset(Dataset):
     def __init__(self, datasets):
-        leaves = flatten_raw(datasets) if isinstance(datasets, (tuple, dict)) else None
-        if isinstance(datasets, Dataset):
-            leaves = [datasets]
-        elif isinstance(datasets, list):
-            datasets = tuple(datasets)
-            leaves = list(datasets)
-        if not leaves or not all(isinstance(d, Dataset) for d in leaves):
-            raise TypeError("zip: datasets must be a (nested) tuple or dict of Datasets")
+        leaves = flatten_raw(datasets)  # a list is a leaf, as in tf.data's nest
+        for d in leaves:
+            if isinstance(d, list):
+                raise TypeError("Invalid `datasets`. `datasets` is expected to be a (nested) "
+                                "structure of `tf.data.Dataset` objects. Python `list` is "
+                                "not supported and you should use `tuple` instead.")
+            if not isinstance(d, Dataset):
+                raise TypeError(f"Invalid `datasets`. `datasets` is expected to be a (nested) "
+                                f"structure of `tf.data.Dataset` objects but encountered "
+                                f"object of type {type(d)}.")
+        if not leaves:
+            raise TypeError("zip: datasets must be a (nested) tuple or dict of Datasets, "
+                            "got an empty structure")
         self._structure = datasets
         self._datasets = leaves
 
