@@ -21,7 +21,8 @@ import numpy as np
 from eagerflow.autograd.sparse_tensor import SparseTensor
 from eagerflow.io.errors import InvalidArgumentError, OutOfRangeError
 
-from .structure import decode_array, encode_array, flatten, pack_like, spec_of
+from .structure import (as_host_arrays, decode_array, encode_array, flatten, pack_like,
+                        spec_of)
 
 __all__ = ["Iterator", "InitializableIterator", "Optional", "make_one_shot_iterator",
            "make_initializable_iterator", "encode_element", "decode_element",
@@ -119,7 +120,8 @@ class Iterator:
     def __next__(self):
         if self._it is None:
             raise StopIteration
-        return next(self._it)
+        # arrays that also answer TF2's x.numpy(); still NumPy arrays for everything else
+        return as_host_arrays(next(self._it))
 
     def get_next(self, name=None):
         """The next element; OutOfRangeError at the end of the pass."""

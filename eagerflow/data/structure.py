@@ -120,6 +120,36 @@ def _pack(s, it):
     return next(it)
 
 
+class HostArray(np.ndarray):
+    """A NumPy array as a dataset's iterator hands it out: NumPy in every respect, and it
+    also answers TF2's ``EagerTensor.numpy()`` (``for x in ds: x.numpy()``), which gives
+    a plain array, or for a 0-d element a NumPy scalar (``bytes`` for a string), as TF's
+    does.
+
+    Example:
+        >>> x = np.arange(3).view(HostArray)
+        >>> x.numpy().tolist(), type(np.array(7).view(HostArray).numpy())
+        ([0, 1, 2], <class 'numpy.int64'>)
+    """
+
+    def numpy(self):
+        a = self.view(np.ndarray)
+        if a.ndim == 0:
+            return a.item() if a.dtype.kind == "O" else a[()]
+        return a
+
+
+def as_host_arrays(elem):
+    """``elem`` with each plain NumPy leaf viewed as a :class:`HostArray` (no copy; other
+    array types, such as the parsers' record batches, stay as they are)."""
+    if type(elem) is np.ndarray:
+        return elem.view(HostArray)
+    if isinstance(elem, (dict, tuple)):
+        return pack_like(elem, [x.view(HostArray) if type(x) is np.ndarray else x
+                                for x in flatten_raw(elem)])
+    return elem
+
+
 def map_structure(fn, *structures):
     """Applies ``fn`` to corresponding leaves of structures with the same nesting."""
     flats = [flatten_raw(s) for s in structures]

@@ -181,3 +181,21 @@ def test_rebatch():
         [[0, 1, 2], [3, 4, 5]]
     d = next(iter(D.from_tensor_slices({"x": np.arange(4)}).batch(3).rebatch(2)))
     assert d["x"].tolist() == [0, 1]
+
+
+def test_elements_answer_numpy_as_eager_tensors_do():
+    """TF2 loops call x.numpy() on every element: a NumPy scalar for a scalar (bytes for a
+    string), an array otherwise; the elements stay NumPy arrays for everything else."""
+    import eagerflow as ef
+    got = [x.numpy() for x in D.range(3)]
+    assert got == [0, 1, 2] and all(type(v) is np.int64 for v in got)
+    words = [w.numpy() for w in D.from_tensor_slices(["a", "bc"])]
+    assert words == [b"a", b"bc"]
+    batch = next(iter(D.from_tensor_slices(
+        {"x": np.arange(6.0).reshape(3, 2), "y": np.array([1, 2, 3])}).batch(2)))
+    assert type(batch["x"].numpy()) is np.ndarray
+    np.testing.assert_array_equal(batch["x"].numpy(), [[0.0, 1.0], [2.0, 3.0]])
+    assert isinstance(batch["y"], np.ndarray) and (batch["y"] * 2).tolist() == [2, 4]
+    assert float(ef.reduce_sum(ef.constant(batch["x"])).numpy()) == 6.0
+    it = D.range(1).make_one_shot_iterator()
+    assert it.get_next().numpy() == 0
