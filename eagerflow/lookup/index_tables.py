@@ -53,8 +53,9 @@ def index_table_from_tensor(vocabulary_list, num_oov_buckets=0, default_value=-1
         A :class:`StaticHashTable`, or an :class:`IdTableWithHashBuckets` with OOV buckets.
 
     Raises:
-        ValueError: a missing/empty/duplicated vocabulary, keys that do not match ``dtype``,
-            a negative ``num_oov_buckets``.
+        ValueError: a missing/empty vocabulary, keys that do not match ``dtype``, a
+            negative ``num_oov_buckets``.
+        FailedPreconditionError: a repeated key (TF's HashTable initializer's error).
 
     Example:
         >>> index_table_from_tensor(["a", "b"]).lookup(["b", "c"]).numpy().tolist()
@@ -73,20 +74,8 @@ def index_table_from_tensor(vocabulary_list, num_oov_buckets=0, default_value=-1
                          f" values for dtype {kdt}, got dtype {keys.dtype}")
     values = np.arange(keys.shape[0], dtype=np.int64)
     init = KeyValueTensorInitializer(keys, values, np.int64 if is_int else "string", np.int64)
-    _check_unique(init, "vocabulary_list")
     table = StaticHashTable(init, default_value, name=name)
     return _with_buckets(table, n_oov, hasher_spec, kdt)
-
-
-def _check_unique(init, what):
-    keys = init.pairs()[0]
-    norm = [k.encode("utf-8") if isinstance(k, str) else k for k in keys.tolist()]
-    if len(set(norm)) != len(norm):
-        seen = set()
-        for k, nk in zip(keys.tolist(), norm):
-            if nk in seen:
-                raise ValueError(f"{what} has a duplicate entry {k!r}")
-            seen.add(nk)
 
 
 def index_table_from_file(vocabulary_file=None, num_oov_buckets=0, vocab_size=None,

@@ -23,6 +23,7 @@ from ..autograd.registry import register
 from ..autograd.sparse_tensor import SparseTensor
 from ..autograd.tensor import Tensor, _wrap
 from ..backend.dtypes import as_dtype
+from ..io.errors import FailedPreconditionError
 from ..kernels import farmhash, siphash
 from ..ops.array import to_device
 from .initializers import KeyValueTensorInitializer, TextFileInitializer
@@ -134,6 +135,13 @@ def _index(keys, strings):
     return (slots, k, np.zeros(0, np.uint8), empty, empty), dup_of
 
 
+def _text(v):
+    """A key or value as TF's HashTable error prints it (strings without quotes)."""
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    return str(v.item() if isinstance(v, np.generic) else v)
+
+
 class _Table:
     """Keys, values and an open-addressing index over them; what every table shares."""
 
@@ -149,8 +157,9 @@ class _Table:
             for i in dups.tolist():
                 j = int(dup_of[i])
                 if values[i] != values[j]:
-                    raise ValueError(f"{what}: duplicate key {keys[i]!r} with different "
-                                     f"values {values[j]!r} and {values[i]!r}")
+                    raise FailedPreconditionError(
+                        f"HashTable has different value for same key. Key {_text(keys[i])} "
+                        f"has {_text(values[j])} and trying to add value {_text(values[i])}")
             keep = dup_of < 0
             keys, values = keys[keep], values[keep]
             arrays, _ = _index(keys, strings)
@@ -205,7 +214,8 @@ class StaticHashTable(_Table):
         default_value: returned for keys not in the table (a scalar of the value dtype).
 
     Raises:
-        ValueError: duplicate keys with different values.
+        FailedPreconditionError: a key repeated with another value (TF's HashTable
+            initializer fails the same way).
         TypeError: a bad initializer or a default of the wrong type.
 
     Example:

@@ -125,10 +125,16 @@ def test_empty_query_and_empty_table():
 
 
 def test_duplicate_keys():
-    with pytest.raises(ValueError, match="duplicate entry 'a'"):
+    # TF's HashTable initializer (lookup_table_op.h): FailedPrecondition, this message
+    with pytest.raises(ef.errors.FailedPreconditionError,
+                       match="^HashTable has different value for same key. Key a has 0 and "
+                             "trying to add value 2$"):
         lookup.index_table_from_tensor(["a", "b", "a"])
-    with pytest.raises(ValueError, match="duplicate key 'a' with different values"):
+    with pytest.raises(ef.errors.FailedPreconditionError,
+                       match="Key a has 1 and trying to add value 2"):
         lookup.StaticHashTable(lookup.KeyValueTensorInitializer(["a", "a"], [1, 2]), -1)
+    with pytest.raises(ef.errors.FailedPreconditionError, match="Key 7 has 0 and trying"):
+        lookup.index_table_from_tensor(np.array([7, 8, 7], np.int64), dtype=ef.int64)
     # the same pair twice is allowed, as in TF
     t = lookup.StaticHashTable(lookup.KeyValueTensorInitializer(["a", "a"], [1, 1]), -1)
     assert int(to_numpy(t.size())) == 1
