@@ -9,7 +9,7 @@ Example:
     [[2.0, 0.0], [1.0, 2.0]]
 """
 from ..ops.products import einsum, matmul, matvec, tensordot
-from .decompositions import cholesky, eigh, eigvalsh, qr, svd
+from .decompositions import cholesky, eigh, eigvalsh, pinv, qr, svd
 from .factored import cholesky_solve, logdet, lstsq
 from .matrix_functions import expm, logm
 from .norms import norm
@@ -20,7 +20,7 @@ from .validation import LinAlgError
 
 __all__ = [
     "adjoint", "band_part", "cholesky", "cholesky_solve", "det", "diag", "diag_part", "eigh",
-    "eigvalsh", "einsum", "expm", "eye", "inv", "logdet", "logm", "lstsq", "norm", "qr",
+    "eigvalsh", "einsum", "expm", "eye", "inv", "logdet", "logm", "lstsq", "norm", "pinv", "qr",
     "set_diag", "slogdet", "solve", "svd", "tensordot", "trace", "transpose",
     "triangular_solve", "matvec", "matmul", "matrix_transpose", "l2_normalize",
     "LinAlgError",

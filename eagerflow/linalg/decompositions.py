@@ -8,15 +8,20 @@ written with eagerflow ops so that they can be differentiated again:
 * eigh / svd: the spectral formulas with ``1 / (lambda_j - lambda_i)``. They are undefined
   where eigenvalues (singular values) repeat: degenerate spectra give inf/NaN gradients.
 """
+import numpy as np
+
 from ..autograd.registry import defvjp, defvjp_all, register
-from ..ops.math import add, multiply, reciprocal, subtract
+from ..autograd.tensor import Tensor, _wrap
+from ..backend import array_module
+from ..ops.math import add, cast, divide, greater, multiply, reciprocal, subtract, where
+from ..ops.reduce import reduce_max
 from ..ops.products import matmul
 from ..ops.array import concat, expand_dims, matrix_transpose
 from .solvers import _tri
 from .structure import _band, _diag_part, _matrix_diag, eye_like
 from .validation import LinAlgError, check_matrix
 
-__all__ = ["cholesky", "qr", "svd", "eigh", "eigvalsh"]
+__all__ = ["cholesky", "qr", "svd", "eigh", "eigvalsh", "pinv"]
 
 
 def _adj(x):
@@ -333,3 +338,42 @@ def qr(input, full_matrices=False, name=None):
         [[1.0, 0.0], [0.0, 2.0]]
     """
     return _qr(check_matrix(input, "qr", "input"), full_matrices=bool(full_matrices))
+
+
+# --- pinv ---------------------------------------------------------------------------------
+def pinv(a, rcond=None, validate_args=False, name=None):
+    """Moore-Penrose pseudo-inverse of each matrix (``tf.linalg.pinv``).
+
+    TensorFlow's construction (linalg_impl.py): ``v @ diag(1 / s) @ u^H`` from the reduced
+    SVD, where singular values ``<= rcond * max(s)`` are saturated to ``inf`` so that their
+    reciprocals are 0 (and their gradients finite). The default ``rcond`` is
+    ``10 * max(m, n) * eps`` of the dtype. Differentiable through :func:`svd` (distinct
+    singular values needed).
+
+    Args:
+        a: float tensor of shape ``(..., m, n)``.
+        rcond: relative cutoff, a scalar or a tensor broadcasting against the batch shape.
+
+    Returns:
+        A tensor of shape ``(..., n, m)``.
+
+    Example:
+        >>> import eagerflow as ef
+        >>> ef.linalg.pinv(ef.constant([[2.0, 0.0], [0.0, 0.0]])).numpy().tolist()
+        [[0.5, 0.0], [0.0, 0.0]]
+    """
+    x = check_matrix(a, "pinv", "a")
+    m, n = x.shape[-2], x.shape[-1]
+    real = np.dtype(x.dtype).type(0).real.dtype
+    if rcond is None:
+        rcond = 10.0 * max(m, n) * float(np.finfo(real).eps)
+    if isinstance(rcond, Tensor):
+        rc = cast(rcond, real)
+    else:
+        rc = _wrap(array_module(x._data).asarray(np.asarray(rcond, dtype=real)))
+    s, u, v = _svd(x, full_matrices=False)
+    cutoff = multiply(rc, reduce_max(s, axis=-1))
+    s = where(greater(s, expand_dims(cutoff, -1)), s, float("inf"))
+    if x.dtype.kind == "c":
+        s = cast(s, x.dtype)
+    return matmul(divide(v, expand_dims(s, -2)), u, adjoint_b=True)

@@ -7,7 +7,7 @@ import numpy as np
 from ..ops.math import abs as _abs
 from ..ops.math import multiply, pow, sqrt
 from ..ops.reduce import reduce_max, reduce_sum
-from ..ops.array import expand_dims, transpose
+from ..ops.array import _conj, expand_dims, transpose
 from .decompositions import _singular_values
 from .validation import as_tensor, check_float
 
@@ -41,6 +41,13 @@ def _check_axis(axis, nd):
     if not -nd <= int(axis) < max(nd, 1):
         raise ValueError(f"norm: axis {axis} is out of range for rank {nd}")
     return int(axis) % max(nd, 1)
+
+
+def _sum_sq(x, axis, keepdims):
+    """``sum(x * conj(x))`` over ``axis``, as TF's norm computes it (linalg_ops.py: ``tensor *
+    math_ops.conj(tensor)``): for complex input ``x * x`` would be wrong."""
+    sq = multiply(x, _conj(x)) if x.dtype.kind == "c" else multiply(x, x)
+    return reduce_sum(sq, axis=axis, keepdims=keepdims)
 
 
 def _keep(result, nd, axes, keepdims):
@@ -88,7 +95,7 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):
                              f"{list(_MATRIX_ORDS)}, got {ord!r}")
         rows, cols = ax
         if ord in ("euclidean", "fro"):
-            return sqrt(reduce_sum(multiply(x, x), axis=ax, keepdims=keepdims))
+            return sqrt(_sum_sq(x, ax, keepdims))
         if ord == 1:
             out = reduce_max(reduce_sum(_abs(x), axis=rows, keepdims=True), axis=cols,
                              keepdims=True)
@@ -109,7 +116,7 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):
                          f"np.inf or a real > 0), got {ord!r}")
     red = ax
     if ord in ("euclidean", 2):
-        return sqrt(reduce_sum(multiply(x, x), axis=red, keepdims=keepdims))
+        return sqrt(_sum_sq(x, red, keepdims))
     if ord == 1:
         return reduce_sum(_abs(x), axis=red, keepdims=keepdims)
     if _is_inf(ord):

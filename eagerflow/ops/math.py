@@ -17,7 +17,8 @@ from .broadcast import unbroadcast
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "truediv", "floordiv", "floormod", "mod", "pow",
-    "maximum", "minimum", "squared_difference", "divide_no_nan", "negative", "abs", "sign",
+    "maximum", "minimum", "squared_difference", "divide_no_nan", "truncatediv", "truncatemod",
+    "xdivy", "negative", "abs", "sign",
     "exp", "expm1", "log", "log1p", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos",
     "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "tanh", "sigmoid",
     "erf", "erfc", "floor", "ceil", "round", "rint", "equal", "not_equal", "less",
@@ -209,6 +210,24 @@ truediv = real_div = divide
 floordiv = _binary("floordiv", lambda xp, a, b: a // b)
 
 
+def _truncatediv_fwd(xp, a, b):
+    # C semantics: the quotient rounds toward zero (TF: -7 / 5 = -1), unlike floordiv
+    xp = _mod2(a, b)
+    if np.result_type(a, b).kind in "iu":
+        q = xp.abs(a) // xp.abs(b)
+        return xp.where((a < 0) != (b < 0), -q, q)
+    return xp.trunc(a / b)
+
+
+# TF registers no gradient for TruncateDiv / TruncateMod (math_grad.py): constants here too
+truncatediv = _binary("truncatediv", _truncatediv_fwd, doc=(
+    "``x / y`` rounded toward zero, elementwise (``tf.math.truncatediv``): "
+    "``truncatediv(-7, 2) == -3`` where ``floordiv`` gives -4."))
+truncatemod = _binary("truncatemod", lambda xp, a, b: _mod2(a, b).fmod(a, b), doc=(
+    "C's remainder, with the sign of ``x`` (``tf.math.truncatemod``): "
+    "``truncatemod(-7, 2) == -1`` where ``floormod`` gives 1."))
+
+
 def _floormod_fwd(xp, a, b):
     return a % b
 
@@ -264,6 +283,22 @@ def _xlogy_fwd(xp, a, b):
 xlogy = _binary("xlogy", _xlogy_fwd,
                 _ub(lambda g, ans, x, y: multiply(g, where(equal(x, 0), zeros_like(ans), log(y)))),
                 _uby(lambda g, ans, x, y: multiply(g, divide_no_nan(x, y))))
+
+
+def xdivy(x, y, name=None):
+    """``0`` where ``x == 0``, else ``x / y`` (``tf.math.xdivy``), with TF's gradients
+    ``(x != 0) / y`` and ``-x / y**2`` (zero where ``x == 0``)."""
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        x = _wrap(_to_array(x))
+    if not isinstance(x, Tensor):
+        x = _wrap(_coerce("xdivy", x, y._data)) if not isinstance(x, (int, float)) else \
+            _wrap(_xp(y._data).asarray(x, dtype=y.dtype))
+    if not isinstance(y, Tensor):
+        y = _wrap(_coerce("xdivy", y, x._data)) if not isinstance(y, (int, float)) else \
+            _wrap(_xp(x._data).asarray(y, dtype=x.dtype))
+    zero = equal(x, 0)
+    q = divide(x, where(zero, ones_like(y), y))
+    return where(zero, zeros_like(q), q)
 
 
 def scalar_mul(scalar, x, name=None):

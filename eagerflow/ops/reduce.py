@@ -208,7 +208,17 @@ reduce_logsumexp = _make(_lse, "reduce_logsumexp",
 
 
 def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
-    """Population variance over ``axis`` (``tf.math.reduce_variance``)."""
+    """Population variance over ``axis`` (``tf.math.reduce_variance``).
+
+    Raises:
+        TypeError: integer input, as TF (math_ops.py: "Input must be either real or
+            complex"); TF does not truncate an integer variance, it refuses it.
+    """
+    dt = input_tensor.dtype if isinstance(input_tensor, Tensor) else np.asarray(
+        input_tensor).dtype
+    if np.dtype(dt).kind in "iub":
+        raise TypeError(f"reduce_variance: Input must be either real or complex, got "
+                        f"{np.dtype(dt)}")
     m = reduce_mean(input_tensor, axis=axis, keepdims=True)
     return reduce_mean(square(subtract(input_tensor, m)), axis=axis, keepdims=keepdims)
 
