@@ -164,10 +164,15 @@ def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0,
 def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None,
                                  loss_collection=None, reduction=_DEFAULT):
     """Softmax cross-entropy of ``(batch, classes)`` logits against int class labels
-    ``(batch,)`` (a trailing dim of 1 is squeezed, as TF1 does)."""
+    ``(batch,)`` (a trailing dim of 1 of labels, or of weights one rank above the labels,
+    is squeezed, as TF1 does)."""
     x = to_tensor(logits)
     y = labels if isinstance(labels, Tensor) else to_tensor(np.asarray(labels, np.int64))
     if y.ndim == x.ndim and y.ndim >= 1 and y.shape[-1] == 1:
         y = ops.squeeze(y, axis=-1)
+    # TF1's _remove_squeezable_dimensions: weights of rank labels + 1 lose their last dim
+    w = weights if isinstance(weights, Tensor) else np.asarray(weights)
+    if w.ndim == y.ndim + 1 and w.shape[-1] == 1:
+        weights = ops.squeeze(to_tensor(w), axis=-1)
     losses = _sm.sparse_softmax_cross_entropy_with_logits(labels=y, logits=x)
     return compute_weighted_loss(losses, weights, reduction=reduction)

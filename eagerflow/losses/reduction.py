@@ -42,6 +42,12 @@ def _broadcast_weights(weights, losses):
         np.asarray(weights, dtype=losses.dtype))
     if w.dtype != losses.dtype:
         w = ops.cast(w, losses.dtype)
+    # TF's weights_broadcast_ops.assert_broadcastable: weights are a scalar or of the rank of
+    # the losses (each dim 1 or equal); a lower non-zero rank is an error, not a broadcast
+    if w.ndim and w.ndim != losses.ndim:
+        raise ValueError(f"weights can not be broadcast to values. values.rank={losses.ndim}. "
+                         f"weights.rank={w.ndim}. values.shape={tuple(losses.shape)}. "
+                         f"weights.shape={tuple(w.shape)}.")
     try:
         shape = np.broadcast_shapes(tuple(w.shape), tuple(losses.shape))
     except ValueError:
@@ -59,7 +65,8 @@ def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=None,
 
     Args:
         losses: floating tensor of any shape.
-        weights: a scalar or a tensor broadcastable to ``losses`` (each dim 1 or equal).
+        weights: a scalar or a tensor of the rank of ``losses``, each dim 1 or equal (TF's
+            ``assert_broadcastable``).
         reduction: a :class:`Reduction` key.
 
     Returns:

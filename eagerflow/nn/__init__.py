@@ -12,7 +12,8 @@ from .activation import (bias_add, crelu, dropout, elu, gelu, leaky_relu, relu, 
 from .conv import (conv1d, conv1d_transpose, conv2d, conv2d_transpose, conv3d,
                    conv3d_transpose, convolution, depthwise_conv2d, separable_conv1d,
                    separable_conv2d)
-from .cross_entropy import (log_softmax, sigmoid_cross_entropy_with_logits, softmax,
+from .cross_entropy import (log_poisson_loss, log_softmax, sigmoid_cross_entropy_with_logits,
+                            softmax,
                             softmax_cross_entropy_with_logits,
                             softmax_cross_entropy_with_logits_v2,
                             sparse_softmax_cross_entropy_with_logits,
@@ -20,8 +21,9 @@ from .cross_entropy import (log_softmax, sigmoid_cross_entropy_with_logits, soft
 from .interaction import fm_interaction
 from .embedding import (embedding_lookup, embedding_lookup_sparse, sparse_reorder,
                         sparse_tensor_to_dense)
-from .normalization import (batch_normalization, fused_batch_norm, l2_loss, l2_normalize,
-                            local_response_normalization, lrn, moments, top_k, zero_fraction)
+from .normalization import (batch_normalization, fused_batch_norm, in_top_k, l2_loss,
+                            l2_normalize, local_response_normalization, lrn, moments, top_k,
+                            zero_fraction)
 from .pool import (avg_pool, avg_pool1d, avg_pool2d, avg_pool3d, max_pool, max_pool1d,
                    max_pool2d, max_pool3d, pool)
 from .safe_embedding import safe_embedding_lookup_sparse
@@ -40,14 +42,14 @@ __all__ = [
     "fm_interaction",
     "sparse_reorder", "sparse_tensor_to_dense",
     "batch_normalization", "fused_batch_norm", "l2_loss", "l2_normalize",
-    "local_response_normalization", "lrn", "moments", "top_k",
+    "local_response_normalization", "lrn", "moments", "top_k", "in_top_k",
     "zero_fraction",
     "avg_pool", "avg_pool1d", "avg_pool2d", "avg_pool3d", "max_pool", "max_pool1d",
     "max_pool2d", "max_pool3d", "pool",
     "CandidateSamplerResult", "compute_sampled_logits", "fixed_unigram_candidate_sampler",
     "log_uniform_candidate_sampler", "nce_loss", "sampled_softmax_loss",
     "uniform_candidate_sampler",
-    "log_softmax", "sigmoid_cross_entropy_with_logits", "softmax",
+    "log_poisson_loss", "log_softmax", "sigmoid_cross_entropy_with_logits", "softmax",
     "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
     "sparse_softmax_cross_entropy_with_logits", "weighted_cross_entropy_with_logits",
 ]

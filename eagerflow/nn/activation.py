@@ -159,21 +159,34 @@ def crelu(features, axis=-1, name=None):
 
 def leaky_relu(features, alpha=0.2, name=None):
     """``features`` where positive, ``alpha * features`` elsewhere (``tf.nn.leaky_relu``)."""
-    x = as_float_tensor(features, "leaky_relu", "features")
+    x = to_tensor(features)
+    if x.dtype.kind in "iub":
+        x = ops.cast(x, np.float32)  # TF casts integer features to float32
+    x = as_float_tensor(x, "leaky_relu", "features")
+    if isinstance(alpha, np.ndarray):
+        alpha = alpha.item()
     return ops.where(x > 0, x, x * float(alpha))
 
 
 def elu(features, name=None):
-    """``features`` where positive, ``exp(features) - 1`` elsewhere."""
+    """``features`` where non-negative, ``exp(features) - 1`` where negative.
+
+    As TF's Elu/EluGrad (``features < 0`` selects the exponential branch), the gradient at 0
+    is 1."""
     x = as_float_tensor(features, "elu", "features")
-    return ops.where(x > 0, x, ops.expm1(ops.minimum(x, ops.zeros_like(x))))
+    neg = x < 0
+    return ops.where(neg, ops.expm1(ops.where(neg, x, ops.zeros_like(x))), x)
 
 
 def selu(features, name=None):
-    """Scaled ELU with TF's constants (``scale * elu`` with ``alpha = 1.6733``)."""
+    """Scaled ELU with TF's constants (``scale * elu`` with ``alpha = 1.6733``).
+
+    As TF's Selu/SeluGrad (core/kernels/relu_op_functor.h: ``features < 0`` selects
+    ``scale * alpha * expm1``), the gradient at 0 is ``scale``, not ``scale * alpha``."""
     x = as_float_tensor(features, "selu", "features")
-    neg = ops.expm1(ops.minimum(x, ops.zeros_like(x))) * _SELU_ALPHA
-    return ops.where(x > 0, x, neg) * _SELU_SCALE
+    neg = x < 0
+    expo = ops.expm1(ops.where(neg, x, ops.zeros_like(x))) * _SELU_ALPHA
+    return ops.where(neg, expo, x) * _SELU_SCALE
 
 
 def gelu(features, approximate=False, name=None):
@@ -205,9 +218,16 @@ def softsign(features, name=None):
 
 
 def swish(features, beta=1.0, name=None):
-    """``features * sigmoid(beta * features)`` (``tf.nn.swish`` / ``silu``)."""
+    """``features * sigmoid(beta * features)`` (``tf.nn.swish`` / ``silu``).
+
+    ``beta`` may be a Tensor or Variable; as in TF (``nn_impl.swish``) the gradient reaches
+    it (``sum(dy * x^2 * s * (1 - s))``)."""
     x = as_float_tensor(features, "swish", "features")
-    return x * ops.sigmoid(x * float(beta)) if beta != 1.0 else x * ops.sigmoid(x)
+    if isinstance(beta, Tensor):
+        b = beta if beta.dtype == x.dtype else ops.cast(beta, x.dtype)
+        return x * ops.sigmoid(x * b)
+    beta = float(beta)
+    return x * ops.sigmoid(x * beta) if beta != 1.0 else x * ops.sigmoid(x)
 
 
 silu = swish
@@ -257,6 +277,17 @@ def bias_add(value, bias, data_format=None, name=None):
     return x + ops.reshape(b, (c,) + (1,) * (x.ndim - 2))
 
 
+def _noise_shape(noise_shape, x_shape):
+    """TF's ``_get_noise_shape``: ``None`` entries of a noise_shape of x's rank take x's
+    dimension there."""
+    if isinstance(noise_shape, Tensor):
+        noise_shape = noise_shape.numpy().tolist()
+    dims = list(noise_shape)
+    if len(dims) == len(x_shape):
+        dims = [x_shape[i] if d is None else d for i, d in enumerate(dims)]
+    return tuple(int(d) for d in dims)
+
+
 def dropout(x, rate=None, noise_shape=None, seed=None, name=None, keep_prob=None):
     """Zeroes elements with probability ``rate`` and scales the rest by ``1 / (1 - rate)``.
 
@@ -268,7 +299,7 @@ def dropout(x, rate=None, noise_shape=None, seed=None, name=None, keep_prob=None
         x: floating tensor.
         rate: probability of dropping an element, in ``[0, 1)``.
         noise_shape: shape of the mask, broadcastable to ``x.shape`` (e.g. ``(batch, 1)``
-            keeps or drops whole rows).
+            keeps or drops whole rows); ``None`` entries take x's dimension, as in TF.
         seed: op seed.
 
     Raises:
@@ -293,7 +324,7 @@ def dropout(x, rate=None, noise_shape=None, seed=None, name=None, keep_prob=None
     t = as_float_tensor(x, "dropout", "x")
     if rate == 0.0:
         return ops.identity(t)
-    shape = tuple(t.shape) if noise_shape is None else tuple(int(d) for d in noise_shape)
+    shape = tuple(t.shape) if noise_shape is None else _noise_shape(noise_shape, t.shape)
     try:
         np.broadcast_shapes(shape, tuple(t.shape))
     except ValueError:

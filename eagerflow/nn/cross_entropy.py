@@ -1,17 +1,25 @@
 """Softmax family and cross-entropies (``tf.nn``), numerically stable for large logits.
 
-All are compositions of core ops (``reduce_logsumexp`` shifts by the max), so their
-gradients of any order come from the tape.
+They are compositions of core ops (``reduce_logsumexp`` shifts by the max), so their
+gradients of any order come from the tape; except ``softmax_cross_entropy_with_logits``,
+one op whose logits gradient is TF's ``softmax(logits) - labels`` (the derivative of the
+loss only when each label slice sums to 1, which TF's kernel assumes; with multi-hot labels
+TF's gradient, and so eagerflow's, is not ``sum(labels) * softmax - labels``).
 """
 import numpy as np
 
+import math
+
 from .. import backend, ops
+from ..autograd.registry import defvjp_all, register
 from ..autograd.tensor import Tensor, _wrap
+from ..io.errors import InvalidArgumentError
 from ._common import as_float_tensor, to_tensor
 
 __all__ = ["softmax", "log_softmax", "sigmoid_cross_entropy_with_logits",
            "weighted_cross_entropy_with_logits", "softmax_cross_entropy_with_logits",
-           "softmax_cross_entropy_with_logits_v2", "sparse_softmax_cross_entropy_with_logits"]
+           "softmax_cross_entropy_with_logits_v2", "sparse_softmax_cross_entropy_with_logits",
+           "log_poisson_loss"]
 
 
 def _axis(axis, ndim, opname):
@@ -121,7 +129,8 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None, dim=No
     """Cross-entropy between ``labels`` (a distribution) and ``softmax(logits)``.
 
     TF2 semantics (``softmax_cross_entropy_with_logits_v2``): the gradient reaches the
-    labels too; wrap them in ``ef.stop_gradient`` for TF1's behaviour.
+    labels too (``-log_softmax(logits)``); wrap them in ``ef.stop_gradient`` for TF1's
+    behaviour.
 
     Args:
         labels: tensor with the shape of logits, each slice along ``axis`` a distribution.
@@ -151,7 +160,28 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None, dim=No
     if x.ndim == 0:
         raise ValueError("softmax_cross_entropy_with_logits: logits must have rank >= 1")
     a = _axis(axis, x.ndim, "softmax_cross_entropy_with_logits")
-    return -ops.reduce_sum(z * log_softmax(x, a), axis=a)
+    return _softmax_xent(z, x, axis=a)
+
+
+def _softmax_xent_fwd(xp, z, x, axis):
+    m = x.max(axis=axis, keepdims=True)
+    lse = m + xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True))
+    return -(z * (x - lse)).sum(axis=axis)
+
+
+def _softmax_xent_vjp(g, ans, inputs, attrs, needs):
+    # TF's kernel (xent_op.h) and _SoftmaxCrossEntropyWithLogitsGrad: backprop
+    # softmax(logits) - labels for the logits, -log_softmax(logits) for the labels
+    z, x = inputs
+    a = attrs["axis"]
+    ge = ops.expand_dims(g, a)
+    dz = ge * -log_softmax(x, a) if needs[0] else None
+    dx = ge * (softmax(x, a) - z) if needs[1] else None
+    return [dz, dx]
+
+
+_softmax_xent = register("softmax_xent", _softmax_xent_fwd)
+defvjp_all(_softmax_xent, _softmax_xent_vjp)
 
 
 softmax_cross_entropy_with_logits_v2 = softmax_cross_entropy_with_logits
@@ -168,8 +198,9 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
         Tensor of the shape of labels. The gradient reaches logits only.
 
     Raises:
-        ValueError: labels' shape is not logits' shape without the last axis, or a label is
-            out of range (checked on the CPU backend, as TF does).
+        ValueError: labels' shape is not logits' shape without the last axis.
+        InvalidArgumentError: a label is out of range (checked on the CPU backend, as TF
+            does; a subclass of ValueError).
 
     Example:
         >>> import eagerflow as ef
@@ -195,9 +226,42 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
         lo, hi = int(ya.min()), int(ya.max())
         if lo < 0 or hi >= n:
             bad = lo if lo < 0 else hi
-            raise ValueError(f"sparse_softmax_cross_entropy_with_logits: received a label "
-                             f"value of {bad} which is outside the valid range of [0, {n})")
+            # TF's CPU kernel raises InvalidArgumentError (a ValueError here too)
+            raise InvalidArgumentError(f"sparse_softmax_cross_entropy_with_logits: received a "
+                                       f"label value of {bad} which is outside the valid "
+                                       f"range of [0, {n})")
     idx = _wrap(ya.astype(np.int64, copy=False)[..., None])
     picked = ops.take_along_axis(x, idx, axis=-1)
     lse = ops.reduce_logsumexp(x, axis=-1, keepdims=True)
     return ops.reshape(lse - picked, tuple(y.shape))
+
+
+def log_poisson_loss(targets, log_input, compute_full_loss=False, name=None):
+    """``exp(log_input) - log_input * targets`` (``tf.nn.log_poisson_loss``).
+
+    With ``compute_full_loss`` the Stirling term ``t log t - t + 0.5 log(2 pi t)`` is added
+    where ``targets > 1`` (0 for targets in ``[0, 1]``), as ``nn_impl.log_poisson_loss``.
+
+    Raises:
+        ValueError: the shapes differ.
+
+    Example:
+        >>> import eagerflow as ef
+        >>> from eagerflow import nn
+        >>> nn.log_poisson_loss(ef.constant([2.0]), ef.constant([0.0])).numpy().tolist()
+        [1.0]
+    """
+    x = as_float_tensor(log_input, "log_poisson_loss", "log_input")
+    t = to_tensor(targets, x.dtype)
+    if t.dtype != x.dtype:
+        t = ops.cast(t, x.dtype)
+    if tuple(t.shape) != tuple(x.shape):
+        raise ValueError(f"log_poisson_loss: log_input and targets must have the same shape, "
+                         f"got {tuple(x.shape)} and {tuple(t.shape)}")
+    result = ops.exp(x) - x * t
+    if compute_full_loss:
+        stirling = t * ops.log(t) - t + ops.log(t * (2.0 * math.pi)) * 0.5
+        zeros = ops.zeros_like(t)
+        cond = ops.logical_and(t >= 0.0, t <= 1.0)
+        result = result + ops.where(cond, zeros, stirling)
+    return result

@@ -161,8 +161,13 @@ def _clip_rows(x, max_norm):
     axes = tuple(range(1, x.ndim))
     if not axes:
         return x
-    norm = ops.sqrt(ops.reduce_sum(x * x, axis=axes, keepdims=True))
-    return x * (float(max_norm) / ops.maximum(norm, float(max_norm)))
+    # TF's clip_by_norm (python/ops/clip_ops.py) with its two-tap where, so an all-zero row
+    # gets a finite gradient (sqrt's derivative at 0 would make it NaN)
+    l2sum = ops.reduce_sum(x * x, axis=axes, keepdims=True)
+    pred = l2sum > 0
+    safe = ops.where(pred, l2sum, ops.ones_like(l2sum))
+    norm = ops.where(pred, ops.sqrt(safe), l2sum)
+    return x * float(max_norm) / ops.maximum(norm, float(max_norm))
 
 
 def _on(x, xp, what):

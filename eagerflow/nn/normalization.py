@@ -4,12 +4,12 @@ import collections
 
 import numpy as np
 
-from .. import ops
+from .. import backend, ops
 from ..autograd.registry import defvjp_all, register
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, _wrap
 from ._common import as_float_tensor, data_format_channels_last, to_tensor
 
-__all__ = ["top_k", "zero_fraction", "l2_loss", "l2_normalize", "moments",
+__all__ = ["top_k", "in_top_k", "zero_fraction", "l2_loss", "l2_normalize", "moments",
            "batch_normalization", "fused_batch_norm", "local_response_normalization", "lrn",
            "TopKV2"]
 
@@ -18,8 +18,10 @@ TopKV2 = collections.namedtuple("TopKV2", ["values", "indices"])
 
 def _top_k_fwd(xp, a, k):
     key = a.astype(np.int8) if a.dtype.kind == "b" else a
-    # a stable sort of the negated values keeps the lower index first among ties
-    key = -key if key.dtype.kind != "u" else (key.max() - key if key.size else key)
+    # a stable sort of order-reversed keys keeps the lower index first among ties; for
+    # integers ~v (= -v - 1, or max - v unsigned) reverses the order without the overflow
+    # of -v at the type's minimum
+    key = ~key if key.dtype.kind in "iu" else -key
     idx = xp.argsort(key, axis=-1, kind="stable")[..., :k]
     return xp.take_along_axis(a, idx, axis=-1), idx.astype(np.int32)
 
@@ -71,6 +73,60 @@ def top_k(input, k=1, sorted=True, name=None):
     return TopKV2(values, indices)
 
 
+def in_top_k(predictions, targets, k, name=None):
+    """Whether each target class is among the top ``k`` predictions of its row.
+
+    ``tf.compat.v1.nn.in_top_k(predictions, targets, k)``; TF2's ``tf.nn.in_top_k`` /
+    ``tf.math.in_top_k`` take ``(targets, predictions, k)``, and that order is recognised
+    from the dtypes (integer targets, floating predictions) and accepted too.
+
+    As TF's InTopK kernel (core/kernels/in_topk_op.h): ``out[i]`` is True when fewer than
+    ``k`` predictions of row ``i`` are strictly larger than the target's (so ties with the
+    target count in its favour), and False when the target is out of range or any
+    prediction of the row is not finite.
+
+    Args:
+        predictions: floating tensor ``(batch, classes)``.
+        targets: int tensor ``(batch,)``.
+        k: int (or scalar tensor).
+
+    Returns:
+        bool tensor ``(batch,)``; no gradient.
+
+    Raises:
+        ValueError: wrong ranks, dtypes, or a batch size mismatch.
+
+    Example:
+        >>> import eagerflow as ef
+        >>> from eagerflow import nn
+        >>> nn.in_top_k(ef.constant([[0.1, 0.9, 0.9]]), [2], 1).numpy().tolist()
+        [True]
+    """
+    p, t = to_tensor(predictions), to_tensor(targets)
+    if p.dtype.kind in "iu" and t.dtype.kind == "f":
+        p, t = t, p  # TF2's argument order (targets, predictions, k)
+    if p.dtype.kind != "f":
+        raise ValueError(f"in_top_k: predictions must be floating point, got {p.dtype}")
+    if t.dtype.kind not in "iu":
+        raise ValueError(f"in_top_k: targets must be integers, got {t.dtype}")
+    if p.ndim != 2 or t.ndim != 1 or t.shape[0] != p.shape[0]:
+        raise ValueError(f"in_top_k: predictions must be (batch, classes) and targets "
+                         f"(batch,), got {tuple(p.shape)} and {tuple(t.shape)}")
+    k = int(k.numpy() if isinstance(k, Tensor) else k)
+    pa, ta = p._data, t._data
+    xp = backend.array_module(pa)
+    if backend.array_module(ta) is not xp:
+        ta = xp.asarray(backend.to_numpy(ta))
+    n, c = pa.shape
+    ta = ta.astype(np.int64, copy=False)
+    valid = (ta >= 0) & (ta < c)
+    picked = xp.take_along_axis(pa, xp.clip(ta, 0, max(c - 1, 0))[:, None], axis=1) \
+        if c else xp.zeros((n, 1), pa.dtype)
+    finite = xp.all(xp.isfinite(pa), axis=1)
+    more = xp.sum(pa > picked, axis=1)
+    return _wrap(valid & finite & (more < k))
+
+
 def zero_fraction(value, name=None):
     """The fraction of zeros in ``value``, a float32 scalar (``tf.math.zero_fraction``)."""
     x = to_tensor(value)
@@ -116,7 +172,10 @@ def moments(x, axes, shift=None, keepdims=False, name=None, keep_dims=None):
     """
     if keep_dims is not None:
         keepdims = keep_dims
-    t = as_float_tensor(x, "moments", "x")
+    x16 = as_float_tensor(x, "moments", "x")
+    # as TF, float16 statistics are computed in float32 and cast back
+    half = x16.dtype == np.float16
+    t = ops.cast(x16, np.float32) if half else x16
     axes = tuple(int(a) for a in (axes if isinstance(axes, (list, tuple)) else [axes]))
     mean = ops.reduce_mean(t, axis=axes, keepdims=True)
     var = ops.reduce_mean(ops.squared_difference(t, ops.stop_gradient(mean)), axis=axes,
@@ -124,6 +183,8 @@ def moments(x, axes, shift=None, keepdims=False, name=None, keep_dims=None):
     if not keepdims:
         mean = ops.squeeze(mean, axis=axes)
         var = ops.squeeze(var, axis=axes)
+    if half:
+        mean, var = ops.cast(mean, np.float16), ops.cast(var, np.float16)
     return mean, var
 
 
@@ -170,7 +231,8 @@ def fused_batch_norm(x, scale, offset, mean=None, variance=None, epsilon=0.001,
         ``(y, batch_mean, batch_variance)``.
 
     Raises:
-        ValueError: wrong rank, channel mismatch, or missing statistics for inference.
+        ValueError: wrong rank, channel mismatch, or missing statistics for inference or
+            for ``exponential_avg_factor != 1``.
     """
     t = as_float_tensor(x, "fused_batch_norm", "x")
     epsilon = max(float(epsilon), 1.001e-5)  # TF's floor (a cuDNN requirement) on every device
@@ -186,6 +248,10 @@ def fused_batch_norm(x, scale, offset, mean=None, variance=None, epsilon=0.001,
             raise ValueError(f"fused_batch_norm: {nm} must have shape ({c},), got "
                              f"{tuple(v.shape)}")
     if is_training:
+        if float(exponential_avg_factor) != 1.0 and (mean is None or variance is None):
+            # as TF's nn_impl.fused_batch_norm
+            raise ValueError("fused_batch_norm: both mean and variance must be a 1D tensor "
+                             "when is_training is False or exponential_avg_factor != 1.0")
         bm, bv = moments(t, axes)
         n = int(np.prod([t.shape[i] for i in axes]))
         y = batch_normalization(t, ops.reshape(bm, bshape), ops.reshape(bv, bshape),
@@ -193,7 +259,7 @@ def fused_batch_norm(x, scale, offset, mean=None, variance=None, epsilon=0.001,
                                 epsilon)
         unbiased = bv * (n / max(n - 1, 1))
         f = float(exponential_avg_factor)
-        if f != 1.0 and mean is not None and variance is not None:
+        if f != 1.0:
             bm = to_tensor(mean, t.dtype) * (1.0 - f) + bm * f
             unbiased = to_tensor(variance, t.dtype) * (1.0 - f) + unbiased * f
         return y, bm, unbiased

@@ -10,6 +10,7 @@ from tests.gradcheck import GradCase, run_case, tensor, to_numpy
 R = np.random.default_rng(3)
 L = R.standard_normal((4, 5))
 Z = special.softmax(R.standard_normal((4, 5)), axis=1)
+Z0 = special.softmax(R.standard_normal((4, 5)), axis=0)
 B = R.uniform(0, 1, (4, 5))
 Y = np.array([0, 4, 2, 2])
 
@@ -21,10 +22,12 @@ GRAD_CASES = [
              order=2, id="sigmoid_xent"),
     GradCase([], lambda z, x: nn.weighted_cross_entropy_with_logits(z, x, 2.5), B, L,
              id="weighted_xent"),
-    GradCase([], lambda z, x: nn.softmax_cross_entropy_with_logits(z, x), Z, L, order=2,
-             id="softmax_xent"),
-    GradCase([], lambda z, x: nn.softmax_cross_entropy_with_logits(z, x, axis=0), Z, L,
-             id="softmax_xent_axis0"),
+    GradCase(["softmax_xent"], lambda z, x: nn.softmax_cross_entropy_with_logits(z, x), Z,
+             L, order=2, id="softmax_xent"),
+    # labels summing to 1 along the class axis: where TF's gradient is the loss's derivative
+    GradCase(["softmax_xent"],
+             lambda z, x: nn.softmax_cross_entropy_with_logits(z, x, axis=0), Z0, L,
+             order=2, id="softmax_xent_axis0"),
     GradCase([], lambda x: nn.sparse_softmax_cross_entropy_with_logits(tensor(Y), x), L,
              order=2, id="sparse_softmax_xent"),
 ]
@@ -103,3 +106,21 @@ def test_sparse_label_out_of_range_raises_on_cpu():
         pytest.skip("TF checks label ranges on the CPU only")
     with pytest.raises(ValueError, match="label value of 5"):
         nn.sparse_softmax_cross_entropy_with_logits(tensor(np.array([0, 5, 0, 0])), tensor(L))
+
+
+def test_softmax_xent_logits_gradient_is_tfs_for_multi_hot_labels():
+    """TF's kernel returns softmax(logits) - labels as the logits gradient whatever the
+    labels sum to (xent_op.h); multi-hot labels show the difference from the loss's own
+    derivative, sum(labels) * softmax - labels."""
+    x = ef.constant(L)
+    z = ef.constant((B > 0.5).astype(np.float64))  # several 1s per row
+    with ef.GradientTape() as tape:
+        tape.watch([z, x])
+        loss = nn.softmax_cross_entropy_with_logits(z, x)
+    dz, dx = tape.gradient(loss, [z, x])
+    sm = special.softmax(L, axis=1)
+    np.testing.assert_allclose(to_numpy(dx), sm - (B > 0.5), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(dz), -special.log_softmax(L, axis=1), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(loss),
+                               -((B > 0.5) * special.log_softmax(L, axis=1)).sum(1),
+                               rtol=1e-12)
