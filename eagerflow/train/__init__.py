@@ -15,15 +15,17 @@ from .clipping import clip_by_global_norm, clip_by_norm, clip_by_value, global_n
 from .global_step import (assert_global_step, create_global_step, get_global_step,
                           get_or_create_global_step, global_step)
 from .optimizer import Optimizer, TrainOp
-from .optimizers import (AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer,
-                         FtrlOptimizer, GradientDescentOptimizer, LazyAdamOptimizer,
-                         MomentumOptimizer, ProximalAdagradOptimizer, RMSPropOptimizer)
+from .optimizers import (AdadeltaOptimizer, AdagradDAOptimizer, AdagradOptimizer,
+                         AdamOptimizer, FtrlOptimizer, GradientDescentOptimizer,
+                         LazyAdamOptimizer, MomentumOptimizer, ProximalAdagradOptimizer,
+                         ProximalGradientDescentOptimizer, RMSPropOptimizer)
 from .schedules import (CosineDecay, CosineDecayRestarts, ExponentialDecay, InverseTimeDecay,
-                        LearningRateSchedule, LinearWarmup, NaturalExpDecay,
-                        PiecewiseConstantDecay, PolynomialDecay, cosine_decay,
-                        cosine_decay_restarts, exponential_decay, inverse_time_decay,
-                        linear_warmup, natural_exp_decay, piecewise_constant,
-                        polynomial_decay)
+                        LearningRateSchedule, LinearCosineDecay, LinearWarmup,
+                        NaturalExpDecay, NoisyLinearCosineDecay, PiecewiseConstantDecay,
+                        PolynomialDecay, cosine_decay, cosine_decay_restarts,
+                        exponential_decay, inverse_time_decay, linear_cosine_decay,
+                        linear_warmup, natural_exp_decay, noisy_linear_cosine_decay,
+                        piecewise_constant, piecewise_constant_decay, polynomial_decay)
 
 __all__ = [
     "clipping", "optimizer", "optimizers", "schedules", "clip_by_global_norm",
@@ -31,7 +33,10 @@ __all__ = [
     "create_global_step", "get_global_step", "get_or_create_global_step", "global_step",
     "Optimizer", "TrainOp", "AdadeltaOptimizer", "AdagradOptimizer", "AdamOptimizer",
     "FtrlOptimizer", "GradientDescentOptimizer", "LazyAdamOptimizer", "MomentumOptimizer",
-    "ProximalAdagradOptimizer", "RMSPropOptimizer", "CosineDecay", "CosineDecayRestarts",
+    "ProximalAdagradOptimizer", "RMSPropOptimizer", "ProximalGradientDescentOptimizer",
+    "AdagradDAOptimizer", "LinearCosineDecay", "NoisyLinearCosineDecay",
+    "linear_cosine_decay", "noisy_linear_cosine_decay", "piecewise_constant_decay",
+    "CosineDecay", "CosineDecayRestarts",
     "ExponentialDecay", "InverseTimeDecay", "LearningRateSchedule", "LinearWarmup",
     "NaturalExpDecay", "PiecewiseConstantDecay", "PolynomialDecay", "cosine_decay",
     "cosine_decay_restarts", "exponential_decay", "inverse_time_decay", "linear_warmup",

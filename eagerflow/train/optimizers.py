@@ -11,6 +11,8 @@
 | LazyAdam | as Adam | touched rows |
 | RMSProp | ``rms`` (ones), [``mg``], ``momentum`` | touched rows |
 | Ftrl | ``accum``, ``linear`` (``<v>/Ftrl``, ``_1``) | touched rows |
+| ProximalGradientDescent | — | touched rows |
+| AdagradDA | ``gradient_accumulator``, ``gradient_squared_accumulator`` (``<v>/AdagradDA``, ``_1``) | touched rows |
 
 Example:
     >>> import eagerflow as ef
@@ -20,14 +22,19 @@ Example:
     >>> round(float(w.numpy()[0]), 4)
     0.9
 """
-from .. import kernels
+import numpy as np
+
+from .. import backend, kernels
 from ..autograd.indexed_slices import IndexedSlices
+from ..autograd.tensor import Tensor
 from ..kernels import optimizer_updates
+from ..kernels.scatter_add import INDEX_PAD
 from .optimizer import Optimizer, _check_lr
 
 __all__ = ["GradientDescentOptimizer", "MomentumOptimizer", "AdagradOptimizer",
            "ProximalAdagradOptimizer", "AdadeltaOptimizer", "AdamOptimizer",
-           "LazyAdamOptimizer", "RMSPropOptimizer", "FtrlOptimizer"]
+           "LazyAdamOptimizer", "RMSPropOptimizer", "FtrlOptimizer",
+           "ProximalGradientDescentOptimizer", "AdagradDAOptimizer"]
 
 
 def _nonneg(value, what):
@@ -172,10 +179,15 @@ class AdamOptimizer(Optimizer):
 
 class LazyAdamOptimizer(AdamOptimizer):
     """Adam whose sparse update changes ``m``, ``v`` and the variable only in the gradient's
-    rows (``tf.contrib.opt.LazyAdamOptimizer``); dense updates are Adam's."""
+    rows (``tf.contrib.opt.LazyAdamOptimizer``); dense updates are Adam's.
+
+    The default name is ``"Adam"``, as in TF1: contrib's class defines no ``__init__`` and
+    inherits ``AdamOptimizer``'s, so its slots are ``<v>/Adam`` and ``<v>/Adam_1``
+    (checkpoints written by TF restore here).
+    """
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8,
-                 use_locking=False, name="LazyAdam", check_numerics=False):
+                 use_locking=False, name="Adam", check_numerics=False):
         super().__init__(learning_rate, beta1, beta2, epsilon, use_locking, name,
                          check_numerics)
 
@@ -266,6 +278,155 @@ class FtrlOptimizer(Optimizer):
             l2 = l2 + self._beta / (2.0 * lr)
         return {"l1": self._l1, "l2": l2, "l2_shrinkage": self._shrink,
                 "lr_power": self._lr_power}
+
+
+def _sparse_rows(var, indices, values):
+    """``(table, idx, rows)``: ``var`` as ``(num_rows, d)``, the unique indices without
+    :data:`INDEX_PAD` padding, and their gradient rows as ``(n, d)``."""
+    nrows = var.shape[0] if var._data.ndim else 1
+    table = var._data.reshape(nrows, -1)
+    idx = indices.reshape(-1)
+    rows = values.reshape(idx.shape[0], table.shape[1]).astype(var.dtype, copy=False)
+    keep = idx != INDEX_PAD
+    if not bool(keep.all()):
+        idx, rows = idx[keep], rows[keep]
+    if idx.shape[0] and (bool((idx < 0).any()) or bool((idx >= nrows).any())):
+        bad = int(idx[(idx < 0) | (idx >= nrows)][0])
+        raise IndexError(f"row index {bad} is out of range [0, {nrows})")
+    return table, idx, rows
+
+
+class ProximalGradientDescentOptimizer(Optimizer):
+    """FOBOS with a fixed rate (``tf.train.ProximalGradientDescentOptimizer``).
+
+    TF's ``ApplyProximalGradientDescent`` (training_ops.cc)::
+
+        prox = var - lr * grad
+        var = sign(prox) * max(|prox| - lr * l1, 0) / (1 + lr * l2)   # l1 > 0
+        var = prox / (1 + lr * l2)                                     # otherwise
+
+    A sparse gradient (duplicates summed) updates only its rows
+    (``SparseApplyProximalGradientDescent``).
+    """
+
+    def __init__(self, learning_rate, l1_regularization_strength=0.0,
+                 l2_regularization_strength=0.0, use_locking=False,
+                 name="ProximalGradientDescent", check_numerics=False):
+        super().__init__(use_locking, name, check_numerics)
+        _check_lr(learning_rate)
+        self._learning_rate = learning_rate
+        self._l1, self._l2 = l1_regularization_strength, l2_regularization_strength
+
+    def _update(self, v, g, lr):
+        xp = backend.array_module(v)
+        t = v.dtype.type
+        prox = v - g * lr
+        if self._l1 > 0:
+            return (xp.sign(prox) * xp.maximum(xp.abs(prox) - lr * t(self._l1), t(0))
+                    / (t(1) + t(self._l2) * lr))
+        return prox / (t(1) + t(self._l2) * lr)
+
+    def _apply_dense(self, grad, var, lr):
+        lr = self._lr_array(lr, var).reshape(())
+        var._data[...] = self._update(var._data, grad.astype(var.dtype, copy=False), lr)
+
+    def _apply_sparse(self, values, indices, var, lr):
+        table, idx, rows = _sparse_rows(var, indices, values)
+        if idx.shape[0]:
+            lr = self._lr_array(lr, var).reshape(())
+            table[idx] = self._update(table[idx], rows, lr)
+
+
+class AdagradDAOptimizer(Optimizer):
+    """Adagrad dual averaging (``tf.train.AdagradDAOptimizer``).
+
+    Slots ``gradient_accumulator`` (zeros, ``<v>/AdagradDA``) and
+    ``gradient_squared_accumulator`` (``initial_gradient_squared_accumulator_value``,
+    ``<v>/AdagradDA_1``). Each step reads ``T = global_step + 1`` (TF's ``_prepare``:
+    ``identity(global_step) + 1``, read before ``apply_gradients`` increments it) and applies
+    TF's ``ApplyAdagradDA`` (training_ops.cc)::
+
+        g_acc += grad;  gg_acc += grad^2
+        var = -sign(g_acc) * lr * max(|g_acc| - T * l1, 0) / (l2 * T * lr + sqrt(gg_acc))
+        var = -g_acc * lr / (l2 * T * lr + sqrt(gg_acc))          # when l1 == 0
+
+    A sparse gradient (duplicates summed) updates only its rows (``SparseApplyAdagradDA``).
+
+    Args:
+        global_step: the global step Variable (or an int).
+    """
+
+    def __init__(self, learning_rate, global_step,
+                 initial_gradient_squared_accumulator_value=0.1,
+                 l1_regularization_strength=0.0, l2_regularization_strength=0.0,
+                 use_locking=False, name="AdagradDA", check_numerics=False):
+        if initial_gradient_squared_accumulator_value <= 0.0:
+            raise ValueError(f"initial_gradient_squared_accumulator_value must be positive: "
+                             f"{initial_gradient_squared_accumulator_value}")
+        super().__init__(use_locking, name, check_numerics)
+        _check_lr(learning_rate)
+        self._learning_rate = learning_rate
+        self._global_step = global_step
+        self._l1, self._l2 = l1_regularization_strength, l2_regularization_strength
+        self._slot_specs = (("gradient_accumulator", 0.0),
+                            ("gradient_squared_accumulator",
+                             float(initial_gradient_squared_accumulator_value)))
+        self._step = None
+
+    def _prepare(self, var_list):
+        gs = self._global_step
+        if gs is None:
+            raise ValueError("AdagradDAOptimizer needs a global_step")
+        data = gs._data if isinstance(gs, Tensor) else np.asarray(gs)
+        self._step = data.reshape(()) + 1  # int64, on the step's device
+
+    def _t(self, var, dtype):
+        xp = backend.array_module(var._data)
+        return xp.asarray(self._step).astype(dtype).astype(var.dtype)
+
+    def _apply_dense(self, grad, var, lr):
+        xp = backend.array_module(var._data)
+        t = var.dtype.type
+        lr = self._lr_array(lr, var).reshape(())
+        ga, gg = (s._data for s in self._slots(var))
+        g = grad.astype(var.dtype, copy=False)
+        ga += g
+        gg += g * g
+        step = self._t(var, np.float32)  # the kernel's static_cast<float>(global_step)
+        denom = t(self._l2) * (step * lr) + xp.sqrt(gg)
+        if self._l1 > 0:
+            var._data[...] = (lr * t(-1) * xp.sign(ga)
+                              * xp.maximum(xp.abs(ga) - step * t(self._l1), t(0)) / denom)
+        else:
+            var._data[...] = lr * ga * t(-1) / denom
+
+    def _apply_sparse(self, values, indices, var, lr):
+        table, idx, rows = _sparse_rows(var, indices, values)
+        if not idx.shape[0]:
+            return
+        xp = backend.array_module(var._data)
+        t = var.dtype.type
+        lr = self._lr_array(lr, var).reshape(())
+        ga_t, gg_t = (s._data.reshape(table.shape) for s in self._slots(var))
+        ga = ga_t[idx] + rows
+        gg = gg_t[idx] + rows * rows
+        ga_t[idx], gg_t[idx] = ga, gg
+        step = self._t(var, var.dtype)
+        gs_lr = step * lr
+        if table.shape[1] > 1:  # SparseApplyAdagradDA, inner_dim > 1
+            den = t(self._l2) + xp.sqrt(gg) / gs_lr
+            if self._l1 > 0:
+                new = (t(-1) * xp.sign(ga)
+                       * xp.maximum(xp.abs(ga) / step - t(self._l1), t(0)) / den)
+            else:
+                new = t(-1) * (ga / step) / den
+        else:  # inner_dim == 1: the dense form
+            den = step * t(self._l2) * lr + xp.sqrt(gg)
+            if self._l1 > 0:
+                new = xp.sign(-ga) * lr * xp.maximum(xp.abs(ga) - step * t(self._l1), t(0)) / den
+            else:
+                new = (-ga * lr) / den
+        table[idx] = new
 
 
 IndexedSlices = IndexedSlices  # re-exported for type checks in callers

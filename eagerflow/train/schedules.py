@@ -16,13 +16,15 @@ import numpy as np
 
 from .. import backend
 from ..autograd.tensor import Tensor, _wrap
+from ..backend import random as _random
 
 __all__ = [
     "LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay", "PolynomialDecay",
     "CosineDecay", "CosineDecayRestarts", "InverseTimeDecay", "NaturalExpDecay",
-    "LinearWarmup", "exponential_decay", "piecewise_constant", "polynomial_decay",
-    "cosine_decay", "cosine_decay_restarts", "inverse_time_decay", "natural_exp_decay",
-    "linear_warmup",
+    "LinearCosineDecay", "NoisyLinearCosineDecay", "LinearWarmup", "exponential_decay",
+    "piecewise_constant", "piecewise_constant_decay", "polynomial_decay", "cosine_decay",
+    "cosine_decay_restarts", "inverse_time_decay", "natural_exp_decay",
+    "linear_cosine_decay", "noisy_linear_cosine_decay", "linear_warmup",
 ]
 
 
@@ -165,6 +167,51 @@ class CosineDecayRestarts(LearningRateSchedule):
         return self.lr * ((1 - self.alpha) * cosine + self.alpha)
 
 
+class LinearCosineDecay(LearningRateSchedule):
+    """TF's ``LinearCosineDecay`` (``tf.train.linear_cosine_decay``)::
+
+        s = min(step, decay_steps)
+        linear = (decay_steps - s) / decay_steps
+        cosine = 0.5 * (1 + cos(pi * 2 * num_periods * s / decay_steps))
+        lr * ((alpha + linear) * cosine + beta)
+    """
+
+    def __init__(self, initial_learning_rate, decay_steps, num_periods=0.5, alpha=0.0,
+                 beta=0.001):
+        _check_positive(decay_steps, "decay_steps")
+        self.lr, self.decay_steps, self.num_periods = (initial_learning_rate, decay_steps,
+                                                       num_periods)
+        self.alpha, self.beta = alpha, beta
+
+    def _linear(self, xp, s):
+        return (self.decay_steps - s) / self.decay_steps
+
+    def _value(self, xp, s):
+        s = xp.minimum(s, self.decay_steps)
+        linear = self._linear(xp, s)
+        fraction = 2.0 * self.num_periods * (s / self.decay_steps)
+        cosine = 0.5 * (1.0 + xp.cos(math.pi * fraction))
+        return self.lr * ((self.alpha + linear) * cosine + self.beta)
+
+
+class NoisyLinearCosineDecay(LinearCosineDecay):
+    """:class:`LinearCosineDecay` whose linear part gets Gaussian noise of variance
+    ``initial_variance / (1 + min(step, decay_steps)) ** variance_decay`` (TF's
+    ``NoisyLinearCosineDecay``; a fresh draw at every call, from the seeded generators of
+    :mod:`eagerflow.backend.random`)."""
+
+    def __init__(self, initial_learning_rate, decay_steps, initial_variance=1.0,
+                 variance_decay=0.55, num_periods=0.5, alpha=0.0, beta=0.001):
+        super().__init__(initial_learning_rate, decay_steps, num_periods, alpha, beta)
+        self.initial_variance, self.variance_decay = initial_variance, variance_decay
+
+    def _linear(self, xp, s):
+        variance = self.initial_variance / xp.power(1.0 + s, self.variance_decay)
+        gen = _random.generator(backend="numpy" if xp is np else None)
+        noise = xp.asarray(gen.normal((), np.dtype(np.float64)))
+        return super()._linear(xp, s) + noise * xp.sqrt(variance)
+
+
 class LinearWarmup(LearningRateSchedule):
     """Linear ramp from ``warmup_learning_rate`` to ``after(warmup_steps)``, then ``after``.
 
@@ -228,6 +275,11 @@ def piecewise_constant(x, boundaries, values, name=None):
     return _Bound(PiecewiseConstantDecay(boundaries, values), x)
 
 
+def piecewise_constant_decay(x, boundaries, values, name=None):
+    """``tf.compat.v1.train.piecewise_constant_decay`` (the same as :func:`piecewise_constant`)."""
+    return piecewise_constant(x, boundaries, values, name)
+
+
 def polynomial_decay(learning_rate, global_step, decay_steps, end_learning_rate=0.0001,
                      power=1.0, cycle=False, name=None):
     return _Bound(PolynomialDecay(learning_rate, decay_steps, end_learning_rate, power, cycle),
@@ -241,6 +293,22 @@ def cosine_decay(learning_rate, global_step, decay_steps, alpha=0.0, name=None):
 def cosine_decay_restarts(learning_rate, global_step, first_decay_steps, t_mul=2.0, m_mul=1.0,
                           alpha=0.0, name=None):
     return _Bound(CosineDecayRestarts(learning_rate, first_decay_steps, t_mul, m_mul, alpha),
+                  global_step)
+
+
+def linear_cosine_decay(learning_rate, global_step, decay_steps, num_periods=0.5, alpha=0.0,
+                        beta=0.001, name=None):
+    """``tf.train.linear_cosine_decay``: a callable returning the decayed rate."""
+    return _Bound(LinearCosineDecay(learning_rate, decay_steps, num_periods, alpha, beta),
+                  global_step)
+
+
+def noisy_linear_cosine_decay(learning_rate, global_step, decay_steps, initial_variance=1.0,
+                              variance_decay=0.55, num_periods=0.5, alpha=0.0, beta=0.001,
+                              name=None):
+    """``tf.train.noisy_linear_cosine_decay``: a callable returning the decayed rate."""
+    return _Bound(NoisyLinearCosineDecay(learning_rate, decay_steps, initial_variance,
+                                         variance_decay, num_periods, alpha, beta),
                   global_step)
 
 
