@@ -13,10 +13,17 @@ Example:
     ...     round(float(acc), 4)
     0.6667
 """
-from .auc import auc, compute_auc, precision_at_k, recall_at_k
+from .auc import (auc, average_precision_at_k, compute_auc, false_negatives_at_thresholds,
+                  false_positives_at_thresholds, precision_at_k, precision_at_thresholds,
+                  precision_at_top_k, recall_at_k, recall_at_thresholds, recall_at_top_k,
+                  sensitivity_at_specificity, sparse_average_precision_at_k,
+                  sparse_precision_at_k, specificity_at_sensitivity,
+                  true_negatives_at_thresholds, true_positives_at_thresholds)
 from .state import MetricValue, metric_variables, reset_metrics
 from .streaming import (accuracy, false_negatives, false_positives, mean, mean_absolute_error,
-                        mean_squared_error, precision, recall, root_mean_squared_error,
+                        mean_cosine_distance, mean_iou, mean_per_class_accuracy,
+                        mean_relative_error, mean_squared_error, mean_tensor,
+                        percentage_below, precision, recall, root_mean_squared_error,
                         true_negatives, true_positives)
 
 __all__ = [
@@ -24,4 +31,11 @@ __all__ = [
     "reset_metrics", "accuracy", "false_negatives", "false_positives", "mean",
     "mean_absolute_error", "mean_squared_error", "precision", "recall",
     "root_mean_squared_error", "true_negatives", "true_positives",
+    "average_precision_at_k", "sparse_average_precision_at_k", "sparse_precision_at_k",
+    "precision_at_top_k", "recall_at_top_k", "true_positives_at_thresholds",
+    "false_positives_at_thresholds", "true_negatives_at_thresholds",
+    "false_negatives_at_thresholds", "precision_at_thresholds", "recall_at_thresholds",
+    "sensitivity_at_specificity", "specificity_at_sensitivity", "mean_tensor",
+    "mean_relative_error", "mean_cosine_distance", "percentage_below", "mean_iou",
+    "mean_per_class_accuracy",
 ]

@@ -22,7 +22,7 @@ from ..variables import initializers as init_ops
 from ..variables.store import GraphKeys, get_default_store, get_variable, variable_scope
 
 __all__ = ["MetricValue", "metric_variables", "reset_metrics", "metric_state",
-           "as_array", "weights_like"]
+           "as_array", "weights_like", "squeeze_pair", "same_shape"]
 
 
 class MetricValue(Tensor):
@@ -87,12 +87,36 @@ def as_array(x, dtype=None):
     return a if dtype is None else a.astype(dtype, copy=False)
 
 
+def squeeze_pair(labels, predictions, expected_rank_diff=0):
+    """TF's ``confusion_matrix.remove_squeezable_dimensions`` on raw arrays: when the ranks
+    differ by one (beyond ``expected_rank_diff``) and the longer one ends in 1, that last
+    dimension is squeezed, so ``(batch, 1)`` labels meet ``(batch,)`` predictions."""
+    diff = predictions.ndim - labels.ndim
+    if diff == expected_rank_diff + 1 and predictions.shape[-1] == 1:
+        predictions = predictions.reshape(predictions.shape[:-1])
+    elif diff == expected_rank_diff - 1 and labels.shape[-1] == 1:
+        labels = labels.reshape(labels.shape[:-1])
+    return labels, predictions
+
+
+def same_shape(labels, predictions, what):
+    """Squeezes as TF does, then requires equal shapes (TF's static
+    ``assert_is_compatible_with``; NumPy broadcasting would silently make (n, n))."""
+    labels, predictions = squeeze_pair(labels, predictions)
+    if tuple(labels.shape) != tuple(predictions.shape):
+        raise ValueError(f"{what}: labels of shape {tuple(labels.shape)} and predictions "
+                         f"of shape {tuple(predictions.shape)} are incompatible")
+    return labels, predictions
+
+
 def weights_like(weights, values):
     """``weights`` broadcast to ``values``' shape as float64 (ones when None)."""
     xp = backend.array_module(values)
     if weights is None:
         return xp.ones(values.shape, dtype=np.float64)
     w = as_array(weights, np.float64)
+    if w.ndim and w.ndim == values.ndim + 1 and w.shape[-1] == 1:
+        w = w.reshape(w.shape[:-1])  # TF's _remove_squeezable_dimensions squeezes weights
     if w.ndim < values.ndim:  # TF lets (batch,) weights apply to (batch, 1) values
         w = w.reshape(w.shape + (1,) * (values.ndim - w.ndim))
     try:
