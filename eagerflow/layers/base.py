@@ -23,7 +23,8 @@ from .. import ops
 from ..autograd.tensor import Tensor, convert_to_tensor
 from ..backend.dtypes import as_dtype, is_real_floating
 from ..variables.policy import layer_policy
-from ..variables.store import get_variable, variable_scope
+from ..variables.store import (AUTO_REUSE, get_default_store, get_variable,
+                               get_variable_scope, variable_scope)
 
 __all__ = ["Layer", "get_activation", "InputSpec"]
 
@@ -108,7 +109,25 @@ class Layer:
         self.built = False
         self._variables = []
         self.activity_regularizer = activity_regularizer
-        self.losses = []
+        self._activity_losses = []
+        self._weight_regularizers = []  # (variable, regularizer) of variables it created
+
+    @property
+    def losses(self):
+        """The layer's losses (``layer.losses``): its weight regularizers evaluated on the
+        variables' current values, then the latest call's activity regularization loss.
+
+        TF's legacy ``Layer.add_weight`` registers a weight regularizer's loss with the layer
+        only for a variable it newly creates (``_should_add_regularizer``), and Keras'
+        ``_handle_activity_regularization`` adds ``activity_regularizer(output) /
+        batch_size`` (keras/engine/base_layer_v1.py).
+        """
+        out = []
+        for var, reg in self._weight_regularizers:
+            loss = reg(var)
+            if loss is not None:
+                out.append(loss)
+        return out + list(self._activity_losses)
 
     @property
     def name(self):
@@ -130,6 +149,8 @@ class Layer:
         """``var`` as the computation uses it: cast to the compute dtype under a mixed
         policy (Keras' autocast variables); the cast's gradient reaches ``var`` in its own
         dtype."""
+        if isinstance(var, list):  # a PartitionedVariable: its shards concatenated, as TF
+            var = var.as_tensor()    # reads one
         cd = self.compute_dtype
         if var is None or cd is None or var.dtype == cd or not is_real_floating(var.dtype):
             return var
@@ -145,10 +166,17 @@ class Layer:
         """Creates (or finds) the variable ``<scope>/<name>`` through ``get_variable``."""
         if constraint is not None:
             raise NotImplementedError("variable constraints are not supported yet")
+        scope = get_variable_scope().name
+        full = f"{scope}/{name}" if scope else name
+        existed = set(get_default_store().names())
         var = get_variable(name, shape=shape, dtype=_first(dtype, self.dtype, "float32"),
                            initializer=initializer, regularizer=regularizer,
                            trainable=trainable and self.trainable, partitioner=partitioner)
         self._variables.append(var)
+        if regularizer is not None:
+            for v in (var if isinstance(var, list) else [var]):
+                if v.name not in existed and full not in existed:
+                    self._weight_regularizers.append((v, regularizer))
         return var
 
     add_variable = add_weight
@@ -185,15 +213,22 @@ class Layer:
     def call(self, inputs, **kwargs):
         return inputs
 
+    def _scope_reuse(self):
+        # TF1's functional layers pass ``reuse`` to their variable scope as is: True, or
+        # tf.AUTO_REUSE (create on first use, then share); anything else inherits
+        if self._reuse is AUTO_REUSE:
+            return AUTO_REUSE
+        return True if self._reuse else None
+
     def _enter_scope(self):
         if self._scope is None:
             if self._name_given or self._reuse:
-                cm = variable_scope(self._base_name, reuse=True if self._reuse else None)
+                cm = variable_scope(self._base_name, reuse=self._scope_reuse())
             else:
                 cm = variable_scope(None, default_name=self._base_name)
             with cm as scope:
                 self._scope = scope
-        return variable_scope(self._scope, reuse=True if self._reuse else None)
+        return variable_scope(self._scope, reuse=self._scope_reuse())
 
     def __call__(self, inputs, *args, **kwargs):
         if not isinstance(inputs, (Tensor, list, tuple, dict)):
@@ -208,9 +243,13 @@ class Layer:
                 self.built = True
             out = self.call(inputs, *args, **kwargs)
         if self.activity_regularizer is not None:
-            # the latest call's loss only: a store collection would grow every eager step
+            # the latest call's loss only: a store collection would grow every eager step.
+            # Keras divides by the batch size "to make activity regularization strength
+            # batch-agnostic" (keras/engine/base_layer_v1.py, _handle_activity_regularization)
             loss = self.activity_regularizer(out)
-            self.losses = [] if loss is None else [loss]
+            if loss is not None and isinstance(out, Tensor) and out.ndim > 0:
+                loss = loss / ops.cast(convert_to_tensor(out.shape[0]), loss.dtype)
+            self._activity_losses = [] if loss is None else [loss]
         return out
 
     apply = __call__

@@ -9,9 +9,9 @@ Example:
     ...     conv2d(ef.ones((1, 5, 5, 3)), 8, 3, padding="same").shape
     TensorShape([1, 5, 5, 8])
 """
-from .. import nn
+from .. import nn, ops
 from ..variables import initializers as init_ops
-from .base import Layer, as_float_input, get_activation
+from .base import Layer, _first, as_float_input, get_activation
 
 __all__ = ["Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "Conv3DTranspose",
            "SeparableConv1D", "SeparableConv2D", "MaxPooling1D", "MaxPooling2D",
@@ -32,10 +32,13 @@ def _tuple(v, n, what):
     return v
 
 
-def _padding(p):
+def _padding(p, causal=False):
     p = str(p).upper()
+    if p == "CAUSAL" and causal:
+        return p
     if p not in ("SAME", "VALID"):
-        raise ValueError(f"padding must be 'valid' or 'same', got {p.lower()!r}")
+        extra = " or 'causal'" if causal else ""
+        raise ValueError(f"padding must be 'valid', 'same'{extra}, got {p.lower()!r}")
     return p
 
 
@@ -64,7 +67,8 @@ class _Conv(Layer):
         self.kernel_size = _tuple(kernel_size, n, "kernel_size")
         self.strides = _tuple(strides, n, "strides")
         self.dilation_rate = _tuple(dilation_rate, n, "dilation_rate")
-        self.padding = _padding(padding)
+        # Keras' Conv takes padding='causal' for Conv1D and SeparableConv1D only
+        self.padding = _padding(padding, causal=self._rank == 1)
         self.data_format = data_format
         self._nn_format = _format(data_format, n)
         self.activation = get_activation(activation)
@@ -98,14 +102,28 @@ class _Conv(Layer):
         self.built = True
 
     def _conv(self, x):
-        return nn.convolution(x, self.kernel, self.padding, strides=self.strides,
+        return nn.convolution(x, self._read(self.kernel), self._nn_padding(),
+                              strides=self.strides,
                               dilation_rate=self.dilation_rate, data_format=self._nn_format)
 
+    def _nn_padding(self):
+        return "VALID" if self.padding == "CAUSAL" else self.padding
+
+    def _causal_pad(self, x):
+        # keras Conv._compute_causal_padding: dilation * (kernel - 1) zeros before the time
+        # axis, then a VALID convolution
+        left = self.dilation_rate[0] * (self.kernel_size[0] - 1)
+        pads = [[0, 0]] * x.ndim
+        pads[1 if self.data_format == "channels_last" else 2] = [left, 0]
+        return ops.pad(x, pads)
+
     def call(self, inputs):
-        x = as_float_input(inputs, self, self.kernel.dtype)
+        x = as_float_input(inputs, self, _first(self.compute_dtype, self.kernel.dtype))
+        if self.padding == "CAUSAL":
+            x = self._causal_pad(x)
         y = self._conv(x)
         if self.use_bias:
-            y = nn.bias_add(y, self.bias, data_format=self._nn_format)
+            y = nn.bias_add(y, self._read(self.bias), data_format=self._nn_format)
         return self.activation(y) if self.activation is not None else y
 
 
@@ -141,7 +159,7 @@ class _ConvTranspose(_Conv):
         out = ([x.shape[0]] + out_sp + [self.filters]) if last else (
             [x.shape[0], self.filters] + out_sp)
         fn = nn.conv2d_transpose if self._rank == 2 else nn.conv3d_transpose
-        return fn(x, self.kernel, out, self.strides, self.padding,
+        return fn(x, self._read(self.kernel), out, self.strides, self.padding,
                   data_format=self._nn_format, dilations=self.dilation_rate)
 
 
@@ -192,7 +210,9 @@ class _SeparableConv(_Conv):
 
     def _conv(self, x):
         fn = nn.separable_conv1d if self._rank == 1 else nn.separable_conv2d
-        return fn(x, self.depthwise_kernel, self.pointwise_kernel, self.strides, self.padding,
+        return fn(x, self._read(self.depthwise_kernel), self._read(self.pointwise_kernel),
+                  self.strides,
+                  self._nn_padding(),
                   data_format=self._nn_format, dilations=self.dilation_rate)
 
 

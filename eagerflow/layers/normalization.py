@@ -4,8 +4,9 @@ Training normalizes with the batch's moments and moves ``moving_mean``/``moving_
 toward them: ``moving -= (moving - batch) * (1 - momentum)``, at once (there is no
 UPDATE_OPS collection to run in eager mode). Inference uses the moving statistics. As in
 TF, the variance fed to the moving average is the batch's biased variance, except on the
-path TF fuses (4-D inputs normalized over the channel axis, ``fused`` not False), where it
-is Bessel-corrected (``n / (n - 1)``).
+path TF fuses (4-D inputs normalized over axis 1 or 3, 5-D over axis 1 or 4, ``fused`` not
+False), where it is Bessel-corrected (``n / (n - 1)``). float16/bfloat16 layers keep float32
+variables and do the math in float32, as Keras does.
 
 Example:
     >>> import eagerflow as ef
@@ -18,7 +19,9 @@ Example:
 """
 from .. import ops
 from ..autograd.tape import no_grad
+from ..backend.dtypes import bfloat16, float16, float32
 from ..variables import initializers as init_ops
+from ..variables.store import get_variable_scope
 from .base import Layer, as_float_input
 
 __all__ = ["BatchNormalization", "batch_normalization"]
@@ -68,29 +71,69 @@ class BatchNormalization(Layer):
             out.append(a % ndim)
         return out
 
+    def _param_dtype(self):
+        # "Raise parameters of fp16 batch norm to fp32" (keras BatchNormalizationBase.
+        # _param_dtype): float16/bfloat16 layers keep float32 gamma/beta/moving statistics
+        dt = self.dtype
+        if dt is not None and dt in (float16, bfloat16):
+            return float32
+        return dt if dt is not None else float32
+
+    def _fused_for(self, ndim, axes):
+        """Whether TF takes its fused path (Bessel-corrected moving variance): keras'
+        V1 ``BatchNormalizationBase.build`` sets ``fused = rank in (4, 5) and
+        _fused_can_be_used()`` with the channel axis 1 or 3 (rank 4) / 1 or 4 (rank 5) and
+        a float16/bfloat16/float32 compute dtype.
+
+        float64 inputs are kept on the fused path here (tests/layers pins that).
+        """
+        if self.fused is False or len(axes) != 1:
+            return False
+        return (ndim == 4 and axes[0] in (1, 3)) or (ndim == 5 and axes[0] in (1, 4))
+
     def build(self, input_shape):
-        axes = self._axes(len(input_shape))
-        shape = tuple(input_shape[a] for a in axes)
-        if len(shape) == 1:
-            shape = (shape[0],)
+        ndim = len(input_shape)
+        axes = self._axes(ndim)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"BatchNormalization {self.name}: duplicate axis {self.axis}")
+        if len(axes) == 1:
+            shape = (input_shape[axes[0]],)
+        else:
+            # "Parameter shape is the original shape but with 1 in all non-axis dims"
+            # (keras BatchNormalizationBase.build)
+            shape = tuple(input_shape[i] if i in axes else 1 for i in range(ndim))
+        pdt = self._param_dtype()
         if self.scale:
-            self.gamma = self.add_weight("gamma", shape, initializer=self.gamma_initializer,
+            self.gamma = self.add_weight("gamma", shape, dtype=pdt,
+                                        initializer=self.gamma_initializer,
                                         regularizer=self.gamma_regularizer,
                                         constraint=self.gamma_constraint)
         if self.center:
-            self.beta = self.add_weight("beta", shape, initializer=self.beta_initializer,
+            self.beta = self.add_weight("beta", shape, dtype=pdt,
+                                        initializer=self.beta_initializer,
                                         regularizer=self.beta_regularizer,
                                         constraint=self.beta_constraint)
-        self.moving_mean = self.add_weight("moving_mean", shape,
-                                           initializer=self.moving_mean_initializer,
-                                           trainable=False)
-        self.moving_variance = self.add_weight("moving_variance", shape,
-                                               initializer=self.moving_variance_initializer,
+        # TF disables the scope's partitioner for the moving statistics
+        scope = get_variable_scope()
+        partitioner = scope.partitioner
+        scope.set_partitioner(None)
+        try:
+            self.moving_mean = self.add_weight("moving_mean", shape, dtype=pdt,
+                                               initializer=self.moving_mean_initializer,
                                                trainable=False)
+            self.moving_variance = self.add_weight(
+                "moving_variance", shape, dtype=pdt,
+                initializer=self.moving_variance_initializer, trainable=False)
+        finally:
+            scope.set_partitioner(partitioner)
         self.built = True
 
     def call(self, inputs, training=False):
-        x = as_float_input(inputs, self, self.moving_mean.dtype)
+        x = as_float_input(inputs, self, self.compute_dtype)
+        out_dtype = x.dtype
+        if x.dtype != self.moving_mean.dtype:
+            # keras does the math of 16-bit inputs in float32, then casts back
+            x = ops.cast(x, self.moving_mean.dtype)
         axes = self._axes(x.ndim)
         reduce_axes = [i for i in range(x.ndim) if i not in axes]
         bshape = [1] * x.ndim
@@ -98,7 +141,11 @@ class BatchNormalization(Layer):
             bshape[a] = x.shape[a]
 
         def b(v):
-            return None if v is None else ops.reshape(v, bshape)
+            if v is None:
+                return None
+            if isinstance(v, list):  # gamma/beta made in a partitioned variable scope
+                v = v.as_tensor()
+            return ops.reshape(v, bshape)
         if training:
             from ..nn import moments
             mean, var = moments(x, reduce_axes, keepdims=False)
@@ -108,7 +155,7 @@ class BatchNormalization(Layer):
             n = 1
             for a in reduce_axes:
                 n *= x.shape[a]
-            fused = (self.fused is not False and x.ndim == 4 and axes in ([1], [3]))
+            fused = self._fused_for(x.ndim, axes)
             with no_grad():
                 decay = 1.0 - self.momentum
                 mv = var * (n / max(n - 1, 1)) if fused else var
@@ -117,7 +164,8 @@ class BatchNormalization(Layer):
         else:
             mean, var = self.moving_mean, self.moving_variance
         from ..nn import batch_normalization as bn
-        return bn(x, b(mean), b(var), b(self.beta), b(self.gamma), self.epsilon)
+        y = bn(x, b(mean), b(var), b(self.beta), b(self.gamma), self.epsilon)
+        return y if y.dtype == out_dtype else ops.cast(y, out_dtype)
 
 
 def batch_normalization(inputs, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,

@@ -60,6 +60,14 @@ class Sequential(Layer):
 
     weights = variables
 
+    @property
+    def losses(self):
+        """Its own losses then its layers' (Keras collects sublayers' losses)."""
+        out = list(super().losses)
+        for layer in self.layers:
+            out.extend(getattr(layer, "losses", ()))
+        return out
+
     def summary_rows(self):
         """(layer name, class, parameter count) for each layer."""
         return [(getattr(layer, "name", repr(layer)), type(layer).__name__,
