@@ -16,7 +16,7 @@ from .session_run_hook import SessionRunArgs, SessionRunHook, scalar
 
 __all__ = ["SecondOrStepTimer", "StopAtStepHook", "CheckpointSaverListener",
            "CheckpointSaverHook", "StepCounterHook", "LoggingTensorHook", "NanTensorHook",
-           "NanLossDuringTrainingError", "FinalOpsHook"]
+           "NanLossDuringTrainingError", "FinalOpsHook", "FeedFnHook"]
 
 log = logging.getLogger("eagerflow")
 
@@ -30,13 +30,21 @@ def _current_step():
 
 
 class SecondOrStepTimer:
-    """Fires every ``every_secs`` seconds or every ``every_steps`` steps (exactly one)."""
+    """Fires every ``every_secs`` seconds or every ``every_steps`` steps (exactly one).
+
+    As TF's, it fires at the first step asked about, and ``update_last_triggered_step``
+    returns ``(elapsed_secs, elapsed_steps)``, ``(None, None)`` on the first trigger.
+    """
 
     def __init__(self, every_secs=None, every_steps=None):
-        if (every_secs is None) == (every_steps is None):
-            raise ValueError("exactly one of every_secs and every_steps must be provided")
-        if every_secs is not None and every_secs <= 0 or every_steps is not None and every_steps <= 0:
-            raise ValueError("every_secs / every_steps must be positive")
+        # TF's messages (basic_session_run_hooks.SecondOrStepTimer.__init__); TF does not
+        # check the sign of the interval
+        if every_secs is None and every_steps is None:
+            raise ValueError("Either every_secs or every_steps should be provided "
+                             "(exactly one of them).")
+        if every_secs is not None and every_steps is not None:
+            raise ValueError("Can not provide both every_secs and every_steps "
+                             "(exactly one of them).")
         self._secs, self._steps = every_secs, every_steps
         self.reset()
 
@@ -55,8 +63,8 @@ class SecondOrStepTimer:
 
     def update_last_triggered_step(self, step):
         now = time.time()
-        elapsed = None if self._last_time is None else (now - self._last_time,
-                                                        step - self._last_step)
+        elapsed = (None, None) if self._last_time is None else (now - self._last_time,
+                                                                step - self._last_step)
         self._last_time, self._last_step = now, step
         return elapsed
 
@@ -68,10 +76,13 @@ class StopAtStepHook(SessionRunHook):
     """Requests a stop at ``last_step``, or after ``num_steps`` more steps."""
 
     def __init__(self, num_steps=None, last_step=None):
-        if (num_steps is None) == (last_step is None):
-            raise ValueError("exactly one of num_steps and last_step must be provided")
-        if num_steps is not None and num_steps < 0:
-            raise ValueError(f"num_steps must be >= 0, got {num_steps}")
+        # TF's messages (basic_session_run_hooks.StopAtStepHook.__init__)
+        if num_steps is None and last_step is None:
+            raise ValueError("One of num_steps or last_step must be specified "
+                             "(exactly one of them).")
+        if num_steps is not None and last_step is not None:
+            raise ValueError("Only one of num_steps or last_step can be specified "
+                             "(exactly one of them).")
         self._num_steps, self._last_step = num_steps, last_step
 
     def after_create_session(self, session, coord):
@@ -116,6 +127,8 @@ class CheckpointSaverHook(SessionRunHook):
     def __init__(self, checkpoint_dir, save_secs=None, save_steps=None, saver=None,
                  checkpoint_basename="model.ckpt", scaffold=None, listeners=None,
                  save_graph_def=True):
+        if saver is not None and scaffold is not None:  # TF's check and message
+            raise ValueError("You cannot provide both saver and scaffold.")
         self._dir = checkpoint_dir
         self._timer = SecondOrStepTimer(every_secs=save_secs, every_steps=save_steps)
         self._saver = saver
@@ -168,6 +181,24 @@ class CheckpointSaverHook(SessionRunHook):
         return stop
 
 
+def _writer_for_dir(output_dir):
+    """The cached event-file writer of ``output_dir``: eagerflow.summary (above train in
+    DESIGN.md's layering) registers its ``FileWriterCache.get`` here when imported."""
+    if _WRITER_FACTORY is None:
+        raise RuntimeError("StepCounterHook(output_dir=...) needs eagerflow.summary; "
+                           "import eagerflow (or pass summary_writer=)")
+    return _WRITER_FACTORY(output_dir)
+
+
+_WRITER_FACTORY = None
+
+
+def set_writer_factory(fn):
+    """Called by eagerflow.summary: ``fn(output_dir) -> writer`` for hooks given a dir."""
+    global _WRITER_FACTORY
+    _WRITER_FACTORY = fn
+
+
 class StepCounterHook(SessionRunHook):
     """Logs ``global_step/sec`` every N steps or seconds."""
 
@@ -177,7 +208,13 @@ class StepCounterHook(SessionRunHook):
             raise ValueError("exactly one of every_n_steps and every_n_secs should be provided")
         self._timer = SecondOrStepTimer(every_steps=every_n_steps, every_secs=every_n_secs)
         self._writer = summary_writer
+        self._output_dir = output_dir
         self.last_rate = None
+
+    def begin(self):
+        # TF: a writer from SummaryWriterCache for output_dir when none is given
+        if self._writer is None and self._output_dir:
+            self._writer = _writer_for_dir(self._output_dir)
 
     def before_run(self, run_context):
         return SessionRunArgs(get_global_step())
@@ -188,7 +225,7 @@ class StepCounterHook(SessionRunHook):
         step = int(scalar(run_values.results))
         if self._timer.should_trigger_for_step(step):
             elapsed = self._timer.update_last_triggered_step(step)
-            if elapsed is not None and elapsed[0] > 0:
+            if elapsed[0] is not None and elapsed[0] > 0:
                 self.last_rate = elapsed[1] / elapsed[0]
                 log.info("global_step/sec: %g", self.last_rate)
                 if self._writer is not None:
@@ -207,16 +244,25 @@ class LoggingTensorHook(SessionRunHook):
 
     def __init__(self, tensors, every_n_iter=None, every_n_secs=None, at_end=False,
                  formatter=None):
-        if not at_end and (every_n_iter is None) == (every_n_secs is None):
+        # TF (basic_session_run_hooks.LoggingTensorHook.__init__): only at_end with no
+        # interval logs at the end alone; otherwise exactly one interval is required
+        only_log_at_end = at_end and every_n_iter is None and every_n_secs is None
+        if not only_log_at_end and (every_n_iter is None) == (every_n_secs is None):
             raise ValueError("either at_end and/or exactly one of every_n_iter and "
-                             "every_n_secs must be provided")
+                             "every_n_secs must be provided.")
         if every_n_iter is not None and every_n_iter <= 0:
-            raise ValueError(f"invalid every_n_iter={every_n_iter}")
+            raise ValueError(f"invalid every_n_iter={every_n_iter}.")
         if not isinstance(tensors, dict):
-            tensors = {(t if isinstance(t, str) else getattr(t, "name", str(i))): t
-                       for i, t in enumerate(tensors)}
+            # TF logs a list's items in the given order, a dict's tags sorted
+            tensors = list(tensors)
+            tags = [t if isinstance(t, str) else getattr(t, "name", str(i))
+                    for i, t in enumerate(tensors)]
+            self._tag_order = tags
+            tensors = dict(zip(tags, tensors))
+        else:
+            self._tag_order = sorted(tensors.keys())
         self._tensors = tensors
-        self._timer = None if (every_n_iter is None and every_n_secs is None) else \
+        self._timer = None if only_log_at_end else \
             SecondOrStepTimer(every_secs=every_n_secs, every_steps=every_n_iter)
         self._at_end = at_end
         self._formatter = formatter
@@ -224,20 +270,39 @@ class LoggingTensorHook(SessionRunHook):
         self._should = False
         self.last_logged = None
 
+    def begin(self):
+        # TF resets the timer and the iteration count in begin(): a reused hook starts over
+        if self._timer is not None:
+            self._timer.reset()
+        self._iter = 0
+
     def before_run(self, run_context):
         self._should = self._timer is not None and self._timer.should_trigger_for_step(self._iter)
         return SessionRunArgs(self._tensors) if self._should else None
 
     def _log(self, values):
+        """TF's ``_log_tensors``: ``"tag = value, ..."`` in tag order, with
+        ``" (%.3f sec)"`` since the previous log appended when there was one."""
         self.last_logged = values
-        if self._formatter:
-            log.info(self._formatter(values))
-        else:
-            log.info(", ".join(f"{k} = {np.asarray(v)}" for k, v in values.items()))
+        elapsed_secs = None
+        if self._timer is not None:
+            elapsed_secs, _ = self._timer.update_last_triggered_step(self._iter)
+        original = np.get_printoptions()
+        np.set_printoptions(suppress=True)
+        try:
+            if self._formatter:
+                log.info(self._formatter(values))
+            else:
+                stats = ", ".join("%s = %s" % (tag, values[tag]) for tag in self._tag_order)
+                if elapsed_secs is not None:
+                    log.info("%s (%.3f sec)", stats, elapsed_secs)
+                else:
+                    log.info("%s", stats)
+        finally:
+            np.set_printoptions(**original)
 
     def after_run(self, run_context, run_values):
         if self._should:
-            self._timer.update_last_triggered_step(self._iter)
             self._log(run_values.results)
         self._iter += 1
 
@@ -308,8 +373,7 @@ class NanTensorHook(SessionRunHook):
         if self._fail:
             log.error("Model diverged with loss = NaN.")
             raise NanLossDuringTrainingError()
-        if not self._stop:
-            log.warning("Model diverged with loss = NaN; stopping training.")
+        log.warning("Model diverged with loss = NaN.")  # TF's text, then request_stop()
         self._stop = True
 
 
@@ -329,7 +393,21 @@ class FinalOpsHook(SessionRunHook):
 
     def __init__(self, final_ops, final_ops_feed_dict=None):
         self._final_ops = final_ops
+        self._final_ops_feed_dict = final_ops_feed_dict
         self.final_ops_values = None
 
     def end(self, session):
-        self.final_ops_values = session.evaluate(self._final_ops)
+        if self._final_ops is not None:  # TF evaluates nothing for final_ops=None
+            self.final_ops_values = session.evaluate(self._final_ops)
+
+
+class FeedFnHook(SessionRunHook):
+    """Runs ``feed_fn`` before each step and passes its dict as the step's ``feed_dict``
+    (``tf.estimator.FeedFnHook``). Eagerly nothing consumes a feed_dict: the hook keeps
+    TF's call pattern (``feed_fn()`` once per step) so code built on it still runs."""
+
+    def __init__(self, feed_fn):
+        self.feed_fn = feed_fn
+
+    def before_run(self, run_context):
+        return SessionRunArgs(fetches=None, feed_dict=self.feed_fn())

@@ -158,7 +158,7 @@ def test_a_canned_estimator_trains_under_mixed_bfloat16(tmp_path):
             m = est.DNNClassifier([16, 8], [fc.numeric_column("x", shape=(4,))],
                                   optimizer="Adam", config=est.RunConfig(
                                       model_dir=str(tmp_path / policy), tf_random_seed=3,
-                                      save_checkpoints_steps=None, log_step_count_steps=None))
+                                      log_step_count_steps=None))
             m.train(_input(), steps=120)
             res = m.evaluate(_input(epochs=1))
             pred = next(m.predict(_input(epochs=1)))
