@@ -101,19 +101,34 @@ def _minmax_vjp(g, ans, x, axis=None, keepdims=False):
                   _grad_broadcast(n, x, axis, True))
 
 
-def _check_nonempty(a, axis, opname):
-    if a.size == 0 and (axis is None or any(a.shape[i] == 0 for i in axis)):
-        raise ValueError(f"{opname}: cannot reduce an empty tensor of shape {tuple(a.shape)}")
+def _empty_reduction(xp, a, axis, keepdims, lowest):
+    """The result of reducing an empty axis as TF's reducers give it: filled with their
+    identity, the dtype's lowest value for max and logsumexp (-inf for floats) and its
+    highest for min (Eigen's MaxReducer/MinReducer initial values); None when the reduced
+    axes are not empty."""
+    axes = tuple(range(a.ndim)) if axis is None else axis
+    if a.size != 0 or not any(a.shape[i] == 0 for i in axes):
+        return None
+    shape = tuple((1 if i in axes else d) for i, d in enumerate(a.shape)) if keepdims else \
+        tuple(d for i, d in enumerate(a.shape) if i not in axes)
+    dt = a.dtype
+    if dt.kind == "b":
+        value = not lowest
+    elif dt.kind in "iu":
+        value = np.iinfo(dt).min if lowest else np.iinfo(dt).max
+    else:
+        value = -np.inf if lowest else np.inf
+    return xp.full(shape, value, dtype=dt)
 
 
 def _max_fwd(xp, a, axis=None, keepdims=False):
-    _check_nonempty(a, axis, "reduce_max")
-    return xp.max(a, axis=axis, keepdims=keepdims)
+    empty = _empty_reduction(xp, a, axis, keepdims, lowest=True)
+    return empty if empty is not None else xp.max(a, axis=axis, keepdims=keepdims)
 
 
 def _min_fwd(xp, a, axis=None, keepdims=False):
-    _check_nonempty(a, axis, "reduce_min")
-    return xp.min(a, axis=axis, keepdims=keepdims)
+    empty = _empty_reduction(xp, a, axis, keepdims, lowest=False)
+    return empty if empty is not None else xp.min(a, axis=axis, keepdims=keepdims)
 
 
 _max = register("reduce_max", _max_fwd)
@@ -151,7 +166,9 @@ _all = register("reduce_all", lambda xp, a, axis=None, keepdims=False:
 
 
 def _lse_fwd(xp, a, axis=None, keepdims=False):
-    _check_nonempty(a, axis, "reduce_logsumexp")
+    empty = _empty_reduction(xp, a, axis, keepdims, lowest=True)  # log(0) = -inf
+    if empty is not None:
+        return empty
     m = xp.max(a, axis=axis, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0)
     out = xp.log(xp.sum(xp.exp(a - m), axis=axis, keepdims=True)) + m

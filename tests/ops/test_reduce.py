@@ -105,9 +105,21 @@ def test_bad_axis_and_empty_max():
         ef.reduce_sum(tensor(rand(2, 2)), axis=2)
     with pytest.raises(ValueError, match="repeats"):
         ef.reduce_sum(tensor(rand(2, 2)), axis=(0, 0))
-    with pytest.raises(ValueError, match="empty"):
-        ef.reduce_max(tensor(np.zeros((0, 3))), axis=0)
     assert to_numpy(ef.reduce_sum(tensor(np.zeros((0, 3))), axis=0)).tolist() == [0, 0, 0]
+
+
+def test_empty_reductions_give_the_reducers_identity():
+    """TF (Eigen's reducers; tensorflow#3510): max of nothing is the dtype's lowest value
+    (-inf for floats), min its highest, logsumexp -inf; not an error."""
+    e = tensor(np.zeros((0, 3)))
+    assert to_numpy(ef.reduce_max(e, axis=0)).tolist() == [-np.inf] * 3
+    assert to_numpy(ef.reduce_min(e, axis=0, keepdims=True)).tolist() == [[np.inf] * 3]
+    assert to_numpy(ef.reduce_logsumexp(e, axis=0)).tolist() == [-np.inf] * 3
+    assert to_numpy(ef.reduce_max(e)).tolist() == -np.inf
+    ints = tensor(np.zeros((2, 0), np.int32))
+    assert to_numpy(ef.reduce_max(ints, axis=1)).tolist() == [np.iinfo(np.int32).min] * 2
+    assert to_numpy(ef.reduce_min(ints, axis=1)).dtype == np.int32
+    assert to_numpy(ef.reduce_max(ints, axis=0)).shape == (0,)  # nothing reduced is empty
 
 
 def test_logsumexp_is_stable():
