@@ -253,16 +253,15 @@ def _topk_hits(labels, top, class_id, num_classes=None):
         in_lab = (la2 == class_id).any(axis=1)
         return ((in_top & in_lab).astype(np.float64), (in_top & ~in_lab).astype(np.float64),
                 (in_lab & ~in_top).astype(np.float64))
-    valid = la2 >= 0
-    if num_classes is not None:
-        valid &= la2 < num_classes
+    # every label counts, in range or not: TF's docs, "Values outside this range always
+    # count towards false_negative_at_<k>" (its set kernels keep every dense value)
     L = la2.shape[1]
     earlier = xp.tril(xp.ones((L, L), dtype=bool), -1)  # [j, i]: i before j
     first = ~((la2[:, :, None] == la2[:, None, :]) & earlier[None]).any(axis=2)
     match = top[:, :, None] == la2[:, None, :]
     tp = match.any(axis=2).sum(axis=1).astype(np.float64)
     fp = k - tp
-    fn = (valid & first & ~match.any(axis=1)).sum(axis=1).astype(np.float64)
+    fn = (first & ~match.any(axis=1)).sum(axis=1).astype(np.float64)
     return tp, fp, fn
 
 

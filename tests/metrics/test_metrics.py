@@ -186,12 +186,14 @@ def ref_at_k(labels, scores, k, class_id=None):
     tp = fp = fn = 0.0
     for lab, s in zip(labels, scores):
         top = list(np.argsort(-s, kind="stable")[:k])
-        lab = [l for l in np.atleast_1d(lab) if 0 <= l < scores.shape[1]]
+        # a set of labels; out-of-range ones (-1, >= num_classes) are false negatives
+        # ("Values outside this range always count towards false_negative_at_<k>")
+        lab = set(np.atleast_1d(lab).tolist())
         if class_id is not None:
             t, l = class_id in top, class_id in lab
             tp, fp, fn = tp + (t and l), fp + (t and not l), fn + (l and not t)
             continue
-        hit = len(set(top) & set(lab))
+        hit = len(set(top) & lab)
         tp, fp, fn = tp + hit, fp + k - hit, fn + len(lab) - hit
     return tp / (tp + fp), tp / (tp + fn)
 
@@ -200,7 +202,7 @@ def ref_at_k(labels, scores, k, class_id=None):
 def test_precision_recall_at_k(class_id):
     rng = np.random.default_rng(5)
     scores = rng.random((40, 6))
-    labels = rng.integers(-1, 7, size=(40, 2))  # -1 and 6 are out of range: ignored
+    labels = rng.integers(-1, 7, size=(40, 2))  # -1 and 6 are out of range: missed labels
     labels[:, 1] = np.where(labels[:, 1] == labels[:, 0], -1, labels[:, 1])
     p, _ = metrics.precision_at_k(tensor(labels), tensor(scores), k=3, class_id=class_id)
     r, _ = metrics.recall_at_k(tensor(labels), tensor(scores), k=3, class_id=class_id)
