@@ -293,7 +293,8 @@ def precision_at_k(labels, predictions, k, class_id=None, weights=None,
 
     Args:
         labels: int class ids, ``(batch,)`` or ``(batch, num_labels)``; ids outside
-            ``[0, num_classes)`` are ignored.
+            ``[0, num_classes)`` never match a prediction (for recall they are false
+            negatives, as in TF).
         predictions: scores ``(batch, num_classes)``.
         k: how many top classes count as predicted.
         class_id: restrict to one class (NaN while it was never in the top k, as TF).
