@@ -69,6 +69,17 @@ class BatchDataset(_Unary):
         return Cardinality(n // self._n + (0 if n % self._n == 0 or self._drop else 1))
 
 
+def take_up_to(it, n):
+    """The next ``n`` elements of iterator ``it``, fewer where it ends."""
+    elems = []
+    for _ in range(n):
+        try:
+            elems.append(next(it))
+        except StopIteration:
+            break
+    return elems
+
+
 class _BatchIter(_UpIter):
     def __init__(self, up, ds):
         super().__init__(up)
@@ -79,13 +90,7 @@ class _BatchIter(_UpIter):
         n = self.ds._n
         if self.many is not None:
             return self.many(n)
-        elems = []
-        for _ in range(n):
-            try:
-                elems.append(next(self.up))
-            except StopIteration:
-                break
-        return elems
+        return take_up_to(self.up, n)
 
     def __next__(self):
         elems = self._collect()

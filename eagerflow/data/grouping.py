@@ -18,7 +18,7 @@ import numpy as np
 
 from eagerflow.io.errors import InvalidArgumentError
 
-from .batching import stack_component
+from .batching import stack_component, take_up_to
 from .dataset import Cardinality, Dataset, DatasetIterator
 from .iterator import decode_element, deferred_element
 from .structure import flatten, pack_like
@@ -374,12 +374,7 @@ class _RebatchIter(_UpIter):
 
     def __next__(self):
         n = self.ds._sizes[self.k % len(self.ds._sizes)]
-        elems = []
-        for _ in range(n):
-            try:
-                elems.append(next(self.up))
-            except StopIteration:
-                break
+        elems = take_up_to(self.up, n)
         if not elems or (self.ds._drop and len(elems) < n):
             raise StopIteration
         self.k += 1

@@ -29,6 +29,14 @@ def _current_step():
     return int(scalar(gs.numpy()))
 
 
+def _exactly_one(a, b, none_given, both_given):
+    """TF's two checks of a pair of mutually exclusive arguments, with its messages."""
+    if a is None and b is None:
+        raise ValueError(f"{none_given} (exactly one of them).")
+    if a is not None and b is not None:
+        raise ValueError(f"{both_given} (exactly one of them).")
+
+
 class SecondOrStepTimer:
     """Fires every ``every_secs`` seconds or every ``every_steps`` steps (exactly one).
 
@@ -39,12 +47,9 @@ class SecondOrStepTimer:
     def __init__(self, every_secs=None, every_steps=None):
         # TF's messages (basic_session_run_hooks.SecondOrStepTimer.__init__); TF does not
         # check the sign of the interval
-        if every_secs is None and every_steps is None:
-            raise ValueError("Either every_secs or every_steps should be provided "
-                             "(exactly one of them).")
-        if every_secs is not None and every_steps is not None:
-            raise ValueError("Can not provide both every_secs and every_steps "
-                             "(exactly one of them).")
+        _exactly_one(every_secs, every_steps,
+                     "Either every_secs or every_steps should be provided",
+                     "Can not provide both every_secs and every_steps")
         self._secs, self._steps = every_secs, every_steps
         self.reset()
 
@@ -77,12 +82,8 @@ class StopAtStepHook(SessionRunHook):
 
     def __init__(self, num_steps=None, last_step=None):
         # TF's messages (basic_session_run_hooks.StopAtStepHook.__init__)
-        if num_steps is None and last_step is None:
-            raise ValueError("One of num_steps or last_step must be specified "
-                             "(exactly one of them).")
-        if num_steps is not None and last_step is not None:
-            raise ValueError("Only one of num_steps or last_step can be specified "
-                             "(exactly one of them).")
+        _exactly_one(num_steps, last_step, "One of num_steps or last_step must be specified",
+                     "Only one of num_steps or last_step can be specified")
         self._num_steps, self._last_step = num_steps, last_step
 
     def after_create_session(self, session, coord):
