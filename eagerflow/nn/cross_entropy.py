@@ -260,8 +260,11 @@ def log_poisson_loss(targets, log_input, compute_full_loss=False, name=None):
                          f"got {tuple(x.shape)} and {tuple(t.shape)}")
     result = ops.exp(x) - x * t
     if compute_full_loss:
-        stirling = t * ops.log(t) - t + ops.log(t * (2.0 * math.pi)) * 0.5
-        zeros = ops.zeros_like(t)
+        # the term is masked to 0 for targets in [0, 1]: take its logs of 1 there, so that
+        # log(0) makes no inf (and 0 * inf no NaN warning) in entries the mask drops
         cond = ops.logical_and(t >= 0.0, t <= 1.0)
+        tl = ops.where(cond, ops.ones_like(t), t)
+        stirling = tl * ops.log(tl) - tl + ops.log(tl * (2.0 * math.pi)) * 0.5
+        zeros = ops.zeros_like(t)
         result = result + ops.where(cond, zeros, stirling)
     return result
