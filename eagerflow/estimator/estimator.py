@@ -268,7 +268,10 @@ class Estimator:
                 break
 
             def publish(batch=batch):
-                return {"loss": step(*batch), "global_step": gstep}
+                # TF logs the step a batch trains as: the global step read before the
+                # train_op's increment ("loss = ..., step = 0" first); the host copy, no sync
+                before = gstep._host_value()
+                return {"loss": step(*batch), "global_step": gstep, "global_step_read": before}
             runner.run_step(publish)
             done += 1
             if done % check_every == 0:
@@ -332,7 +335,7 @@ class Estimator:
         if steps is not None or max_steps is not None:
             out.append(StopAtStepHook(num_steps=steps, last_step=max_steps))
         if cfg.log_step_count_steps:
-            out.append(LoggingTensorHook({"loss": "loss", "step": "global_step"},
+            out.append(LoggingTensorHook({"loss": "loss", "step": "global_step_read"},
                                          every_n_iter=cfg.log_step_count_steps))
         out += list(spec.training_hooks)
         return out

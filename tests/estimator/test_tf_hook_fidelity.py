@@ -362,3 +362,23 @@ def test_train_spec_saving_listeners_run_before_the_evaluation_listener(tmp_path
                            est.TrainSpec(_input(), max_steps=20, saving_listeners=[lst]),
                            est.EvalSpec(_input(1), steps=1, throttle_secs=0))
     assert lst.events == ["begin", 0, 10, 20, ("end", 20)]
+
+
+def test_estimator_logs_the_step_each_batch_trains_as(tmp_path, caplog):
+    """tensorflow_estimator logs the global step read before the train_op's increment:
+    "loss = ..., step = 0" for the first batch, then step = N, 2N, ... every N steps."""
+    import logging
+    import eagerflow as ef
+    import eagerflow.feature_column as fc
+    x = np.linspace(-1, 1, 64, dtype=np.float32).reshape(-1, 1)
+    y = (x > 0).astype(np.int64)
+
+    def input_fn():
+        return ef.data.Dataset.from_tensor_slices(({"x": x}, y)).repeat().batch(16)
+    m = est.LinearClassifier([fc.numeric_column("x")], config=est.RunConfig(
+        model_dir=str(tmp_path), log_step_count_steps=10, save_checkpoints_steps=1000))
+    with caplog.at_level(logging.INFO, logger="eagerflow"):
+        m.train(input_fn, steps=25)
+    steps = [int(r.getMessage().split("step = ")[1].split()[0].rstrip(","))
+             for r in caplog.records if r.getMessage().startswith("loss = ")]
+    assert steps == [0, 10, 20]
