@@ -9,7 +9,7 @@ PKG = pathlib.Path(__file__).resolve().parents[1] / "eagerflow"
 ORDER = ["backend", "kernels", "autograd", "ops", "io", "lookup", "nn", "linalg",
          "variables", "losses", "layers", "train", "mixed_precision", "metrics", "data", "datasets", "summary",
          "saved_model", "feature_column", "estimator", "serving", "distribute", "ctr_models",
-         "quickstart", "job_config", "job", "cli"]
+         "quickstart", "job_config", "job", "cli", "compat"]
 
 
 def _modules():
