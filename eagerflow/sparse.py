@@ -16,6 +16,7 @@ from .autograd.sparse_tensor import SparseTensor
 from .autograd.tensor import Tensor, _to_array, _wrap, convert_to_tensor
 from .errors import InvalidArgumentError
 from .nn import sparse_reorder, sparse_tensor_to_dense
+from .nn.embedding import _as_tensor as _values
 from .ops.cross import sparse_cross as cross
 from .ops.cross import sparse_cross_hashed as cross_hashed
 
@@ -42,13 +43,13 @@ def _host_ints(x, what):
     return a.astype(np.int64)
 
 
-def _values(x, what):
-    if isinstance(x, Tensor):
-        return x
-    try:
-        return convert_to_tensor(x)
-    except Exception as e:  # noqa: BLE001 - rewrap with the argument's name
-        raise TypeError(f"{what} must be a tensor or array-like, got {type(x).__name__}") from e
+def _dense_operand(b, vals):
+    """A dense operand as a Tensor: Python lists take the sparse values' dtype (TF
+    converts them to it), arrays and Tensors keep theirs (and are checked against it)."""
+    if isinstance(b, Tensor):
+        return b
+    return convert_to_tensor(b) if isinstance(b, np.ndarray) else \
+        convert_to_tensor(b, dtype=vals.dtype)
 
 
 def _parts(sp, fn, arg="sp_input"):
@@ -254,9 +255,7 @@ def sparse_dense_matmul(sp_a, b, adjoint_a=False, adjoint_b=False, name=None):
     if shape.shape[0] != 2:
         raise InvalidArgumentError(f"{fn}: sp_a must be a rank-2 SparseTensor, got dense_shape "
                                    f"{shape.tolist()}")
-    if not isinstance(b, Tensor):
-        b = convert_to_tensor(b, dtype=vals.dtype) if not isinstance(b, np.ndarray) \
-            else convert_to_tensor(b)
+    b = _dense_operand(b, vals)
     if b.ndim != 2:
         raise InvalidArgumentError(f"{fn}: b must be a matrix (rank 2), got shape "
                                    f"{tuple(b.shape)}")
@@ -312,8 +311,7 @@ def add(a, b, threshold=0, name=None):
     if b_sp:
         a, b = b, a
     idx, vals, shape = _parts(a, fn, "a" if a_sp else "b")
-    dense = b if isinstance(b, Tensor) else convert_to_tensor(b, dtype=vals.dtype) \
-        if not isinstance(b, np.ndarray) else convert_to_tensor(b)
+    dense = _dense_operand(b, vals)
     if dense.dtype != vals.dtype:
         raise InvalidArgumentError(f"{fn}: the dense operand has dtype {dense.dtype} but the "
                                    f"sparse values have {vals.dtype}; they must match")

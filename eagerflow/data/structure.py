@@ -144,6 +144,8 @@ def as_host_arrays(elem):
     array types, such as the parsers' record batches, stay as they are)."""
     if type(elem) is np.ndarray:
         return elem.view(HostArray)
+    if type(elem) is dict:  # the common element: one level of features
+        return {k: as_host_arrays(v) for k, v in elem.items()}
     if isinstance(elem, (dict, tuple)):
         return pack_like(elem, [x.view(HostArray) if type(x) is np.ndarray else x
                                 for x in flatten_raw(elem)])

@@ -120,6 +120,9 @@ def test_empty_reductions_give_the_reducers_identity():
     assert to_numpy(ef.reduce_max(ints, axis=1)).tolist() == [np.iinfo(np.int32).min] * 2
     assert to_numpy(ef.reduce_min(ints, axis=1)).dtype == np.int32
     assert to_numpy(ef.reduce_max(ints, axis=0)).shape == (0,)  # nothing reduced is empty
+    flags = tensor(np.zeros((0, 2), bool))
+    assert to_numpy(ef.reduce_max(flags, axis=0)).tolist() == [False, False]
+    assert to_numpy(ef.reduce_min(flags, axis=0)).tolist() == [True, True]
 
 
 def test_logsumexp_is_stable():
