@@ -129,7 +129,7 @@ def main():
             variants["fwd"].append(("lt", lambda: gemm_lt.linear_relu(x, w, b)))
         variants["dW"].append(("lt", lambda: gemm_lt.matmul_bgrad(x, gz)))
         variants["dW"].append(("split", lambda: gemm_lt.matmul_bgrad(x, gz)))
-        variants["dx"].append(("lt", lambda: lt_matmul(xp, gz, w)))
+        variants["dx"].append(("lt", lambda: lt_matmul(xp, gz, w.T)))
         for s in (2, 4, 8, 16):
             variants["dW"].append((f"splitK {s}", lambda s=s: split(x, gz, s)))
         if torch is not None:

@@ -99,6 +99,21 @@ _ALIASES = {
     "random_shuffle": ("ops.random", "shuffle"), "multinomial": ("ops.random", "categorical"),
     "set_random_seed": ("ops.random", "set_seed"),
     "norm": ("linalg", "norm"), "trace": ("linalg", "trace"),
+    # TF1 top-level spellings of the tf.math segment ops and of tf.math.confusion_matrix
+    "segment_prod": ("ops.segment", "segment_prod"),
+    "unsorted_segment_prod": ("ops.segment", "unsorted_segment_prod"),
+    "sparse_segment_sum": ("ops.segment", "sparse_segment_sum_v1"),
+    "sparse_segment_mean": ("ops.segment", "sparse_segment_mean_v1"),
+    "sparse_segment_sqrt_n": ("ops.segment", "sparse_segment_sqrt_n_v1"),
+    "confusion_matrix": ("ops.confusion", "confusion_matrix_v1"),
+    # TF1 top-level spellings of tf.math's special functions (erfinv, ndtri, bessel_*: math only)
+    "lgamma": ("ops.special", "lgamma"), "digamma": ("ops.special", "digamma"),
+    "polygamma": ("ops.special", "polygamma"), "igamma": ("ops.special", "igamma"),
+    "igammac": ("ops.special", "igammac"), "betainc": ("ops.special", "betainc"),
+    "zeta": ("ops.special", "zeta"),
+    "sparse_maximum": ("sparse", "maximum"), "sparse_minimum": ("sparse", "minimum"),
+    "sparse_softmax": ("sparse", "softmax"), "cross": ("linalg", "cross"),
+    "space_to_depth": ("nn", "space_to_depth"), "depth_to_space": ("nn", "depth_to_space"),
 }
 
 

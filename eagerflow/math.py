@@ -1,8 +1,9 @@
 """``tf.math``: TensorFlow's math namespace in one place.
 
 The elementwise ops of :mod:`eagerflow.ops.math`, plus what TF also files under
-``tf.math``: reductions (``reduce_sum``...), ``argmax``/``argmin``, ``cumsum``/``cumprod``,
-the segment ops, ``bincount``, ``count_nonzero``, and ``softmax``, ``log_softmax``,
+``tf.math``: reductions (``reduce_sum``...), ``argmax``/``argmin``, ``cumsum``/``cumprod``/
+``cumulative_logsumexp``, the segment ops (sorted, unsorted and sparse), ``bincount``,
+``count_nonzero``, ``confusion_matrix``, and ``softmax``, ``log_softmax``,
 ``softplus``, ``l2_normalize``, ``top_k``, ``zero_fraction`` (the same functions as
 ``ef.nn``'s).
 
@@ -19,10 +20,16 @@ from .ops.math import __all__ as _elementwise
 from .ops.reduce import (argmax, argmin, count_nonzero, reduce_all, reduce_any,
                          reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod,
                          reduce_std, reduce_sum, reduce_variance)
-from .ops.scan import cumprod, cumsum
-from .ops.segment import (bincount, segment_max, segment_mean, segment_min, segment_sqrt_n,
-                          segment_sum, unsorted_segment_max, unsorted_segment_mean,
-                          unsorted_segment_min, unsorted_segment_sqrt_n, unsorted_segment_sum)
+from .ops.confusion import confusion_matrix
+from .ops.scan import cumprod, cumsum, cumulative_logsumexp
+from .ops.segment import (bincount, segment_max, segment_mean, segment_min, segment_prod,
+                          segment_sqrt_n, segment_sum, sparse_segment_mean,
+                          sparse_segment_sqrt_n, sparse_segment_sum, unsorted_segment_max,
+                          unsorted_segment_mean, unsorted_segment_min, unsorted_segment_prod,
+                          unsorted_segment_sqrt_n, unsorted_segment_sum)
+from .ops import special  # tf.math.special (bessel_i0, bessel_i0e, bessel_i1, bessel_i1e)
+from .ops.special import *  # noqa: F401,F403
+from .ops.special import __all__ as _special
 
 __all__ = list(_elementwise) + [
     "argmax", "argmin", "count_nonzero", "reduce_all", "reduce_any", "reduce_logsumexp",
@@ -31,5 +38,7 @@ __all__ = list(_elementwise) + [
     "segment_min", "segment_sqrt_n", "segment_sum", "unsorted_segment_max",
     "unsorted_segment_mean", "unsorted_segment_min", "unsorted_segment_sqrt_n",
     "unsorted_segment_sum", "softplus", "log_softmax", "softmax", "l2_normalize", "top_k",
-    "zero_fraction",
+    "zero_fraction", "segment_prod", "unsorted_segment_prod", "sparse_segment_sum",
+    "sparse_segment_mean", "sparse_segment_sqrt_n", "cumulative_logsumexp", "confusion_matrix",
 ]
+__all__ += list(_special) + ["special"]

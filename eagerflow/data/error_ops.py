@@ -16,7 +16,7 @@ Example:
     >>> next(it)
     Traceback (most recent call last):
     ...
-    eagerflow.io.errors.FailedPreconditionError: Input dataset was expected to contain 5 elements but contained only 3 elements.
+    eagerflow.errors.FailedPreconditionError: Input dataset was expected to contain 5 elements but contained only 3 elements.
 """
 import logging
 import numbers

@@ -102,7 +102,7 @@ class Iterator:
     """An iterator over one pass of a dataset.
 
     Python iteration raises StopIteration at the end; TF1's :meth:`get_next` raises
-    :class:`~eagerflow.io.errors.OutOfRangeError`. Dropping the iterator (or
+    :class:`~eagerflow.errors.OutOfRangeError`. Dropping the iterator (or
     :meth:`close`) stops any background threads of the pipeline.
     """
 
@@ -196,7 +196,7 @@ class Optional:
         >>> opt.get_value()
         Traceback (most recent call last):
         ...
-        eagerflow.io.errors.InvalidArgumentError: The given optional does not have a value.
+        eagerflow.errors.InvalidArgumentError: The given optional does not have a value.
     """
 
     __slots__ = ("_value", "_has", "_spec")

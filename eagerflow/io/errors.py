@@ -1,49 +1,7 @@
-"""TensorFlow's error classes for input pipelines (``tf.errors.*``).
-
-They carry TF's class names and a ``.message`` so that code and tests written against
-TensorFlow match them. The lead may re-export them as ``eagerflow.errors``.
-
-Example:
-    >>> from eagerflow.io.errors import DataLossError
-    >>> DataLossError("corrupted record at 12").message
-    'corrupted record at 12'
-"""
+"""TensorFlow's error classes for input pipelines: :mod:`eagerflow.errors`' (kept at this
+path for the modules and users that import them from here)."""
+from ..errors import (AlreadyExistsError, DataLossError, FailedPreconditionError,  # noqa: F401
+                      InvalidArgumentError, NotFoundError, OpError, OutOfRangeError)
 
 __all__ = ["OpError", "InvalidArgumentError", "DataLossError", "OutOfRangeError",
            "NotFoundError", "AlreadyExistsError", "FailedPreconditionError"]
-
-
-class OpError(Exception):
-    """Base class of the TF-style errors; ``message`` holds the text."""
-
-    def __init__(self, message, *args):
-        super().__init__(message, *args)
-        self.message = message
-
-    def __str__(self):
-        return self.message
-
-
-class InvalidArgumentError(OpError, ValueError):
-    """Bad data or a bad argument value (``tf.errors.InvalidArgumentError``)."""
-
-
-class DataLossError(OpError, IOError):
-    """Corrupt or truncated data in a file (``tf.errors.DataLossError``)."""
-
-
-class OutOfRangeError(OpError):
-    """The end of a sequence, raised by TF1-style ``get_next()``."""
-
-
-class NotFoundError(OpError, FileNotFoundError):
-    """A file or pattern that does not exist (``tf.errors.NotFoundError``)."""
-
-
-class AlreadyExistsError(OpError, FileExistsError):
-    """Something being created exists already (``tf.errors.AlreadyExistsError``)."""
-
-
-class FailedPreconditionError(OpError):
-    """A state the operation needs does not hold (``tf.errors.FailedPreconditionError``):
-    a lookup table whose keys repeat, a dataset of another size than asserted."""

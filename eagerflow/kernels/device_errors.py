@@ -18,6 +18,7 @@ Example:
 import numpy as np
 
 from eagerflow.backend import _cupy
+from eagerflow.errors import InvalidArgumentError, InvalidArgumentIndexError
 
 from . import _cuda
 
@@ -95,21 +96,21 @@ def error_for(code, value, limit, pos, gpu=False, name=None):
     ``name`` is what the CPU twin knows and a GPU record does not (the column's key)."""
     skipped = "; the GPU kernel skipped those rows" if gpu else ""
     if code == SCATTER_OUT_OF_RANGE:
-        return IndexError(f"scatter_add: indices[{pos}] = {value} is out of range for a "
+        return InvalidArgumentIndexError(f"scatter_add: indices[{pos}] = {value} is out of range for a "
                           f"table of {limit} rows (valid: 0 <= index < {limit}){skipped}")
     if code == SEGMENT_OUT_OF_RANGE:
-        return IndexError(f"segment_reduce: segment_ids[{pos}] = {value} is out of range "
+        return InvalidArgumentIndexError(f"segment_reduce: segment_ids[{pos}] = {value} is out of range "
                           f"for num_segments = {limit} (valid: 0 <= id < {limit}){skipped}")
     if code == SEGMENT_NEGATIVE:
-        return IndexError(f"segment_reduce: segment_ids[{pos}] = {value} is negative; "
+        return InvalidArgumentIndexError(f"segment_reduce: segment_ids[{pos}] = {value} is negative; "
                           f"sorted segment ids must be >= 0{skipped}")
     if code == SEGMENT_NOT_SORTED:
-        return ValueError(f"segment_reduce: segment_ids are not sorted: "
+        return InvalidArgumentError(f"segment_reduce: segment_ids are not sorted: "
                           f"segment_ids[{pos}] = {value} < previous id {limit}")
     if code == ID_OUT_OF_RANGE:
         treated = "; the GPU kernel treated it as missing" if gpu else ""
         column = f" {name}" if name is not None else ""
-        return ValueError(f"categorical_column_with_identity{column}: id {value} (at "
+        return InvalidArgumentError(f"categorical_column_with_identity{column}: id {value} (at "
                           f"position {pos}) "
                           f"is not in [0, {limit}); give default_value to map out-of-range "
                           f"ids to a bucket{treated}")
@@ -117,7 +118,7 @@ def error_for(code, value, limit, pos, gpu=False, name=None):
         # the record has the bounds and the first bad element, not the smallest and largest
         # values the CPU message shows
         what = _range_messages[code >> 8].format(lo="?", hi="?")
-        return ValueError(f"{what} (checked on the GPU: element {pos} is outside "
+        return InvalidArgumentError(f"{what} (checked on the GPU: element {pos} is outside "
                           f"[{value}, {limit}])")
     return RuntimeError(f"eagerflow kernel error code {code} (value {value}, limit {limit}, "
                         f"position {pos})")

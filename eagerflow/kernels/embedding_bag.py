@@ -24,6 +24,7 @@ from numba import njit, prange
 
 from eagerflow import backend
 from eagerflow.backend import _cupy
+from eagerflow.errors import InvalidArgumentIndexError
 
 from . import _cuda, device_errors
 from ._numba import launch
@@ -201,7 +202,7 @@ def _compute_dtype(dtype):
 
 
 def _raise_out_of_range(ids, pos, num_rows):
-    raise IndexError(f"embedding_lookup: ids[{pos}] = {int(ids[pos])} is out of range for "
+    raise InvalidArgumentIndexError(f"embedding_lookup: ids[{pos}] = {int(ids[pos])} is out of range for "
                      f"a table of {num_rows} rows (valid: 0 <= id < {num_rows})")
 
 
@@ -218,7 +219,7 @@ def bag_offsets_cpu(segment_ids, num_bags):
                          f"{int(segs[pos])} < segment_ids[{pos - 1}] = {int(segs[pos - 1])}; "
                          "reorder the SparseTensor with sparse_reorder")
     if code:
-        raise IndexError(f"embedding_bag: segment_ids[{pos}] = {int(segs[pos])} is out of "
+        raise InvalidArgumentIndexError(f"embedding_bag: segment_ids[{pos}] = {int(segs[pos])} is out of "
                          f"range for {num_bags} bags (valid: 0 <= id < {num_bags})")
     return offsets
 

@@ -31,6 +31,7 @@ from numba import njit, prange
 
 from eagerflow import backend
 from eagerflow.backend import _cupy
+from eagerflow.errors import InvalidArgumentIndexError
 
 from . import _cuda, device_errors, optimizer_updates_vec
 from .scatter_add import INDEX_PAD, INDEX_PAD_SRC, scatter_add_new
@@ -361,7 +362,7 @@ def apply_sparse_cpu(rule, var, slots, indices, grad, lr, **hyper):
         return
     if idx.min() < 0 or idx.max() >= rows:
         bad = int(idx[(idx < 0) | (idx >= rows)][0])
-        raise IndexError(f"{rule}: row index {bad} is out of range [0, {rows})")
+        raise InvalidArgumentIndexError(f"{rule}: row index {bad} is out of range [0, {rows})")
     h = _host_h(rule, var.dtype, lr, hyper)
     tables = [var.reshape(rows, d)] + [s.reshape(rows, d) for s in slots]
     _launch(_SPARSE[len(slots)], g.size, _KIND[rule], *tables, idx, g, h)

@@ -9,6 +9,7 @@ capture of the step).
 import numpy as np
 
 from eagerflow import backend
+from eagerflow.errors import InvalidArgumentError
 from . import _cuda, device_errors
 
 __all__ = ["check_in_range"]
@@ -25,8 +26,8 @@ def check_in_range(values, low, high, message):
             the bounds and the first bad element's flat position instead).
 
     Raises:
-        ValueError: on the CPU, when an element is out of range; on the GPU at the next
-            ``check_errors``.
+        InvalidArgumentError: (a ValueError) on the CPU, when an element is out of range;
+            on the GPU at the next ``check_errors``.
 
     Example:
         >>> import numpy as np
@@ -37,7 +38,7 @@ def check_in_range(values, low, high, message):
     if backend.array_module(values) is np:
         bad = ~((values >= low) & (values <= high))
         if bad.any():
-            raise ValueError(message.format(lo=np.nanmin(values), hi=np.nanmax(values)))
+            raise InvalidArgumentError(message.format(lo=np.nanmin(values), hi=np.nanmax(values)))
         return
     # the flag is the kernel's (raw) output: the size comes from the values
     # the record holds integers: the bounds as the message shows them (labels' are)

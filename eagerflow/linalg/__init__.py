@@ -9,12 +9,13 @@ Example:
     [[2.0, 0.0], [1.0, 2.0]]
 """
 from ..ops.products import einsum, matmul, matvec, tensordot
-from .decompositions import cholesky, eigh, eigvalsh, pinv, qr, svd
+from .decompositions import (cholesky, eigh, eigvalsh, lu, lu_reconstruct, lu_solve,
+                             matrix_rank, pinv, qr, svd)
 from .factored import cholesky_solve, logdet, lstsq
 from .matrix_functions import expm, logm
-from .norms import norm
+from .norms import global_norm, norm, normalize
 from .solvers import det, inv, slogdet, solve, triangular_solve
-from .structure import (adjoint, band_part, diag, diag_part, eye, l2_normalize,
+from .structure import (adjoint, band_part, cross, diag, diag_part, eye, l2_normalize,
                         matrix_transpose, set_diag, trace, transpose)
 from .validation import LinAlgError
 
@@ -23,5 +24,6 @@ __all__ = [
     "eigvalsh", "einsum", "expm", "eye", "inv", "logdet", "logm", "lstsq", "norm", "pinv", "qr",
     "set_diag", "slogdet", "solve", "svd", "tensordot", "trace", "transpose",
     "triangular_solve", "matvec", "matmul", "matrix_transpose", "l2_normalize",
-    "LinAlgError",
+    "LinAlgError", "cross", "global_norm", "normalize", "matrix_rank", "lu", "lu_reconstruct",
+    "lu_solve",
 ]

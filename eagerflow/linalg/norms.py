@@ -1,17 +1,19 @@
-"""Vector and matrix norms (``tf.linalg.norm``), as compositions of core ops (and of the
-singular values for the matrix 2-norm), so the tape differentiates them."""
+"""Vector and matrix norms (``tf.linalg.norm``, ``normalize``, ``global_norm``), as
+compositions of core ops (and of the singular values for the matrix 2-norm), so the tape
+differentiates them."""
 import numbers
 
 import numpy as np
 
+from ..autograd.indexed_slices import IndexedSlices
 from ..ops.math import abs as _abs
-from ..ops.math import multiply, pow, sqrt
+from ..ops.math import add_n, cast, divide, multiply, pow, sqrt
 from ..ops.reduce import reduce_max, reduce_sum
 from ..ops.array import _conj, expand_dims, transpose
 from .decompositions import _singular_values
 from .validation import as_tensor, check_float
 
-__all__ = ["norm"]
+__all__ = ["norm", "normalize", "global_norm"]
 
 _MATRIX_ORDS = ("euclidean", "fro", 1, 2, np.inf)
 
@@ -123,3 +125,80 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):
         return reduce_max(_abs(x), axis=red, keepdims=keepdims)
     p = float(ord)
     return pow(reduce_sum(pow(_abs(x), p), axis=red, keepdims=keepdims), 1.0 / p)
+
+
+def normalize(tensor, ord="euclidean", axis=None, name=None):
+    """``tensor`` divided by its norm, and that norm (``tf.linalg.normalize``).
+
+    The norm is :func:`norm` with the same ``ord`` and ``axis`` and ``keepdims=True``, so it
+    broadcasts against ``tensor``. As in TF a zero norm gives NaN (0 / 0), not an epsilon
+    guard (that is :func:`l2_normalize`).
+
+    Args:
+        tensor: a float tensor.
+        ord: as :func:`norm`.
+        axis: as :func:`norm`: None (the whole tensor), an int, or a pair of ints.
+
+    Returns:
+        ``(normalized, norm)``: ``normalized`` has ``tensor``'s shape; ``norm`` has size 1
+        on the reduced dimensions.
+
+    Raises:
+        ValueError: an unsupported ``ord`` or a bad ``axis`` (from :func:`norm`).
+
+    Example:
+        >>> import eagerflow as ef
+        >>> x, n = ef.linalg.normalize(ef.constant([3.0, 4.0]))
+        >>> [round(v, 4) for v in x.numpy().tolist()], n.numpy().tolist()
+        ([0.6, 0.8], [5.0])
+    """
+    x = as_tensor(tensor)
+    n = norm(x, ord=ord, axis=axis, keepdims=True)
+    if n.dtype != x.dtype:
+        n = cast(n, x.dtype)
+    return divide(x, n), n
+
+
+def global_norm(t_list, name=None):
+    """``sqrt(sum(l2_norm(t) ** 2 for t in t_list))`` (``tf.linalg.global_norm``).
+
+    As TF (clip_ops.global_norm): None entries are skipped, an ``IndexedSlices`` counts by
+    its ``values``, and every entry must share one floating dtype. With no tensor at all the
+    result is a float32 0.0. Differentiable with respect to every entry (the gradient of the
+    square root is infinite at a zero norm, as in TF).
+
+    Args:
+        t_list: a list or tuple of tensors, IndexedSlices or None.
+
+    Returns:
+        A scalar of the entries' dtype.
+
+    Raises:
+        TypeError: ``t_list`` not a sequence (a single tensor), non-floating entries, or
+            entries of different dtypes.
+
+    Example:
+        >>> import eagerflow as ef
+        >>> float(ef.linalg.global_norm([ef.constant([3.0]), None, ef.constant([[4.0]])]).numpy())
+        5.0
+    """
+    if not isinstance(t_list, (list, tuple)):
+        raise TypeError(f"global_norm: t_list should be a sequence of tensors, got "
+                        f"{type(t_list).__name__}")
+    sums, dtype = [], None
+    for i, t in enumerate(t_list):
+        if t is None:
+            continue
+        v = as_tensor(t.values if isinstance(t, IndexedSlices) else t)
+        if v.dtype.kind != "f":
+            raise TypeError(f"global_norm: t_list[{i}] must be a floating-point tensor, got "
+                            f"dtype {v.dtype}")
+        if dtype is None:
+            dtype = v.dtype
+        elif v.dtype != dtype:
+            raise TypeError(f"global_norm: t_list[{i}] has dtype {v.dtype} but t_list's "
+                            f"first tensor has {dtype}; every entry must share one dtype")
+        sums.append(reduce_sum(multiply(v, v)))
+    if not sums:
+        return as_tensor(np.zeros((), np.float32))
+    return sqrt(add_n(sums) if len(sums) > 1 else sums[0])

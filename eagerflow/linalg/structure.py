@@ -1,5 +1,6 @@
 """Matrix structure: band_part, diag, diag_part, set_diag, trace, adjoint, eye, transposes,
-l2_normalize. Leading dimensions are batch dimensions throughout.
+l2_normalize, and the 3-vector cross product. Leading dimensions are batch dimensions
+throughout.
 
 ``band_part``, ``diag`` and ``diag_part`` are registered ops (each one's vjp is the other's
 forward); the rest are compositions of them and core ops.
@@ -10,13 +11,15 @@ from ..autograd.registry import defvjp, register
 from ..autograd.tensor import _wrap
 from ..backend import array_module
 from ..ops import creation
-from ..ops.math import maximum, multiply, rsqrt, square, where
+from ..io.errors import InvalidArgumentError
+from ..ops.math import maximum, multiply, rsqrt, square, subtract, where
 from ..ops.reduce import normalize_axis, reduce_sum
 from ..ops.array import matrix_transpose as _core_matrix_transpose
+from ..ops.array import stack, unstack
 from .validation import as_tensor, check_matrix
 
 __all__ = ["adjoint", "band_part", "diag", "diag_part", "set_diag", "trace", "eye",
-           "transpose", "matrix_transpose", "l2_normalize", "eye_like", "diag_mask"]
+           "transpose", "matrix_transpose", "l2_normalize", "eye_like", "diag_mask", "cross"]
 
 
 def _int_k(k, opname):
@@ -262,3 +265,54 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
     ax = normalize_axis(axis, x.ndim, "l2_normalize")
     sq = reduce_sum(square(x), axis=ax, keepdims=True)
     return multiply(x, rsqrt(maximum(sq, epsilon)))
+
+
+def cross(a, b, name=None):
+    """Cross product of 3-element vectors along the last dimension (``tf.linalg.cross``).
+
+    ``out[..., :] = a[..., :] x b[..., :]``. TF requires ``a`` and ``b`` of the same shape;
+    here the leading (batch) dimensions may also broadcast against each other, so a single
+    vector can be crossed with a batch. Gradients to both: ``b x g`` for ``a`` and
+    ``g x a`` for ``b`` (TF's _CrossGrad), summed over broadcast dimensions.
+
+    Args:
+        a: tensor of shape ``(..., 3)``, a real number type.
+        b: tensor of shape ``(..., 3)`` with ``a``'s dtype.
+
+    Returns:
+        A tensor of the broadcast shape ``(..., 3)``.
+
+    Raises:
+        TypeError: mismatched or non-real dtypes.
+        InvalidArgumentError: a scalar, a last dimension other than 3, or batch dimensions
+            that do not broadcast.
+
+    Example:
+        >>> import eagerflow as ef
+        >>> ef.linalg.cross(ef.constant([1.0, 0.0, 0.0]), ef.constant([0.0, 1.0, 0.0])).numpy().tolist()
+        [0.0, 0.0, 1.0]
+    """
+    x, y = as_tensor(a), as_tensor(b)
+    for nm, t in (("a", x), ("b", y)):
+        if t.dtype.kind not in "iuf":
+            raise TypeError(f"cross: {nm} must be a real number type (float or integer), got "
+                            f"{t.dtype}")
+        if t.ndim < 1:
+            raise InvalidArgumentError(f"cross: {nm} must be at least 1-D, got shape "
+                                       f"{tuple(t.shape)}")
+        if t.shape[-1] != 3:
+            raise InvalidArgumentError(f"cross: Cross-products are only defined for 3-element "
+                                       f"vectors; {nm} has shape {tuple(t.shape)}")
+    if x.dtype != y.dtype:
+        raise TypeError(f"cross: a has dtype {x.dtype} but b has dtype {y.dtype}; they must "
+                        "match")
+    try:
+        np.broadcast_shapes(tuple(x.shape), tuple(y.shape))
+    except ValueError:
+        raise InvalidArgumentError(f"cross: the shapes of a {tuple(x.shape)} and b "
+                                   f"{tuple(y.shape)} do not broadcast") from None
+    x0, x1, x2 = unstack(x, axis=-1)
+    y0, y1, y2 = unstack(y, axis=-1)
+    return stack([subtract(multiply(x1, y2), multiply(x2, y1)),
+                  subtract(multiply(x2, y0), multiply(x0, y2)),
+                  subtract(multiply(x0, y1), multiply(x1, y0))], axis=-1)

@@ -1,5 +1,5 @@
 """``tf.nn``: activations, softmax and cross-entropies, embeddings, sampled losses,
-normalization, convolution and pooling.
+normalization and moments, loss scaling, convolution, pooling and block rearrangements.
 
 Example:
     >>> import eagerflow as ef
@@ -12,7 +12,8 @@ from .activation import (bias_add, crelu, dropout, elu, gelu, leaky_relu, relu, 
 from .conv import (conv1d, conv1d_transpose, conv2d, conv2d_transpose, conv3d,
                    conv3d_transpose, convolution, depthwise_conv2d, separable_conv1d,
                    separable_conv2d)
-from .cross_entropy import (log_poisson_loss, log_softmax, sigmoid_cross_entropy_with_logits,
+from .cross_entropy import (compute_average_loss, log_poisson_loss, log_softmax,
+                            scale_regularization_loss, sigmoid_cross_entropy_with_logits,
                             softmax,
                             softmax_cross_entropy_with_logits,
                             softmax_cross_entropy_with_logits_v2,
@@ -23,9 +24,9 @@ from .embedding import (embedding_lookup, embedding_lookup_sparse, sparse_reorde
                         sparse_tensor_to_dense)
 from .normalization import (batch_normalization, fused_batch_norm, in_top_k, l2_loss,
                             l2_normalize, local_response_normalization, lrn, moments, top_k,
-                            zero_fraction)
-from .pool import (avg_pool, avg_pool1d, avg_pool2d, avg_pool3d, max_pool, max_pool1d,
-                   max_pool2d, max_pool3d, pool)
+                            weighted_moments, zero_fraction)
+from .pool import (avg_pool, avg_pool1d, avg_pool2d, avg_pool3d, depth_to_space, max_pool,
+                   max_pool1d, max_pool2d, max_pool3d, pool, space_to_depth)
 from .safe_embedding import safe_embedding_lookup_sparse
 from .sampled import (CandidateSamplerResult, compute_sampled_logits,
                       fixed_unigram_candidate_sampler, log_uniform_candidate_sampler, nce_loss,
@@ -52,4 +53,6 @@ __all__ = [
     "log_poisson_loss", "log_softmax", "sigmoid_cross_entropy_with_logits", "softmax",
     "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
     "sparse_softmax_cross_entropy_with_logits", "weighted_cross_entropy_with_logits",
+    "weighted_moments", "compute_average_loss", "scale_regularization_loss", "space_to_depth",
+    "depth_to_space",
 ]

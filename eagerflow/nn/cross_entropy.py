@@ -1,4 +1,6 @@
-"""Softmax family and cross-entropies (``tf.nn``), numerically stable for large logits.
+"""Softmax family and cross-entropies (``tf.nn``), numerically stable for large logits; and
+the per-replica loss scaling of ``tf.nn.compute_average_loss`` and
+``scale_regularization_loss``.
 
 They are compositions of core ops (``reduce_logsumexp`` shifts by the max), so their
 gradients of any order come from the tape; except ``softmax_cross_entropy_with_logits``,
@@ -19,7 +21,7 @@ from ._common import as_float_tensor, to_tensor
 __all__ = ["softmax", "log_softmax", "sigmoid_cross_entropy_with_logits",
            "weighted_cross_entropy_with_logits", "softmax_cross_entropy_with_logits",
            "softmax_cross_entropy_with_logits_v2", "sparse_softmax_cross_entropy_with_logits",
-           "log_poisson_loss"]
+           "log_poisson_loss", "compute_average_loss", "scale_regularization_loss"]
 
 
 def _axis(axis, ndim, opname):
@@ -199,8 +201,9 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
 
     Raises:
         ValueError: labels' shape is not logits' shape without the last axis.
-        InvalidArgumentError: a label is out of range (checked on the CPU backend, as TF
-            does; a subclass of ValueError).
+        InvalidArgumentError: a label is out of range, on the CPU backend as TF's CPU
+            kernel (a subclass of ValueError); on the GPU, as TF's GPU kernel, that row's loss
+            is NaN instead (no host synchronisation).
 
     Example:
         >>> import eagerflow as ef
@@ -230,10 +233,15 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
             raise InvalidArgumentError(f"sparse_softmax_cross_entropy_with_logits: received a "
                                        f"label value of {bad} which is outside the valid "
                                        f"range of [0, {n})")
-    idx = _wrap(ya.astype(np.int64, copy=False)[..., None])
+    # on the GPU no host read checks the labels: as TF's GPU kernel, an out-of-range label
+    # gives a NaN loss (its row gathers a clipped, valid index)
+    xp = backend.array_module(ya)
+    bad = (ya < 0) | (ya >= n)
+    idx = _wrap(xp.clip(ya, 0, max(n - 1, 0)).astype(np.int64, copy=False)[..., None])
     picked = ops.take_along_axis(x, idx, axis=-1)
     lse = ops.reduce_logsumexp(x, axis=-1, keepdims=True)
-    return ops.reshape(lse - picked, tuple(y.shape))
+    loss = ops.reshape(lse - picked, tuple(y.shape))
+    return ops.where(_wrap(bad), _wrap(xp.full((), np.nan, loss.dtype)), loss)
 
 
 def log_poisson_loss(targets, log_input, compute_full_loss=False, name=None):
@@ -268,3 +276,121 @@ def log_poisson_loss(targets, log_input, compute_full_loss=False, name=None):
         zeros = ops.zeros_like(t)
         result = result + ops.where(cond, zeros, stirling)
     return result
+
+
+# --- loss scaling for data-parallel training (nn_impl_distribute.py) ------------------------
+def _num_replicas_in_sync():
+    """The number of replicas ``compute_average_loss`` and ``scale_regularization_loss``
+    divide by: always 1 in eagerflow.
+
+    TF's MirroredStrategy *sums* the replicas' gradients, so each replica's loss must be
+    divided by the number of replicas. eagerflow's strategies (``eagerflow.distribute``)
+    run one process per replica and *average* the gradients instead (``GradientAllReducer``
+    with ``average=True``), which already is that division: with 1 here the applied update
+    is TF's. (Only the loss value a replica sees is N times TF's per-replica value: it is the
+    mean over the global batch, not the replica's share of it.)
+    """
+    return 1
+
+
+def _integer_batch_size(global_batch_size):
+    v = global_batch_size.numpy() if isinstance(global_batch_size, Tensor) else global_batch_size
+    a = np.asarray(v)
+    if a.ndim != 0:
+        raise ValueError(f"compute_average_loss: global_batch_size must be scalar, got shape "
+                         f"{tuple(a.shape)}")
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"compute_average_loss: global_batch_size must be an integer, got "
+                        f"{v!r} (dtype {a.dtype})")
+    if int(a) < 0:
+        raise InvalidArgumentError(f"compute_average_loss: global_batch_size must be "
+                                   f"non-negative, got {int(a)}")
+    return int(a)
+
+
+def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size=None):
+    """The sum of the (weighted) per-example losses divided by the global batch size
+    (``tf.nn.compute_average_loss``, TF 2 semantics).
+
+    ``sample_weight`` is matched to the losses as TF's ``scale_losses_by_sample_weight``
+    does: a scalar broadcasts, a trailing size-1 dimension is squeezed or added when the
+    ranks differ by one, then the two multiply with broadcasting. ``global_batch_size``
+    defaults to ``per_example_loss.shape[0] * _num_replicas_in_sync()`` (1 replica in
+    eagerflow, see :func:`_num_replicas_in_sync`). The division is ``div_no_nan``: a global
+    batch size of 0 gives 0. (TF computes the weighting in float32 and casts back; here it
+    stays in the loss's dtype.) Gradients reach ``per_example_loss`` and ``sample_weight``.
+
+    Args:
+        per_example_loss: float tensor of rank >= 1, the first dimension the batch.
+        sample_weight: optional weights.
+        global_batch_size: optional non-negative integer scalar.
+
+    Returns:
+        A scalar of ``per_example_loss``'s dtype.
+
+    Raises:
+        TypeError: a non-floating ``per_example_loss`` or a non-integer
+            ``global_batch_size``.
+        ValueError: a rank-0 ``per_example_loss``, a non-scalar ``global_batch_size``, or a
+            ``sample_weight`` that does not fit the losses.
+        InvalidArgumentError: a negative ``global_batch_size``.
+
+    Example:
+        >>> import eagerflow as ef
+        >>> from eagerflow import nn
+        >>> float(nn.compute_average_loss(ef.constant([1.0, 2.0, 3.0]), global_batch_size=6).numpy())
+        1.0
+    """
+    opname = "compute_average_loss"
+    loss = as_float_tensor(per_example_loss, opname, "per_example_loss")
+    if loss.ndim == 0:
+        raise ValueError(f"{opname}: Invalid value passed for `per_example_loss`. Expected a "
+                         f"tensor with at least rank 1, got a scalar")
+    if sample_weight is not None:
+        w = to_tensor(sample_weight, loss.dtype)
+        if w.dtype != loss.dtype:
+            w = ops.cast(w, loss.dtype)
+        if w.ndim and w.ndim == loss.ndim + 1:
+            if w.shape[-1] != 1:
+                raise ValueError(f"{opname}: sample_weight of shape {tuple(w.shape)} has one "
+                                 f"more dimension than per_example_loss {tuple(loss.shape)} "
+                                 "and it is not of size 1")
+            w = ops.squeeze(w, axis=-1)
+        elif w.ndim and w.ndim == loss.ndim - 1:
+            w = ops.expand_dims(w, -1)
+        try:
+            np.broadcast_shapes(tuple(w.shape), tuple(loss.shape))
+        except ValueError:
+            raise ValueError(f"{opname}: sample_weight of shape {tuple(w.shape)} does not "
+                             f"broadcast to per_example_loss of shape {tuple(loss.shape)}") \
+                from None
+        loss = loss * w
+    if global_batch_size is None:
+        n = int(loss.shape[0]) * _num_replicas_in_sync()
+    else:
+        n = _integer_batch_size(global_batch_size)
+    total = ops.reduce_sum(loss)
+    return ops.divide_no_nan(total, ops.cast(to_tensor(n), total.dtype))
+
+
+def scale_regularization_loss(regularization_loss):
+    """The sum of ``regularization_loss`` divided by the number of replicas in sync
+    (``tf.nn.scale_regularization_loss``; 1 in eagerflow, see :func:`_num_replicas_in_sync`).
+
+    Integer losses are summed and divided as TF's ``/`` does (to float64 for 32/64-bit
+    integers, float32 for narrower ones).
+
+    Example:
+        >>> import eagerflow as ef
+        >>> from eagerflow import nn
+        >>> float(nn.scale_regularization_loss([0.5, 1.5]).numpy())
+        2.0
+    """
+    x = to_tensor(regularization_loss)
+    if x.dtype.kind not in "iufc":
+        raise TypeError(f"scale_regularization_loss: regularization_loss must be numeric, got "
+                        f"dtype {x.dtype}")
+    total = ops.reduce_sum(x)
+    if x.dtype.kind in "iu":
+        total = ops.cast(total, np.float64 if x.dtype.itemsize >= 4 else np.float32)
+    return ops.divide(total, ops.cast(to_tensor(_num_replicas_in_sync()), total.dtype))

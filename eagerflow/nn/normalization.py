@@ -1,5 +1,6 @@
 """Statistics and normalization (``tf.nn``): top_k, zero_fraction, l2_loss, l2_normalize,
-moments, batch_normalization, fused_batch_norm. Compositions of core ops."""
+moments, weighted_moments, batch_normalization, fused_batch_norm. Compositions of core
+ops."""
 import collections
 
 import numpy as np
@@ -10,7 +11,7 @@ from ..autograd.tensor import Tensor, _wrap
 from ._common import as_float_tensor, data_format_channels_last, to_tensor
 
 __all__ = ["top_k", "in_top_k", "zero_fraction", "l2_loss", "l2_normalize", "moments",
-           "batch_normalization", "fused_batch_norm", "local_response_normalization", "lrn",
+           "weighted_moments", "batch_normalization", "fused_batch_norm", "local_response_normalization", "lrn",
            "TopKV2"]
 
 TopKV2 = collections.namedtuple("TopKV2", ["values", "indices"])
@@ -180,6 +181,83 @@ def moments(x, axes, shift=None, keepdims=False, name=None, keep_dims=None):
     mean = ops.reduce_mean(t, axis=axes, keepdims=True)
     var = ops.reduce_mean(ops.squared_difference(t, ops.stop_gradient(mean)), axis=axes,
                           keepdims=True)
+    if not keepdims:
+        mean = ops.squeeze(mean, axis=axes)
+        var = ops.squeeze(var, axis=axes)
+    if half:
+        mean, var = ops.cast(mean, np.float16), ops.cast(var, np.float16)
+    return mean, var
+
+
+def _moment_axes(axes, ndim, opname):
+    if isinstance(axes, Tensor):
+        axes = axes.numpy().tolist()
+    raw = axes if isinstance(axes, (list, tuple)) else [axes]
+    out = []
+    for a in raw:
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"{opname}: axes must be an int or a list of ints, got {axes!r}")
+        if not -ndim <= int(a) < ndim:
+            raise ValueError(f"{opname}: axis {int(a)} in axes is out of range for x of rank "
+                             f"{ndim}")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{opname}: axes must not repeat, got {list(raw)}")
+    return tuple(out)
+
+
+def weighted_moments(x, axes, frequency_weights, keepdims=False, name=None, keep_dims=None):
+    """Frequency-weighted mean and variance of ``x`` over ``axes`` (``tf.nn.weighted_moments``).
+
+    As TF's two-pass formula (nn_impl.py): with ``w`` = ``frequency_weights`` broadcast to
+    ``x``'s shape, ``mean = sum(w * x) / sum(w)`` and ``variance = sum(w * (x - mean) ** 2) /
+    sum(w)`` over ``axes``, each division ``div_no_nan`` (so all-zero weights give 0, not
+    NaN). Unlike :func:`moments` the mean is not held constant in the variance: gradients
+    reach ``x`` through both terms, and ``frequency_weights`` too. ``float16`` input is
+    computed in float32 and cast back; weights are cast to ``x``'s dtype.
+
+    Args:
+        x: a float tensor.
+        axes: the axis or axes to reduce.
+        frequency_weights: a tensor broadcastable to ``x``.
+        keepdims: keep the reduced axes with size 1 (``keep_dims`` is TF1's spelling).
+
+    Returns:
+        ``(weighted_mean, weighted_variance)``.
+
+    Raises:
+        TypeError: a non-floating ``x``, or bad ``axes``.
+        ValueError: an axis out of range, or ``frequency_weights`` that do not broadcast
+            to ``x``.
+
+    Example:
+        >>> import eagerflow as ef
+        >>> from eagerflow import nn
+        >>> m, v = nn.weighted_moments(ef.constant([1.0, 3.0]), [0], ef.constant([1.0, 3.0]))
+        >>> float(m.numpy()), float(v.numpy())
+        (2.5, 0.75)
+    """
+    if keep_dims is not None:
+        keepdims = keep_dims
+    opname = "weighted_moments"
+    x16 = as_float_tensor(x, opname, "x")
+    half = x16.dtype == np.float16
+    t = ops.cast(x16, np.float32) if half else x16
+    w = to_tensor(frequency_weights, t.dtype)
+    if w.dtype != t.dtype:
+        w = ops.cast(w, t.dtype)
+    try:
+        np.broadcast_shapes(tuple(w.shape), tuple(t.shape))
+    except ValueError:
+        raise ValueError(f"{opname}: frequency_weights of shape {tuple(w.shape)} do not "
+                         f"broadcast to x of shape {tuple(t.shape)}") from None
+    axes = _moment_axes(axes, max(t.ndim, w.ndim), opname)
+    wsum_x = ops.reduce_sum(w * t, axis=axes, keepdims=True)
+    # the weights broadcast to the shape of w * x, so that every item counts its weight
+    count = ops.reduce_sum(w + ops.zeros_like(t), axis=axes, keepdims=True)
+    mean = ops.divide_no_nan(wsum_x, count)
+    var = ops.divide_no_nan(
+        ops.reduce_sum(w * ops.squared_difference(t, mean), axis=axes, keepdims=True), count)
     if not keepdims:
         mean = ops.squeeze(mean, axis=axes)
         var = ops.squeeze(var, axis=axes)

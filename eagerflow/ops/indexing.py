@@ -7,6 +7,7 @@ from ..autograd.registry import defvjp, register
 from ..autograd.tensor import Tensor, _to_array, _wrap
 from ..backend import array_module
 from ..backend.dtypes import as_dtype, default_dtype_for
+from ..errors import InvalidArgumentIndexError
 from ..kernels.index_add import index_add
 from .reduce import normalize_axis
 from .segment import unsorted_segment_sum
@@ -114,7 +115,7 @@ def _gather_fwd(xp, params, indices, axis):
         lo, hi = int(indices.min()), int(indices.max())
         if lo < 0 or hi >= n:
             bad = lo if lo < 0 else hi
-            raise IndexError(f"gather: indices contain {bad}, which is not in [0, {n}) "
+            raise InvalidArgumentIndexError(f"gather: indices contain {bad}, which is not in [0, {n}) "
                              f"(axis {axis} of params with shape {tuple(params.shape)})")
     if axis == 0:
         return params[indices]
@@ -230,7 +231,7 @@ def _flat_index(idx, dims):
             col = idx[..., k]
             if col.min() < 0 or col.max() >= d:
                 bad = col.min() if col.min() < 0 else col.max()
-                raise IndexError(f"index {int(bad)} is out of bounds for dimension {k} of "
+                raise InvalidArgumentIndexError(f"index {int(bad)} is out of bounds for dimension {k} of "
                                  f"size {d}")
     st = xp.asarray(np.asarray(strides, dtype=np.int64))
     return (idx.astype(np.int64) * st).sum(axis=-1)

@@ -26,6 +26,7 @@ __all__ = [
     "logical_not", "is_nan", "is_finite", "is_inf", "where", "clip_by_value", "cast",
     "identity", "stop_gradient", "add_n", "atan2", "real_div", "scalar_mul", "log_sigmoid",
     "xlogy", "zeros_like", "ones_like", "to_float", "to_double", "to_int32", "to_int64",
+    "multiply_no_nan", "nextafter", "polyval",
 ]
 
 _np_ndarray = np.ndarray
@@ -283,6 +284,95 @@ def _xlogy_fwd(xp, a, b):
 xlogy = _binary("xlogy", _xlogy_fwd,
                 _ub(lambda g, ans, x, y: multiply(g, where(equal(x, 0), zeros_like(ans), log(y)))),
                 _uby(lambda g, ans, x, y: multiply(g, divide_no_nan(x, y))))
+
+
+def _result_dtype(a, b):
+    """The dtype of a binary op's result (the operands share it, or one is a Python scalar)."""
+    for v in (a, b):
+        if hasattr(v, "ndim") and not isinstance(v, np.generic):
+            return v.dtype
+    return np.result_type(a, b)
+
+
+def _mul_no_nan_fwd(xp, a, b):
+    xp = _mod2(a, b)
+    dt = _result_dtype(a, b)
+    if dt.kind not in "fc":
+        raise TypeError(f"multiply_no_nan: x and y must be floating or complex, got {dt}")
+    a, b = xp.asarray(a, dtype=dt), xp.asarray(b, dtype=dt)
+    zero = b == 0
+    nil = xp.zeros((), dtype=dt)
+    # zero x first where y == 0, so inf * 0 never runs (and warns)
+    return xp.where(zero, nil, xp.where(zero, nil, a) * b)
+
+
+multiply_no_nan = _binary(
+    "multiply_no_nan", _mul_no_nan_fwd,
+    _ub(lambda g, ans, x, y: multiply_no_nan(g, y)),
+    _uby(lambda g, ans, x, y: multiply_no_nan(x, g)),
+    doc=("``x * y``, but 0 wherever ``y == 0`` even if ``x`` is inf or NaN "
+         "(``tf.math.multiply_no_nan``); floating or complex dtypes. TF's gradients: "
+         "``multiply_no_nan(g, y)`` and ``multiply_no_nan(x, g)``.\n\n"
+         "    Example:\n"
+         "        >>> import eagerflow as ef\n"
+         "        >>> ef.math.multiply_no_nan(ef.constant([float('inf'), 2.0]),\n"
+         "        ...                         ef.constant([0.0, 3.0])).numpy().tolist()\n"
+         "        [0.0, 6.0]\n"))
+
+
+def _nextafter_fwd(xp, a, b):
+    xp = _mod2(a, b)
+    dt = _result_dtype(a, b)
+    if dt not in (np.float32, np.float64):
+        raise TypeError(f"nextafter: x1 and x2 must be float32 or float64, got {dt}")
+    return xp.nextafter(xp.asarray(a, dtype=dt), xp.asarray(b, dtype=dt))
+
+
+# TF's _NextAfterGrad: 1 for x1 and 0 for x2 (summed over broadcast axes)
+nextafter = _binary(
+    "nextafter", _nextafter_fwd,
+    _ub(lambda g, ans, x, y: g),
+    lambda g, ans, x, y: zeros_like(y),
+    doc=("The next representable value after ``x1`` in the direction of ``x2``, "
+         "elementwise (``tf.math.nextafter``); float32 or float64.\n\n"
+         "    Example:\n"
+         "        >>> import eagerflow as ef\n"
+         "        >>> x = ef.constant([1.0], dtype=ef.float64)\n"
+         "        >>> (ef.math.nextafter(x, 2.0) - x).numpy().tolist()\n"
+         "        [2.220446049250313e-16]\n"))
+
+
+def polyval(coeffs, x, name=None):
+    """Evaluates the polynomial ``coeffs[0] * x**(n-1) + ... + coeffs[n-1]`` by Horner's
+    rule (``tf.math.polyval``).
+
+    Args:
+        coeffs: a list of tensors (or Python numbers), highest degree first; each
+            broadcasts against ``x``.
+        x: tensor.
+
+    Returns:
+        ``zeros_like(x)`` for no coefficients, ``coeffs[0]`` as a tensor for one, else
+        the broadcast polynomial. Differentiable in ``x`` and in every coefficient.
+
+    Raises:
+        ValueError: when ``coeffs`` is not a list (as TF).
+
+    Example:
+        >>> import eagerflow as ef
+        >>> ef.math.polyval([2.0, 0.0, 1.0], ef.constant([3.0])).numpy().tolist()
+        [19.0]
+    """
+    if not isinstance(coeffs, list):
+        raise ValueError(f"polyval: argument coeffs must be a list, got {type(coeffs).__name__}")
+    if not isinstance(x, Tensor):
+        x = _wrap(_to_array(x))
+    if not coeffs:
+        return zeros_like(x)
+    p = coeffs[0]
+    for c in coeffs[1:]:
+        p = add(c, multiply(p, x))
+    return p if isinstance(p, Tensor) else _wrap(_to_array(p))
 
 
 def xdivy(x, y, name=None):

@@ -1,4 +1,4 @@
-"""Scans and orderings: cumsum, cumprod, sort, argsort, unique."""
+"""Scans and orderings: cumsum, cumprod, cumulative_logsumexp, sort, argsort, unique."""
 import numpy as np
 
 from ..autograd.registry import defvjp, register
@@ -6,7 +6,8 @@ from ..autograd.tensor import Tensor, _to_array, _wrap
 from ..backend import array_module
 from .reduce import normalize_axis
 
-__all__ = ["cumsum", "cumprod", "sort", "argsort", "unique", "unique_with_counts"]
+__all__ = ["cumsum", "cumprod", "cumulative_logsumexp", "sort", "argsort", "unique",
+           "unique_with_counts"]
 
 
 def _scan_fwd(kind):
@@ -58,6 +59,77 @@ def _scan_public(op, name):
 
 cumsum = _scan_public(_cumsum, "cumsum")
 cumprod = _scan_public(_cumprod, "cumprod")
+
+
+def _logsumexp_scan_fwd(xp, a, axis, exclusive, reverse):
+    if a.dtype.kind != "f":
+        raise TypeError(f"cumulative_logsumexp: x must be a floating tensor, got {a.dtype}")
+    y = xp.moveaxis(a, axis, -1)
+    n = y.shape[-1]
+    if n == 0:
+        return a.copy()
+    if reverse:
+        y = xp.flip(y, axis=-1)
+    if exclusive:
+        # shift by one: the first output is the empty sum, log(0) = -inf (TF's start value)
+        start = xp.full(y.shape[:-1] + (1,), -np.inf, dtype=y.dtype)
+        y = xp.concatenate([start, y[..., :-1]], axis=-1)
+    # log-depth (Hillis-Steele) scan with logaddexp, stable for any spread of values
+    k = 1
+    while k < n:
+        nxt = y.copy()
+        nxt[..., k:] = xp.logaddexp(y[..., k:], y[..., :-k])
+        y = nxt
+        k *= 2
+    if reverse:
+        y = xp.flip(y, axis=-1)
+    return xp.ascontiguousarray(xp.moveaxis(y, -1, axis))
+
+
+def _logsumexp_scan_vjp(g, ans, x, axis, exclusive, reverse):
+    # TF's _CumulativeLogsumexpGrad: the cotangent is split by sign so that it can be
+    # carried in log space by the reversed scan
+    from .math import add, exp, greater, less, log, negative, ones_like, subtract, where
+    # TF fills log(0) with dtype.min; half of it gives the same exp(...) == 0 while
+    # a second derivative, which adds two such fills, stays finite
+    lowest = float(np.finfo(g.dtype).min) / 2
+    one = ones_like(g)
+    outs = []
+    for mask, v in ((greater(g, 0), g), (less(g, 0), negative(g))):
+        log_g = where(mask, log(where(mask, v, one)), lowest)
+        scan = _cumulative_logsumexp(subtract(log_g, ans), axis=axis, exclusive=exclusive,
+                                     reverse=not reverse)
+        outs.append(exp(add(scan, x)))
+    return subtract(outs[0], outs[1])
+
+
+_cumulative_logsumexp = register("cumulative_logsumexp", _logsumexp_scan_fwd)
+defvjp(_cumulative_logsumexp, _logsumexp_scan_vjp)
+
+
+def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None):
+    """``log(cumsum(exp(x)))`` along ``axis``, computed stably
+    (``tf.math.cumulative_logsumexp``).
+
+    Args:
+        x: floating tensor of rank >= 1.
+        axis: the scanned axis, in ``[-rank, rank)``.
+        exclusive: when True, element ``i`` leaves out ``x[i]`` (the first is ``-inf``).
+        reverse: scan from the end.
+
+    Returns:
+        Tensor of the shape and dtype of ``x``.
+
+    Example:
+        >>> import eagerflow as ef
+        >>> x = ef.constant([0.0, 0.0], dtype=ef.float64)
+        >>> ef.math.cumulative_logsumexp(x).numpy().round(4).tolist()
+        [0.0, 0.6931]
+    """
+    return _cumulative_logsumexp_public(x, axis, exclusive, reverse)
+
+
+_cumulative_logsumexp_public = _scan_public(_cumulative_logsumexp, "cumulative_logsumexp")
 
 
 def _check_direction(direction):
