@@ -1,6 +1,8 @@
 """``tf.estimator``: Estimator, EstimatorSpec, RunConfig, ModeKeys and hooks, run eagerly."""
+from ..summary import SummarySaverHook
 from ..train.basic_session_run_hooks import (CheckpointSaverHook, CheckpointSaverListener,
-                                             FinalOpsHook, LoggingTensorHook,
+                                             FeedFnHook, FinalOpsHook, GlobalStepWaiterHook,
+                                             LoggingTensorHook, ProfilerHook,
                                              NanLossDuringTrainingError, NanTensorHook,
                                              SecondOrStepTimer, StepCounterHook, StopAtStepHook)
 from ..train.session_run_hook import (SessionRunArgs, SessionRunContext, SessionRunHook,
@@ -27,4 +29,5 @@ __all__ = ["EvalSpec", "Exporter", "FinalExporter", "LatestExporter", "TrainSpec
            "SessionRunHook", "SessionRunArgs", "SessionRunContext", "SessionRunValues",
            "CheckpointSaverHook", "CheckpointSaverListener", "FinalOpsHook",
            "LoggingTensorHook", "NanLossDuringTrainingError", "NanTensorHook",
-           "SecondOrStepTimer", "StepCounterHook", "StopAtStepHook"]
+           "SecondOrStepTimer", "StepCounterHook", "StopAtStepHook", "FeedFnHook",
+           "GlobalStepWaiterHook", "ProfilerHook", "SummarySaverHook"]

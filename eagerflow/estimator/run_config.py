@@ -137,12 +137,19 @@ def _get_model_dir(tf_config, model_dir):
     return model_dir or in_config
 
 
+def _read_only(name, doc=None):
+    """TF's ``RunConfig`` property ``name``: reads ``_<name>``, has no setter."""
+    attr = "_" + name
+    return property(lambda self: getattr(self, attr), doc=doc or f"The {name} setting.")
+
+
 class RunConfig:
     """Run settings (``tf.estimator.RunConfig``) with TF's defaults.
 
     ``save_checkpoints_secs`` defaults to 600 only when neither it nor
     ``save_checkpoints_steps`` is given; giving one leaves the other None, and giving both
-    (not None) is an error.
+    (not None) is an error. As in TF the settings are read-only properties: assigning one
+    raises AttributeError; :meth:`replace` returns a changed, validated copy.
 
     Example:
         >>> RunConfig(save_checkpoints_steps=100).save_checkpoints_secs is None
@@ -170,25 +177,25 @@ class RunConfig:
         tf_config = json.loads(os.environ.get("TF_CONFIG") or "{}")
         if hasattr(model_dir, "__fspath__"):
             model_dir = os.fspath(model_dir)
-        self.model_dir = _get_model_dir(tf_config, model_dir)
-        self.tf_random_seed = tf_random_seed
-        self.save_summary_steps = save_summary_steps
-        self.save_checkpoints_steps = save_checkpoints_steps
-        self.save_checkpoints_secs = save_checkpoints_secs
-        self.session_config = session_config
-        self.keep_checkpoint_max = keep_checkpoint_max
-        self.keep_checkpoint_every_n_hours = keep_checkpoint_every_n_hours
-        self.log_step_count_steps = log_step_count_steps
-        self.train_distribute = train_distribute
-        self.eval_distribute = eval_distribute
-        self.device_fn = device_fn
-        self.protocol = protocol
-        self.experimental_distribute = experimental_distribute
-        self.experimental_max_worker_delay_secs = experimental_max_worker_delay_secs
-        self.session_creation_timeout_secs = session_creation_timeout_secs
-        self.checkpoint_save_graph_def = checkpoint_save_graph_def
+        self._model_dir = _get_model_dir(tf_config, model_dir)
+        self._tf_random_seed = tf_random_seed
+        self._save_summary_steps = save_summary_steps
+        self._save_checkpoints_steps = save_checkpoints_steps
+        self._save_checkpoints_secs = save_checkpoints_secs
+        self._session_config = session_config
+        self._keep_checkpoint_max = keep_checkpoint_max
+        self._keep_checkpoint_every_n_hours = keep_checkpoint_every_n_hours
+        self._log_step_count_steps = log_step_count_steps
+        self._train_distribute = train_distribute
+        self._eval_distribute = eval_distribute
+        self._device_fn = device_fn
+        self._protocol = protocol
+        self._experimental_distribute = experimental_distribute
+        self._experimental_max_worker_delay_secs = experimental_max_worker_delay_secs
+        self._session_creation_timeout_secs = session_creation_timeout_secs
+        self._checkpoint_save_graph_def = checkpoint_save_graph_def
         # eagerflow's own: the training step replays as a CUDA graph on the GPU (ef.function)
-        self.capture_step = capture_step
+        self._capture_step = capture_step
         _validate_properties(self)
         self._tf_config = tf_config
         self._place_in_job()
@@ -199,15 +206,15 @@ class RunConfig:
         ``TF_CONFIG`` environment variable as TF reads it, else one local process."""
         strategy = self.train_distribute
         if strategy is not None:
-            self.cluster_spec = ClusterSpec({})
-            self.task_type = TaskType.WORKER
-            self.is_chief = bool(strategy.is_chief)
-            self.task_id = int(strategy.worker_index)
-            self.num_worker_replicas = int(strategy.num_workers)
-            self.num_ps_replicas = 0
-            self.global_id_in_cluster = self.task_id
-            self.master = self.evaluation_master = ""
-            self.service = None
+            self._cluster_spec = ClusterSpec({})
+            self._task_type = TaskType.WORKER
+            self._is_chief = bool(strategy.is_chief)
+            self._task_id = int(strategy.worker_index)
+            self._num_worker_replicas = int(strategy.num_workers)
+            self._num_ps_replicas = 0
+            self._global_id_in_cluster = self.task_id
+            self._master = self._evaluation_master = ""
+            self._service = None
             return
         self._init_from_tf_config(self._tf_config)
 
@@ -218,73 +225,106 @@ class RunConfig:
         if service is not None and not isinstance(service, dict):
             raise TypeError(f'If "service" is set in TF_CONFIG, it must be a dict. Given '
                             f"{type(service)}")
-        self.service = service
-        self.cluster_spec = ClusterSpec(tf_config.get("cluster", {}))
+        self._service = service
+        self._cluster_spec = ClusterSpec(tf_config.get("cluster", {}))
         task_env = tf_config.get("task", {})
         if not self.cluster_spec:  # local mode
-            self.task_type = task_env.get("type", TaskType.WORKER)
-            self.task_id = int(task_env.get("index", 0))
-            self.global_id_in_cluster = 0
+            self._task_type = task_env.get("type", TaskType.WORKER)
+            self._task_id = int(task_env.get("index", 0))
+            self._global_id_in_cluster = 0
             if self.task_type != TaskType.WORKER:
                 raise ValueError('If "cluster" is not set in TF_CONFIG, task type must be '
                                  "WORKER.")
             if self.task_id != 0:
                 raise ValueError('If "cluster" is not set in TF_CONFIG, task index must be 0.')
-            self.master = tf_config.get("session_master", "")
-            self.evaluation_master = tf_config.get("eval_session_master", "")
-            self.is_chief = True
-            self.num_ps_replicas = 0
-            self.num_worker_replicas = 1
+            self._master = tf_config.get("session_master", "")
+            self._evaluation_master = tf_config.get("eval_session_master", "")
+            self._is_chief = True
+            self._num_ps_replicas = 0
+            self._num_worker_replicas = 1
             return
         cluster = self.cluster_spec
         chief = TaskType.MASTER if TaskType.MASTER in cluster.jobs else TaskType.CHIEF
         if chief == TaskType.MASTER and TaskType.CHIEF in cluster.jobs:
             raise ValueError("If `master` node exists in `cluster`, job `chief` is not "
                              "supported.")
-        self.task_type, self.task_id = _validate_task(cluster, task_env, chief)
-        if chief == TaskType.MASTER and self.task_type == TaskType.EVALUATOR:
+        self._task_type, self._task_id = _validate_task(cluster, task_env, chief)
+        if chief == TaskType.MASTER and self._task_type == TaskType.EVALUATOR:
             raise ValueError("If `master` node exists in `cluster`, task_type `evaluator` "
                              "is not supported.")
-        self.evaluation_master = (tf_config.get("eval_session_master", "")
-                                  if self.task_type == TaskType.EVALUATOR else "")
-        if self.task_type == TaskType.EVALUATOR:  # not part of the training cluster
-            self.cluster_spec = ClusterSpec({})
-            self.master = ""
-            self.num_ps_replicas = 0
-            self.num_worker_replicas = 0
-            self.global_id_in_cluster = None
+        self._evaluation_master = (tf_config.get("eval_session_master", "")
+                                   if self._task_type == TaskType.EVALUATOR else "")
+        if self._task_type == TaskType.EVALUATOR:  # not part of the training cluster
+            self._cluster_spec = ClusterSpec({})
+            self._master = ""
+            self._num_ps_replicas = 0
+            self._num_worker_replicas = 0
+            self._global_id_in_cluster = None
         else:
-            self.master = _session_master(cluster, self.task_type, self.task_id, tf_config)
-            self.num_ps_replicas = len(cluster.as_dict().get(TaskType.PS, []))
-            self.num_worker_replicas = (len(cluster.as_dict().get(TaskType.WORKER, [])) +
-                                        len(cluster.as_dict().get(chief, [])))
-            self.global_id_in_cluster = _global_id(cluster, self.task_type, self.task_id,
-                                                   chief)
-        self.is_chief = self.task_type == chief
+            self._master = _session_master(cluster, self._task_type, self._task_id, tf_config)
+            self._num_ps_replicas = len(cluster.as_dict().get(TaskType.PS, []))
+            self._num_worker_replicas = (len(cluster.as_dict().get(TaskType.WORKER, [])) +
+                                         len(cluster.as_dict().get(chief, [])))
+            self._global_id_in_cluster = _global_id(cluster, self._task_type, self._task_id,
+                                                    chief)
+        self._is_chief = self._task_type == chief
 
     def replace(self, **kwargs):
         """A copy with some settings changed (TF's ``RunConfig.replace``): only the
         replaceable settings; setting one of ``save_checkpoints_steps`` /
         ``save_checkpoints_secs`` (not None) clears the other, setting both is an error."""
-        new = copy.copy(self)
+        new = copy.copy(self)  # TF deep-copies; a strategy (train_distribute) is shared here
         for key, value in kwargs.items():
             if key not in _DEFAULT_REPLACEABLE_LIST:
                 raise ValueError(f"Replacing {key} is not supported. Allowed properties are "
                                  f"{_DEFAULT_REPLACEABLE_LIST}.")
-            setattr(new, key, value)
+            setattr(new, "_" + key, value)  # TF's _replace: property "foo" holds "_foo"
         # TF's _validate_save_ckpt_with_replaced_keys
         steps, secs = new.save_checkpoints_steps, new.save_checkpoints_secs
         if "save_checkpoints_steps" in kwargs and "save_checkpoints_secs" in kwargs:
             if steps is not None and secs is not None:
                 raise ValueError(_SAVE_CKPT_ERR)
         elif "save_checkpoints_steps" in kwargs and steps is not None:
-            new.save_checkpoints_secs = None
+            new._save_checkpoints_secs = None
         elif "save_checkpoints_secs" in kwargs and secs is not None:
-            new.save_checkpoints_steps = None
+            new._save_checkpoints_steps = None
         _validate_properties(new)
         if "train_distribute" in kwargs:
             new._place_in_job()
         return new
+
+    # TF's properties: read-only (assigning one raises AttributeError); change a setting
+    # with replace(), which validates it
+    model_dir = _read_only("model_dir")
+    tf_random_seed = _read_only("tf_random_seed")
+    save_summary_steps = _read_only("save_summary_steps")
+    save_checkpoints_steps = _read_only("save_checkpoints_steps")
+    save_checkpoints_secs = _read_only("save_checkpoints_secs")
+    session_config = _read_only("session_config")
+    keep_checkpoint_max = _read_only("keep_checkpoint_max")
+    keep_checkpoint_every_n_hours = _read_only("keep_checkpoint_every_n_hours")
+    log_step_count_steps = _read_only("log_step_count_steps")
+    train_distribute = _read_only("train_distribute", "Optional strategy for training.")
+    eval_distribute = _read_only("eval_distribute", "Optional strategy for evaluation.")
+    device_fn = _read_only("device_fn")
+    protocol = _read_only("protocol", "The optional protocol value.")
+    experimental_distribute = _read_only("experimental_distribute")
+    experimental_max_worker_delay_secs = _read_only("experimental_max_worker_delay_secs")
+    session_creation_timeout_secs = _read_only("session_creation_timeout_secs")
+    checkpoint_save_graph_def = _read_only("checkpoint_save_graph_def")
+    capture_step = _read_only("capture_step", "eagerflow's: the training step replays as "
+                                              "a CUDA graph on the GPU.")
+    cluster_spec = _read_only("cluster_spec")
+    task_type = _read_only("task_type")
+    task_id = _read_only("task_id")
+    is_chief = _read_only("is_chief")
+    master = _read_only("master")
+    evaluation_master = _read_only("evaluation_master")
+    num_ps_replicas = _read_only("num_ps_replicas")
+    num_worker_replicas = _read_only("num_worker_replicas")
+    global_id_in_cluster = _read_only("global_id_in_cluster",
+                                      "The global id in the training cluster (chief 0).")
+    service = _read_only("service", "The platform defined (in TF_CONFIG) service dict.")
 
     def __repr__(self):
         return (f"RunConfig(model_dir={self.model_dir!r}, tf_random_seed={self.tf_random_seed}, "

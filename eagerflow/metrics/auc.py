@@ -22,7 +22,8 @@ from .. import backend
 from ..autograd.tape import no_grad
 from ..autograd.tensor import _wrap
 from ..variables.store import get_default_store
-from .state import MetricValue, as_array, metric_state, open_scope, squeeze_pair, weights_like
+from .state import (MetricValue, as_array, collected, metric_state, open_scope, squeeze_pair,
+                    weights_like)
 
 __all__ = ["auc", "precision_at_k", "recall_at_k", "compute_auc", "sparse_precision_at_k",
            "precision_at_top_k", "recall_at_top_k", "average_precision_at_k",
@@ -157,6 +158,7 @@ def _confusion_at_thresholds(la, pa, w, thresholds, includes=("tp", "fn", "tn", 
     return out
 
 
+@collected
 def auc(labels, predictions, weights=None, num_thresholds=200, metrics_collections=None,
         updates_collections=None, curve="ROC", name=None, summation_method="trapezoidal",
         thresholds=None, exact=False):
@@ -287,6 +289,7 @@ def _at_k(labels, top, k, class_id, weights, name, kind, num_classes=None):
         return MetricValue(compute, scope.name), _wrap(compute())
 
 
+@collected
 def precision_at_k(labels, predictions, k, class_id=None, weights=None,
                    metrics_collections=None, updates_collections=None, name=None):
     """Streaming precision@k (``tf.metrics.precision_at_k``) with sparse labels.
@@ -308,6 +311,7 @@ def precision_at_k(labels, predictions, k, class_id=None, weights=None,
 sparse_precision_at_k = precision_at_k
 
 
+@collected
 def recall_at_k(labels, predictions, k, class_id=None, weights=None,
                 metrics_collections=None, updates_collections=None, name=None):
     """Streaming recall@k (``tf.metrics.recall_at_k``): hits / distinct valid labels
@@ -317,6 +321,7 @@ def recall_at_k(labels, predictions, k, class_id=None, weights=None,
     return _at_k(la, top, k, class_id, weights, name, "recall", nc)
 
 
+@collected
 def precision_at_top_k(labels, predictions_idx, k=None, class_id=None, weights=None,
                        metrics_collections=None, updates_collections=None, name=None):
     """``tf.metrics.precision_at_top_k``: precision@k from top-k class ids."""
@@ -327,6 +332,7 @@ def precision_at_top_k(labels, predictions_idx, k=None, class_id=None, weights=N
     return _at_k(la, top, kk if k is None else k, class_id, weights, name, "precision")
 
 
+@collected
 def recall_at_top_k(labels, predictions_idx, k=None, class_id=None, weights=None,
                     metrics_collections=None, updates_collections=None, name=None):
     """``tf.metrics.recall_at_top_k``: recall@k from top-k class ids."""
@@ -337,6 +343,7 @@ def recall_at_top_k(labels, predictions_idx, k=None, class_id=None, weights=None
     return _at_k(la, top, kk if k is None else k, class_id, weights, name, "recall")
 
 
+@collected
 def average_precision_at_k(labels, predictions, k, weights=None, metrics_collections=None,
                            updates_collections=None, name=None):
     """Streaming mean average precision@k (``tf.metrics.average_precision_at_k``).
@@ -392,6 +399,7 @@ def _at_thresholds(labels, predictions, thresholds, weights, name, default, incl
         return MetricValue(compute, scope.name), _wrap(compute())
 
 
+@collected
 def true_positives_at_thresholds(labels, predictions, thresholds, weights=None,
                                  metrics_collections=None, updates_collections=None,
                                  name=None):
@@ -401,6 +409,7 @@ def true_positives_at_thresholds(labels, predictions, thresholds, weights=None,
                           ("tp",), lambda xp, a: a.copy(), "true_positives_at_thresholds")
 
 
+@collected
 def false_positives_at_thresholds(labels, predictions, thresholds, weights=None,
                                   metrics_collections=None, updates_collections=None,
                                   name=None):
@@ -408,6 +417,7 @@ def false_positives_at_thresholds(labels, predictions, thresholds, weights=None,
                           ("fp",), lambda xp, a: a.copy(), "false_positives_at_thresholds")
 
 
+@collected
 def true_negatives_at_thresholds(labels, predictions, thresholds, weights=None,
                                  metrics_collections=None, updates_collections=None,
                                  name=None):
@@ -415,6 +425,7 @@ def true_negatives_at_thresholds(labels, predictions, thresholds, weights=None,
                           ("tn",), lambda xp, a: a.copy(), "true_negatives_at_thresholds")
 
 
+@collected
 def false_negatives_at_thresholds(labels, predictions, thresholds, weights=None,
                                   metrics_collections=None, updates_collections=None,
                                   name=None):
@@ -422,6 +433,7 @@ def false_negatives_at_thresholds(labels, predictions, thresholds, weights=None,
                           ("fn",), lambda xp, a: a.copy(), "false_negatives_at_thresholds")
 
 
+@collected
 def precision_at_thresholds(labels, predictions, thresholds, weights=None,
                             metrics_collections=None, updates_collections=None, name=None):
     """``tp / (1e-7 + tp + fp)`` per threshold (``tf.metrics.precision_at_thresholds``)."""
@@ -430,6 +442,7 @@ def precision_at_thresholds(labels, predictions, thresholds, weights=None,
                           lambda xp, tp, fp: tp / (1e-7 + tp + fp), "precision_at_thresholds")
 
 
+@collected
 def recall_at_thresholds(labels, predictions, thresholds, weights=None,
                          metrics_collections=None, updates_collections=None, name=None):
     """``tp / (1e-7 + tp + fn)`` per threshold (``tf.metrics.recall_at_thresholds``)."""
@@ -444,6 +457,7 @@ def _sens_spec_thresholds(num_thresholds, last):
     return [0.0 - kepsilon] + inner + [last]
 
 
+@collected
 def sensitivity_at_specificity(labels, predictions, specificity, weights=None,
                                num_thresholds=200, metrics_collections=None,
                                updates_collections=None, name=None):
@@ -467,6 +481,7 @@ def sensitivity_at_specificity(labels, predictions, specificity, weights=None,
                           ("tp", "fn", "tn", "fp"), fn, "sensitivity_at_specificity")
 
 
+@collected
 def specificity_at_sensitivity(labels, predictions, sensitivity, weights=None,
                                num_thresholds=200, metrics_collections=None,
                                updates_collections=None, name=None):

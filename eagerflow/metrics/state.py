@@ -1,7 +1,7 @@
 """Streaming-metric plumbing: state variables in the store and the live value object.
 
 A metric function (``auc``, ``mean``...) opens its variable scope (``name`` or a unique
-default such as ``auc``/``auc_1``), gets its state variables there (float64 zeros, not
+default such as ``auc``/``auc_1``), gets its state variables there (zeros of the dtype below, not
 trainable, in the ``local_variables`` and ``metric_variables`` collections, so checkpoints
 see them and :func:`reset_metrics` zeroes them), adds the batch to them at once, and
 returns ``(value, update_op)`` like ``tf.metrics``:
@@ -10,10 +10,23 @@ returns ``(value, update_op)`` like ``tf.metrics``:
   state every time it is read, so an Estimator can read it after the last batch;
 - ``update_op`` is the metric's value right after this batch's update.
 
-The state is float64 (TF keeps float32) so counts stay exact past 2**24 examples.
+State dtypes follow TF's metrics_impl: the mean family (``mean``, ``accuracy``, the error
+means, ``mean_tensor``, ``percentage_below``, ``mean_per_class_accuracy``) and the
+condition counts (``true_positives`` ..., ``precision``, ``recall``) keep float32 ``total``
+/ ``count`` and add each batch's float32 sum to them, so their values are float32 and round
+as TF's do (a float32 total stops growing by 1 past 2**24); ``mean_iou``'s confusion matrix
+is float64, as TF's. The thresholded family of ``auc.py`` keeps float64 counts.
+
+``metrics_collections`` / ``updates_collections`` (a name or a list of names) add the
+value / the update op to those collections of the default store, as TF adds them to the
+graph's (:func:`add_to_collections`).
+
 Unnamed metrics are made unique per ``VariableStore.as_default()`` session, as TF names
 them per graph: call them inside one (an Estimator does) or pass ``name=``.
 """
+import functools
+import inspect
+
 import numpy as np
 
 from .. import backend
@@ -22,7 +35,8 @@ from ..variables import initializers as init_ops
 from ..variables.store import GraphKeys, get_default_store, get_variable, variable_scope
 
 __all__ = ["MetricValue", "metric_variables", "reset_metrics", "metric_state",
-           "as_array", "weights_like", "squeeze_pair", "same_shape"]
+           "as_array", "weights_like", "squeeze_pair", "same_shape", "add_to_collections",
+           "collected"]
 
 
 class MetricValue(Tensor):
@@ -109,12 +123,12 @@ def same_shape(labels, predictions, what):
     return labels, predictions
 
 
-def weights_like(weights, values):
-    """``weights`` broadcast to ``values``' shape as float64 (ones when None)."""
+def weights_like(weights, values, dtype=np.float64):
+    """``weights`` broadcast to ``values``' shape as ``dtype`` (ones when None)."""
     xp = backend.array_module(values)
     if weights is None:
-        return xp.ones(values.shape, dtype=np.float64)
-    w = as_array(weights, np.float64)
+        return xp.ones(values.shape, dtype=dtype)
+    w = as_array(weights, dtype)
     if w.ndim and w.ndim == values.ndim + 1 and w.shape[-1] == 1:
         w = w.reshape(w.shape[:-1])  # TF's _remove_squeezable_dimensions squeezes weights
     if w.ndim < values.ndim:  # TF lets (batch,) weights apply to (batch, 1) values
@@ -124,3 +138,31 @@ def weights_like(weights, values):
     except ValueError:
         raise ValueError(f"weights of shape {tuple(w.shape)} do not broadcast to values of "
                          f"shape {tuple(values.shape)}") from None
+
+
+def add_to_collections(names, value):
+    """TF's ``ops.add_to_collections`` on the default store: ``names`` is one collection
+    name (a string) or an iterable of names (each used once); None or empty adds nothing."""
+    if not names:
+        return
+    names = (names,) if isinstance(names, str) else set(names)
+    store = get_default_store()
+    for name in names:
+        store.add_to_collection(name, value)
+
+
+def collected(fn):
+    """Decorator of a public metric ``fn(..., metrics_collections=None,
+    updates_collections=None, ...) -> (value, update_op)``: adds ``value`` to
+    ``metrics_collections`` and ``update_op`` to ``updates_collections``, as TF's metrics
+    do (whatever the metric computes inside is not added)."""
+    sig = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        bound = sig.bind(*args, **kwargs)
+        value, update_op = fn(*args, **kwargs)
+        add_to_collections(bound.arguments.get("metrics_collections"), value)
+        add_to_collections(bound.arguments.get("updates_collections"), update_op)
+        return value, update_op
+    return wrapper

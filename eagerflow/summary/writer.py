@@ -27,11 +27,11 @@ import numpy as np
 from .. import backend
 from ..autograd.tensor import Tensor
 from ..io.tfrecord import encode_record, tf_record_iterator
-from .event_pb2 import Event, HistogramProto, Summary
+from .event_pb2 import Event, HistogramProto, SessionLog, Summary
 
 __all__ = ["FileWriter", "FileWriterCache", "SummaryWriter", "create_file_writer", "scalar",
            "histogram", "summary_iterator", "event_files", "Event", "Summary",
-           "HistogramProto"]
+           "HistogramProto", "SessionLog"]
 
 
 class FileWriter:
@@ -110,6 +110,14 @@ class FileWriter:
             raise TypeError("add_graph: expected a GraphDef, its bytes, a concrete function or "
                             f"an ef.function, got {type(graph).__name__}")
         ev = Event(wall_time=time.time(), graph_def=data if isinstance(data, bytes) else data())
+        if global_step is not None:
+            ev.step = int(global_step)
+        self.add_event(ev)
+
+    def add_session_log(self, session_log, global_step=None):
+        """Writes a ``SessionLog`` event (``FileWriter.add_session_log``): ``START`` tells
+        TensorBoard to drop the events of a crashed run past this step."""
+        ev = Event(wall_time=time.time(), session_log=session_log)
         if global_step is not None:
             ev.step = int(global_step)
         self.add_event(ev)

@@ -49,9 +49,10 @@ from .restore import WarmStartSettings, init_from_checkpoint  # noqa: E402
 from ..io import (BytesList, Example, Feature, FeatureList, FeatureLists, Features,  # noqa: E402
                   FloatList, Int64List, SequenceExample)
 from .basic_session_run_hooks import (CheckpointSaverHook, CheckpointSaverListener,  # noqa: E402
-                                      FinalOpsHook, LoggingTensorHook,
-                                      NanLossDuringTrainingError, NanTensorHook,
-                                      SecondOrStepTimer, StepCounterHook, StopAtStepHook)
+                                      FeedFnHook, FinalOpsHook, GlobalStepWaiterHook,
+                                      LoggingTensorHook, NanLossDuringTrainingError,
+                                      NanTensorHook, ProfilerHook, SecondOrStepTimer,
+                                      StepCounterHook, StopAtStepHook)
 from .checkpoint_state import (CheckpointState, get_checkpoint_state,  # noqa: E402
                                latest_checkpoint, update_checkpoint_state)
 from .saver import (CheckpointReader, NewCheckpointReader, Saver,  # noqa: E402
@@ -94,10 +95,12 @@ def __getattr__(name):
 __all__ += [
     "restore", "saver", "WarmStartSettings", "init_from_checkpoint", "BytesList", "Example", "Feature", "FeatureList", "FeatureLists",
     "Features", "FloatList", "Int64List", "SequenceExample", "CheckpointSaverHook",
-    "CheckpointSaverListener", "FinalOpsHook", "LoggingTensorHook",
+    "CheckpointSaverListener", "FeedFnHook", "FinalOpsHook", "GlobalStepWaiterHook",
+    "LoggingTensorHook", "ProfilerHook",
     "NanLossDuringTrainingError", "NanTensorHook", "SecondOrStepTimer", "StepCounterHook",
     "StopAtStepHook", "CheckpointState", "get_checkpoint_state", "latest_checkpoint",
     "update_checkpoint_state", "CheckpointReader", "NewCheckpointReader", "Saver",
     "checkpoint_exists", "list_variables", "load_checkpoint", "load_variable",
     "SessionRunArgs", "SessionRunContext", "SessionRunHook", "SessionRunValues",
-] + list(_LATER)
+]
+__all__ += list(_LATER)

@@ -10,6 +10,7 @@ that hooks receive is an :class:`EagerSession` whose ``run(fetches)`` evaluates 
 same way, so hook code that calls ``session.run(global_step_tensor)`` keeps working.
 """
 import collections
+import time
 
 import numpy as np
 
@@ -101,6 +102,9 @@ class EagerSession:
 
     def __init__(self, named=None):
         self.named = named if named is not None else {}
+        # (start, end) of the last step the runner ran, time.perf_counter() seconds
+        # (ProfilerHook's step span)
+        self.step_span = None
 
     def tensor(self, fetch):
         """One fetch resolved without copying it to the host: the published value, Tensor
@@ -177,7 +181,12 @@ class HookRunner:
                 raise TypeError(f"{type(h).__name__}.before_run must return SessionRunArgs "
                                 f"or None, got {type(args).__name__}")
             requests.append(args)
+        start = time.perf_counter()
         named = step_fn() or {}
+        try:
+            self.session.step_span = (start, time.perf_counter())
+        except AttributeError:  # a caller's own session object may not take attributes
+            pass
         self.session.named = named
         for h, req in zip(self.hooks, requests):
             results = self.session.evaluate(req.fetches) if req is not None else None

@@ -149,13 +149,13 @@ def test_mean_family_with_weights():
     lab, pred, w = rng.standard_normal(50), rng.standard_normal(50), rng.random(50)
     m, _ = metrics.mean(tensor(pred[:20]), weights=tensor(w[:20]), name="m")
     m, up = metrics.mean(tensor(pred[20:]), weights=tensor(w[20:]), name="m")
-    np.testing.assert_allclose(float(m), np.average(pred, weights=w))
+    np.testing.assert_allclose(float(m), np.average(pred, weights=w), rtol=1e-5)
     mse, _ = metrics.mean_squared_error(tensor(lab), tensor(pred), weights=tensor(w))
     rmse, _ = metrics.root_mean_squared_error(tensor(lab), tensor(pred))
     mae, _ = metrics.mean_absolute_error(tensor(lab), tensor(pred))
-    np.testing.assert_allclose(float(mse), np.average((pred - lab) ** 2, weights=w))
-    np.testing.assert_allclose(float(rmse), np.sqrt(np.mean((pred - lab) ** 2)))
-    np.testing.assert_allclose(float(mae), np.mean(np.abs(pred - lab)))
+    np.testing.assert_allclose(float(mse), np.average((pred - lab) ** 2, weights=w), rtol=1e-5)
+    np.testing.assert_allclose(float(rmse), np.sqrt(np.mean((pred - lab) ** 2)), rtol=1e-5)
+    np.testing.assert_allclose(float(mae), np.mean(np.abs(pred - lab)), rtol=1e-5)
     empty, _ = metrics.mean(tensor(np.zeros(0)), name="empty")
     assert float(empty) == 0.0
     with pytest.raises(ValueError, match="incompatible"):

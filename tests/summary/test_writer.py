@@ -45,7 +45,9 @@ def test_tf2_style_default_writer(tmp_path):
 
 
 def test_summary_saver_hook_arguments():
-    with pytest.raises(ValueError, match="summary_op is required"):
+    with pytest.raises(ValueError,
+                       match="Exactly one of scaffold or summary_op must be provided."):
         summary.SummarySaverHook(save_steps=1, output_dir="x")
-    with pytest.raises(ValueError, match="exactly one of output_dir"):
-        summary.SummarySaverHook(save_steps=1, summary_op={"l": "loss"})
+    # TF does not check the writer: without output_dir or summary_writer nothing is written
+    hook = summary.SummarySaverHook(save_steps=1, summary_op={"l": "loss"})
+    assert hook is not None

@@ -208,9 +208,9 @@ def test_timer_and_argument_errors():
     assert t.should_trigger_for_step(0)
     t.update_last_triggered_step(0)
     assert not t.should_trigger_for_step(1) and t.should_trigger_for_step(2)
-    with pytest.raises(ValueError, match="exactly one"):
+    with pytest.raises(ValueError, match="Either every_secs or every_steps should be provided"):
         SecondOrStepTimer()
-    with pytest.raises(ValueError, match="exactly one"):
+    with pytest.raises(ValueError, match="One of num_steps or last_step must be specified"):
         StopAtStepHook()
     with pytest.raises(ValueError, match="at_end"):
         LoggingTensorHook({"a": "loss"})
