@@ -205,6 +205,52 @@ def test_deepfm_logits_are_linear_plus_fm_plus_dnn(tmp_path):
     np.testing.assert_allclose(got, lin + fm_term + dnn, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("version,projection_dim", [("v2", None), ("v2", 3), ("v1", None)])
+def test_dcn_logits_are_cross_network_plus_dnn(tmp_path, version, projection_dim):
+    # DCN-V2 (tfrs.layers.dcn.Cross): x_{l+1} = x0 * (x_l W + b) + x_l, W full or U V;
+    # DCN (v1): x_{l+1} = x0 * (x_l . w) + b + x_l; recomputed in NumPy from the checkpoint
+    cols = [X_COL, fc.embedding_column(CAT_COL, 4)]
+    m = est.DCNClassifier(cols, num_cross_layers=2, hidden_units=[8],
+                          config=config(tmp_path), learning_rate=0.05,
+                          cross_version=version, projection_dim=projection_dim)
+    m.train(input_fn(), steps=5)
+    feats = next(input_fn()())[0]
+    got = next(m.predict(lambda: iter([feats]), yield_single_examples=False))["logits"]
+    v = m.get_variable_value
+    from eagerflow.feature_column.base import FeatureTransformationCache
+    sp = CAT_COL.get_sparse_tensors(FeatureTransformationCache(feats)).id_tensor
+    ids = np.asarray(sp.values.numpy()).reshape(-1)
+    e = v("dcn/input_from_feature_columns/input_layer/cat_embedding/embedding_weights")[ids]
+    x0 = np.concatenate([e, feats["x1"]], axis=1).astype(np.float64)  # name order: cat, x1
+    x = x0
+    for i in range(2):
+        k, b = v(f"dcn/cross_{i}/kernel"), v(f"dcn/cross_{i}/bias")
+        if version == "v1":
+            assert k.shape == (5, 1)
+            x = x0 * (x @ k) + b + x
+        elif projection_dim is None:
+            assert k.shape == (5, 5)
+            x = x0 * (x @ k + b) + x
+        else:
+            u = v(f"dcn/cross_{i}/project_kernel")
+            assert u.shape == (5, 3) and k.shape == (3, 5)
+            x = x0 * (x @ u @ k + b) + x
+    net = np.maximum(x0 @ v("dcn/hiddenlayer_0/kernel") + v("dcn/hiddenlayer_0/bias"), 0)
+    want = np.concatenate([x, net], axis=1) @ v("dcn/logits/kernel") + v("dcn/logits/bias")
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_dcn_argument_errors():
+    with pytest.raises(ValueError, match="cross_version must be 'v1' or 'v2', got 'v3'"):
+        est.DCNClassifier([X_COL], cross_version="v3")
+    with pytest.raises(ValueError, match="projection_dim"):
+        est.DCNClassifier([X_COL], projection_dim=0)
+    with pytest.raises(ValueError, match="projection_dim"):
+        est.DCNClassifier([X_COL], cross_version="v1", projection_dim=2)
+    with pytest.raises(ValueError, match="num_cross_layers must be >= 0"):
+        est.DCNClassifier([X_COL], num_cross_layers=-1)
+
+
 def test_canned_argument_errors():
     with pytest.raises(ValueError, match="must be provided"):
         est.LinearClassifier([])

@@ -307,17 +307,58 @@ class DeepFMClassifier(_Canned):
         super().__init__(model_fn, model_dir, config, warm_start_from)
 
 
-class DCNClassifier(_Canned):
-    """Deep & Cross Network (Wang et al., 2017) for binary CTR prediction.
+def _cross_bias(d):
+    return get_variable("bias", [d], dtype=np.float32, initializer=np.zeros(d, np.float32))
 
-    ``x_{l+1} = x_0 * (x_l . w_l) + b_l + x_l`` for ``num_cross_layers`` cross layers, a
-    parallel ReLU DNN, both on ``input_layer(feature_columns)``, concatenated into the logit.
+
+def _cross_v1(x0, x, d, projection_dim):
+    """DCN's cross layer: ``x0 * (x . w) + b + x`` (a rank-1 interaction per layer)."""
+    w = get_variable("kernel", [d, 1], dtype=np.float32)
+    return x0 * ops.matmul(x, w) + _cross_bias(d) + x
+
+
+def _cross_v2(x0, x, d, projection_dim):
+    """DCN-V2's cross layer: ``x0 * (x W + b) + x``, ``W`` full or ``U V`` of rank
+    ``projection_dim`` (``tfrs.layers.dcn.Cross``)."""
+    if projection_dim is None:
+        xw = ops.matmul(x, get_variable("kernel", [d, d], dtype=np.float32))
+    else:
+        u = get_variable("project_kernel", [d, int(projection_dim)], dtype=np.float32)
+        xw = ops.matmul(ops.matmul(x, u), get_variable("kernel", [int(projection_dim), d],
+                                                       dtype=np.float32))
+    return x0 * (xw + _cross_bias(d)) + x
+
+
+class DCNClassifier(_Canned):
+    """Deep & Cross Network for binary CTR prediction: DCN-V2 (Wang et al., 2021) by default.
+
+    A cross network and a parallel ReLU DNN, both on ``x_0 = input_layer(feature_columns)``,
+    concatenated into the logit. Each cross layer is, with ``cross_version``:
+
+    - ``"v2"`` (default, TF Recommenders' ``tfrs.layers.dcn.Cross``):
+      ``x_{l+1} = x_0 * (x_l W_l + b_l) + x_l`` with a full ``d x d`` kernel, or
+      ``x_l U_l V_l`` (``U_l``: ``d x projection_dim``) when ``projection_dim`` is given;
+    - ``"v1"`` (Wang et al., 2017): ``x_{l+1} = x_0 * (x_l . w_l) + b_l + x_l`` with a
+      ``d x 1`` kernel.
+
+    Args:
+        feature_columns: dense columns (numeric, embedding, indicator).
+        num_cross_layers: cross layers (0: a DNN only).
+        hidden_units: the parallel DNN's layer sizes.
+        cross_version: ``"v2"`` or ``"v1"``.
+        projection_dim: the rank of a low-rank v2 kernel (``None``: full rank).
+
+    Example:
+        >>> import eagerflow as ef
+        >>> fc = ef.feature_column
+        >>> est = ef.estimator.DCNClassifier([fc.numeric_column("x", shape=(4,))],
+        ...                                  num_cross_layers=2, hidden_units=[8])
     """
 
     def __init__(self, feature_columns, num_cross_layers=3, hidden_units=(400, 400),
                  model_dir=None, optimizer="Adam", learning_rate=1e-3, dnn_dropout=None,
                  weight_column=None, config=None, warm_start_from=None,
-                 loss_reduction=SUM_OVER_BATCH_SIZE):
+                 loss_reduction=SUM_OVER_BATCH_SIZE, cross_version="v2", projection_dim=None):
         cols = _check_columns(feature_columns, "feature_columns")
         for c in cols:
             if not isinstance(c, DenseColumn):
@@ -325,8 +366,15 @@ class DCNClassifier(_Canned):
                                  f"embedding_column or indicator_column); got {c}")
         if num_cross_layers < 0:
             raise ValueError(f"num_cross_layers must be >= 0, got {num_cross_layers}")
+        if cross_version not in ("v1", "v2"):
+            raise ValueError(f"cross_version must be 'v1' or 'v2', got {cross_version!r}")
+        if projection_dim is not None and (cross_version == "v1" or int(projection_dim) < 1):
+            raise ValueError(f"projection_dim must be None or a positive int with "
+                             f"cross_version='v2', got {projection_dim!r} with "
+                             f"{cross_version!r}")
         head = head_for(2, weight_column, None, loss_reduction)
         units = list(hidden_units)
+        cross = _cross_v2 if cross_version == "v2" else _cross_v1
 
         def model_fn(features, labels, mode):
             with variable_scope("dcn"):
@@ -336,10 +384,7 @@ class DCNClassifier(_Canned):
                 x = x0
                 for i in range(num_cross_layers):
                     with variable_scope(f"cross_{i}"):
-                        w = get_variable("kernel", [d, 1], dtype=np.float32)
-                        b = get_variable("bias", [d], dtype=np.float32,
-                                         initializer=np.zeros(d, np.float32))
-                    x = x0 * ops.matmul(x, w) + b + x
+                        x = cross(x0, x, d, projection_dim)
                 net = x0
                 for i, n in enumerate(units):
                     net = dense(net, n, activation=relu, name=f"hiddenlayer_{i}")
