@@ -114,6 +114,8 @@ _ALIASES = {
     "sparse_maximum": ("sparse", "maximum"), "sparse_minimum": ("sparse", "minimum"),
     "sparse_softmax": ("sparse", "softmax"), "cross": ("linalg", "cross"),
     "space_to_depth": ("nn", "space_to_depth"), "depth_to_space": ("nn", "depth_to_space"),
+    "clip_by_value": ("train.clipping", "clip_by_value"),
+    "clip_by_average_norm": ("train.clipping", "clip_by_average_norm"),
 }
 
 

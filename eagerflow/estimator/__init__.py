@@ -7,9 +7,9 @@ from ..train.basic_session_run_hooks import (CheckpointSaverHook, CheckpointSave
                                              SecondOrStepTimer, StepCounterHook, StopAtStepHook)
 from ..train.session_run_hook import (SessionRunArgs, SessionRunContext, SessionRunHook,
                                       SessionRunValues)
-from .canned import (DCNClassifier, DeepFMClassifier, DNNClassifier,
+from .canned import (BinaryClassHead, DCNClassifier, DeepFMClassifier, DNNClassifier,
                      DNNLinearCombinedClassifier, DNNLinearCombinedRegressor, DNNRegressor,
-                     LinearClassifier, LinearRegressor)
+                     LinearClassifier, LinearRegressor, MultiClassHead, RegressionHead)
 from .estimator import Estimator, WarmStartSettings
 from .export import (ClassificationOutput, PredictOutput, RegressionOutput,
                      ServingInputReceiver, build_parsing_serving_input_receiver_fn,
@@ -30,4 +30,5 @@ __all__ = ["EvalSpec", "Exporter", "FinalExporter", "LatestExporter", "TrainSpec
            "CheckpointSaverHook", "CheckpointSaverListener", "FinalOpsHook",
            "LoggingTensorHook", "NanLossDuringTrainingError", "NanTensorHook",
            "SecondOrStepTimer", "StepCounterHook", "StopAtStepHook", "FeedFnHook",
-           "GlobalStepWaiterHook", "ProfilerHook", "SummarySaverHook"]
+           "GlobalStepWaiterHook", "ProfilerHook", "SummarySaverHook", "BinaryClassHead",
+           "MultiClassHead", "RegressionHead"]

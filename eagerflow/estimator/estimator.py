@@ -388,7 +388,7 @@ class Estimator:
                                      "same name.")
                 result[key] = _metric_value(value)
             result["loss"] = np.float32(np.mean(losses))
-            result["global_step"] = int(gstep.numpy())
+            result["global_step"] = np.int64(gstep.numpy())  # TF: an int64 NumPy scalar
         if not self._config.is_chief:
             return result
         out_dir = os.path.join(self._model_dir, "eval" if not name else f"eval_{name}")
@@ -407,10 +407,18 @@ class Estimator:
         """Exports the PREDICT-mode model as a SavedModel under
         ``<export_dir_base>/<timestamp>/``; returns that path (bytes, as TF does).
 
+        ``experimental_mode`` may be ``None`` or ``ModeKeys.PREDICT`` (TF can also export
+        TRAIN/EVAL graphs for ``tf.compat.v1`` sessions; an eager export serves predictions).
+
         Raises:
             ValueError: when there is no checkpoint to export.
+            NotImplementedError: ``experimental_mode`` TRAIN or EVAL.
             TraceError: when ``model_fn`` computes something outside eagerflow ops.
         """
+        if experimental_mode not in (None, ModeKeys.PREDICT):
+            raise NotImplementedError(f"export_saved_model: experimental_mode "
+                                      f"{experimental_mode!r} is not supported; eagerflow "
+                                      f"exports the {ModeKeys.PREDICT!r} mode only")
         if not self._config.is_chief:
             log.info("Not the chief (worker %d): no export.", self._config.task_id)
             return None
@@ -488,7 +496,8 @@ def _metric_value(v):
     if callable(v) and not isinstance(v, Tensor):
         v = v()
     a = _numpy(v)
-    return a.reshape(()).item() if a.size == 1 else a
+    # a NumPy scalar of the metric's dtype (np.float32 for TF's metrics), as session.run gave
+    return a.reshape(())[()] if a.size == 1 else a
 
 
 def _select(predictions, keys):

@@ -23,7 +23,7 @@ __all__ = [
     "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "tanh", "sigmoid",
     "erf", "erfc", "floor", "ceil", "round", "rint", "equal", "not_equal", "less",
     "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "logical_xor",
-    "logical_not", "is_nan", "is_finite", "is_inf", "where", "clip_by_value", "cast",
+    "logical_not", "is_nan", "is_finite", "is_inf", "where", "cast",
     "identity", "stop_gradient", "add_n", "atan2", "real_div", "scalar_mul", "log_sigmoid",
     "xlogy", "zeros_like", "ones_like", "to_float", "to_double", "to_int32", "to_int64",
     "multiply_no_nan", "nextafter", "polyval",
@@ -540,14 +540,6 @@ def where(condition, x=None, y=None, name=None):
 
 
 register("where_indices", lambda xp, c: xp.argwhere(c).astype(np.int64))
-
-
-def clip_by_value(t, clip_value_min, clip_value_max, name=None):
-    """Clips ``t`` elementwise to ``[clip_value_min, clip_value_max]`` (``tf.clip_by_value``).
-
-    The gradient passes where the value was inside the range (TF2's min/max composition).
-    """
-    return minimum(maximum(t, clip_value_min), clip_value_max)
 
 
 def _cast_fwd(xp, a, dtype):

@@ -11,7 +11,8 @@ Example:
     2.4
 """
 from . import clipping, optimizer, optimizers, schedules
-from .clipping import clip_by_global_norm, clip_by_norm, clip_by_value, global_norm
+from .clipping import (clip_by_average_norm, clip_by_global_norm, clip_by_norm, clip_by_value,
+                       global_norm)
 from .global_step import (assert_global_step, create_global_step, get_global_step,
                           get_or_create_global_step, global_step)
 from .optimizer import Optimizer, TrainOp
@@ -29,7 +30,7 @@ from .schedules import (CosineDecay, CosineDecayRestarts, ExponentialDecay, Inve
 
 __all__ = [
     "clipping", "optimizer", "optimizers", "schedules", "clip_by_global_norm",
-    "clip_by_norm", "clip_by_value", "global_norm", "assert_global_step",
+    "clip_by_norm", "clip_by_value", "clip_by_average_norm", "global_norm", "assert_global_step",
     "create_global_step", "get_global_step", "get_or_create_global_step", "global_step",
     "Optimizer", "TrainOp", "AdadeltaOptimizer", "AdagradOptimizer", "AdamOptimizer",
     "FtrlOptimizer", "GradientDescentOptimizer", "LazyAdamOptimizer", "MomentumOptimizer",

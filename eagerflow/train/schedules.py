@@ -1,9 +1,16 @@
-"""Learning-rate schedules: functions of the global step (TF1 ``tf.train.*_decay``).
+"""Learning-rate schedules: functions of the global step (TF1 ``tf.train.*_decay``, TF2
+``tf.keras.optimizers.schedules``).
 
 Each TF1 function (``exponential_decay(learning_rate, global_step, ...)``) returns a
 zero-argument callable, as TF1 does under eager execution; optimizers call it each step.
-The schedule classes (``ExponentialDecay(...)(step)``) are TF2's form. Both compute on the
-step's device, so reading the rate never synchronises the GPU.
+The schedule classes (``ExponentialDecay(...)(step)``) are TF2's form, with TF's argument
+and attribute names, ``name`` and ``get_config``/``from_config``.
+
+As in TF, a schedule computes in the dtype of its initial learning rate (float32 for a
+Python number, float64 for a float64 tensor or NumPy value), with the step and every
+hyperparameter cast to it first, so float32 rounding (a staircase's floor, a large step)
+is TF's; ``PiecewiseConstantDecay`` returns its values' dtype. Everything is computed on
+the step's device, so reading the rate never synchronises the GPU.
 
 Example:
     >>> s = ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5, staircase=True)
@@ -28,143 +35,258 @@ __all__ = [
 ]
 
 
+def _tf_dtype(value):
+    """The dtype TF's ``convert_to_tensor`` gives ``value``: a tensor's or NumPy value's own,
+    float32 for a Python float, int32 for a Python int, bool for a bool."""
+    if isinstance(value, Tensor):
+        return np.dtype(value.dtype)
+    if isinstance(value, (np.ndarray, np.generic)) or backend.is_array(value):
+        return np.dtype(value.dtype)
+    if isinstance(value, bool):
+        return np.dtype(np.bool_)
+    if isinstance(value, int):  # int64 only when int32 cannot hold it, as TF infers
+        return np.dtype(np.int32 if -2 ** 31 <= value < 2 ** 31 else np.int64)
+    if isinstance(value, float):
+        return np.dtype(np.float32)
+    return np.asarray(value).dtype
+
+
+def _float_dtype(value):
+    """A schedule's compute dtype: that of its initial learning rate when floating, else
+    float32."""
+    dt = _tf_dtype(value)
+    return dt if dt.kind == "f" else np.dtype(np.float32)
+
+
+def _raw(value):
+    return value._data if isinstance(value, Tensor) else value
+
+
 def _step(step):
-    """(xp, float64 array) of ``step`` (an int, a Tensor or a Variable)."""
-    if isinstance(step, Tensor):
-        a = step._data
-        xp = backend.array_module(a)
-        return xp, a.astype(np.float64)
+    """(xp, array) of ``step`` in its own dtype (an int, a Tensor or a Variable)."""
     if step is None:
         raise ValueError("a learning-rate schedule needs a global step")
-    return np, np.asarray(float(step))
+    if isinstance(step, Tensor):
+        a = step._data
+        return backend.array_module(a), a
+    a = _raw(step)
+    if backend.is_array(a):
+        return backend.array_module(a), a
+    return np, np.asarray(step, dtype=_tf_dtype(step))
 
 
-def _out(xp, value):
-    return _wrap(xp.asarray(value, dtype=np.float32))
-
-
-class LearningRateSchedule:
-    """Base class: ``schedule(step) -> scalar float32 Tensor``."""
-
-    def __call__(self, step):
-        xp, s = _step(step)
-        return _out(xp, self._value(xp, s))
-
-    def _value(self, xp, s):
-        raise NotImplementedError
+def _c(xp, value, dtype):
+    """``math_ops.cast(value, dtype)`` on ``xp``."""
+    return xp.asarray(_raw(value), dtype=dtype)
 
 
 def _check_positive(value, what):
-    if not value > 0:
+    if isinstance(value, (int, float, np.number)) and not value > 0:
         raise ValueError(f"{what} must be positive, got {value}")
+
+
+class LearningRateSchedule:
+    """Base class: ``schedule(step) -> scalar Tensor`` (``tf.keras.optimizers.schedules``).
+
+    Subclasses implement ``_compute(xp, step)`` on raw arrays and ``get_config()``.
+    """
+
+    def __call__(self, step):
+        xp, s = _step(step)
+        return _wrap(xp.asarray(self._compute(xp, s)))
+
+    def _compute(self, xp, step):
+        raise NotImplementedError("Learning rate schedule must override _compute")
+
+    def get_config(self):
+        raise NotImplementedError("Learning rate schedule must override get_config")
+
+    @classmethod
+    def from_config(cls, config):
+        """Instantiates a schedule from :meth:`get_config`'s output."""
+        return cls(**config)
+
+    def _lr_dtype(self):
+        return _float_dtype(self.initial_learning_rate)
 
 
 class ExponentialDecay(LearningRateSchedule):
     """``lr * decay_rate ** (step / decay_steps)`` (floored exponent when ``staircase``)."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False):
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name=None):
         _check_positive(decay_steps, "decay_steps")
-        self.lr, self.decay_steps, self.rate, self.staircase = (
-            initial_learning_rate, decay_steps, decay_rate, staircase)
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.decay_rate = decay_rate
+        self.staircase = staircase
+        self.name = name
 
-    def _value(self, xp, s):
-        p = s / self.decay_steps
-        if self.staircase:
-            p = xp.floor(p)
-        return self.lr * xp.power(self.rate, p)
+    def _p(self, xp, step, dt):
+        p = _c(xp, step, dt) / _c(xp, self.decay_steps, dt)
+        return xp.floor(p) if self.staircase else p
+
+    def _compute(self, xp, step):
+        dt = self._lr_dtype()
+        p = self._p(xp, step, dt)
+        return _c(xp, self.initial_learning_rate, dt) * xp.power(_c(xp, self.decay_rate, dt), p)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
+                "staircase": self.staircase, "name": self.name}
 
 
 class NaturalExpDecay(ExponentialDecay):
-    """``lr * exp(-decay_rate * step / decay_steps)``."""
+    """``lr * exp(-decay_rate * step / decay_steps)`` (floored exponent when
+    ``staircase``); an eagerflow class, TF2 has only the TF1 function."""
 
-    def _value(self, xp, s):
-        p = s / self.decay_steps
-        if self.staircase:
-            p = xp.floor(p)
-        return self.lr * xp.exp(-self.rate * p)
+    def _compute(self, xp, step):
+        dt = self._lr_dtype()
+        p = self._p(xp, step, dt)
+        return _c(xp, self.initial_learning_rate, dt) * xp.exp(-_c(xp, self.decay_rate, dt) * p)
 
 
 class InverseTimeDecay(ExponentialDecay):
-    """``lr / (1 + decay_rate * step / decay_steps)``."""
+    """``lr / (1 + decay_rate * step / decay_steps)`` (floored when ``staircase``)."""
 
-    def _value(self, xp, s):
-        p = s / self.decay_steps
-        if self.staircase:
-            p = xp.floor(p)
-        return self.lr / (1.0 + self.rate * p)
+    def _compute(self, xp, step):
+        dt = self._lr_dtype()
+        p = self._p(xp, step, dt)
+        denom = _c(xp, 1, dt) + _c(xp, self.decay_rate, dt) * p
+        return _c(xp, self.initial_learning_rate, dt) / denom
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
-    """``values[i]`` for ``boundaries[i-1] < step <= boundaries[i]`` (TF's intervals)."""
+    """``values[0]`` for ``step <= boundaries[0]``, ``values[i]`` for ``boundaries[i-1] <
+    step <= boundaries[i]``, ``values[-1]`` beyond (TF's intervals). The boundaries are cast
+    to the step's dtype (as TF's class does) and the result has the values' dtype."""
 
-    def __init__(self, boundaries, values):
-        if len(values) != len(boundaries) + 1:
+    def __init__(self, boundaries, values, name=None):
+        boundaries, values = list(boundaries), list(values)
+        if len(boundaries) != len(values) - 1:
             raise ValueError(f"piecewise_constant: values must have one more element than "
-                             f"boundaries, got {len(values)} values for {len(boundaries)} "
-                             "boundaries")
-        if any(b >= a for a, b in zip(boundaries[1:], boundaries[:-1])):
+                             f"boundaries (the length of boundaries should be 1 less than "
+                             f"the length of values), got {len(values)} values for "
+                             f"{len(boundaries)} boundaries")
+        plain = [_raw(b) for b in boundaries]
+        if all(isinstance(b, (int, float, np.number)) for b in plain) and \
+                any(b >= a for a, b in zip(plain[1:], plain[:-1])):
             raise ValueError(f"piecewise_constant: boundaries must increase, got {boundaries}")
-        self.boundaries, self.values = list(boundaries), list(values)
+        self.boundaries, self.values, self.name = boundaries, values, name
 
-    def _value(self, xp, s):
-        out = xp.asarray(self.values[-1], dtype=np.float64)
+    def _compute(self, xp, step):
+        vdt = _tf_dtype(self.values[0])
+        out = _c(xp, self.values[-1], vdt)
         for b, v in zip(reversed(self.boundaries), reversed(self.values[:-1])):
-            out = xp.where(s <= b, v, out)
-        return out
+            out = xp.where(step <= _c(xp, b, step.dtype), _c(xp, v, vdt), out)
+        return xp.asarray(out, dtype=vdt)
+
+    def get_config(self):
+        return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
 
 class PolynomialDecay(LearningRateSchedule):
-    """``(lr - end) * (1 - step / decay_steps) ** power + end`` (TF1's cycle rule)."""
+    """``(lr - end) * (1 - step / decay_steps) ** power + end`` with the step capped at
+    ``decay_steps``, or with ``cycle`` the first multiple of ``decay_steps`` not below the
+    step (1 at step 0)."""
 
     def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001,
-                 power=1.0, cycle=False):
+                 power=1.0, cycle=False, name=None):
         _check_positive(decay_steps, "decay_steps")
-        self.lr, self.decay_steps, self.end = initial_learning_rate, decay_steps, end_learning_rate
-        self.power, self.cycle = power, cycle
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.end_learning_rate = end_learning_rate
+        self.power = power
+        self.cycle = cycle
+        self.name = name
 
-    def _value(self, xp, s):
+    def _compute(self, xp, step):
+        dt = self._lr_dtype()
+        lr = _c(xp, self.initial_learning_rate, dt)
+        end = _c(xp, self.end_learning_rate, dt)
+        s = _c(xp, step, dt)
+        steps = _c(xp, self.decay_steps, dt)
         if self.cycle:
-            mult = xp.where(s == 0, 1.0, xp.ceil(s / self.decay_steps))
-            steps = self.decay_steps * mult
+            mult = xp.where(s == 0, _c(xp, 1.0, dt), xp.ceil(s / steps))
+            steps = steps * mult
         else:
-            steps = self.decay_steps
-            s = xp.minimum(s, self.decay_steps)
-        return (self.lr - self.end) * xp.power(1.0 - s / steps, self.power) + self.end
+            s = xp.minimum(s, steps)
+        p = s / steps
+        return (lr - end) * xp.power(_c(xp, 1, dt) - p, _c(xp, self.power, dt)) + end
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "end_learning_rate": self.end_learning_rate,
+                "power": self.power, "cycle": self.cycle, "name": self.name}
+
+
+def _cos_pi(xp, fraction, dt):
+    """``0.5 * (1 + cos(pi * fraction))`` in ``dt``."""
+    return _c(xp, 0.5, dt) * (_c(xp, 1.0, dt) + xp.cos(_c(xp, math.pi, dt) * fraction))
 
 
 class CosineDecay(LearningRateSchedule):
     """``lr * ((1 - alpha) * 0.5 * (1 + cos(pi * min(step, T) / T)) + alpha)``."""
 
-    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0):
+    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name=None):
         _check_positive(decay_steps, "decay_steps")
-        self.lr, self.decay_steps, self.alpha = initial_learning_rate, decay_steps, alpha
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.alpha = alpha
+        self.name = name
 
-    def _value(self, xp, s):
-        s = xp.minimum(s, self.decay_steps)
-        cosine = 0.5 * (1.0 + xp.cos(math.pi * s / self.decay_steps))
-        return self.lr * ((1 - self.alpha) * cosine + self.alpha)
+    def _compute(self, xp, step):
+        dt = self._lr_dtype()
+        steps = _c(xp, self.decay_steps, dt)
+        s = xp.minimum(_c(xp, step, dt), steps)
+        cosine = _cos_pi(xp, s / steps, dt)
+        alpha = _raw(self.alpha)
+        decayed = _c(xp, 1 - alpha, dt) * cosine + _c(xp, alpha, dt)
+        return _c(xp, self.initial_learning_rate, dt) * decayed
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "alpha": self.alpha, "name": self.name}
 
 
 class CosineDecayRestarts(LearningRateSchedule):
-    """SGDR: cosine decay restarting after ``first_decay_steps * t_mul ** i`` steps."""
+    """SGDR: cosine decay restarting after ``first_decay_steps * t_mul ** i`` steps, the
+    i-th period starting at ``m_mul ** i``."""
 
     def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0,
-                 alpha=0.0):
+                 alpha=0.0, name=None):
         _check_positive(first_decay_steps, "first_decay_steps")
-        self.lr, self.first = initial_learning_rate, first_decay_steps
-        self.t_mul, self.m_mul, self.alpha = t_mul, m_mul, alpha
+        self.initial_learning_rate = initial_learning_rate
+        self.first_decay_steps = first_decay_steps
+        self._t_mul = t_mul
+        self._m_mul = m_mul
+        self.alpha = alpha
+        self.name = name
 
-    def _value(self, xp, s):
-        frac = s / self.first
-        if self.t_mul == 1.0:
+    def _compute(self, xp, step):
+        dt = self._lr_dtype()
+        alpha = _c(xp, self.alpha, dt)
+        t_mul = _c(xp, self._t_mul, dt)
+        m_mul = _c(xp, self._m_mul, dt)
+        one = _c(xp, 1.0, dt)
+        frac = _c(xp, step, dt) / _c(xp, self.first_decay_steps, dt)
+        if float(self._t_mul) == 1.0:
             i = xp.floor(frac)
             frac = frac - i
         else:
-            i = xp.floor(xp.log(1.0 - frac * (1.0 - self.t_mul)) / math.log(self.t_mul))
-            sum_r = (1.0 - xp.power(self.t_mul, i)) / (1.0 - self.t_mul)
-            frac = (frac - sum_r) / xp.power(self.t_mul, i)
-        cosine = 0.5 * xp.power(self.m_mul, i) * (1.0 + xp.cos(math.pi * frac))
-        return self.lr * ((1 - self.alpha) * cosine + self.alpha)
+            i = xp.floor(xp.log(one - frac * (one - t_mul)) / xp.log(t_mul))
+            sum_r = (one - xp.power(t_mul, i)) / (one - t_mul)
+            frac = (frac - sum_r) / xp.power(t_mul, i)
+        cosine = _c(xp, 0.5, dt) * xp.power(m_mul, i) * (
+            one + xp.cos(_c(xp, math.pi, dt) * frac))
+        decayed = (one - alpha) * cosine + alpha
+        return _c(xp, self.initial_learning_rate, dt) * decayed
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "first_decay_steps": self.first_decay_steps, "t_mul": self._t_mul,
+                "m_mul": self._m_mul, "alpha": self.alpha, "name": self.name}
 
 
 class LinearCosineDecay(LearningRateSchedule):
@@ -177,21 +299,35 @@ class LinearCosineDecay(LearningRateSchedule):
     """
 
     def __init__(self, initial_learning_rate, decay_steps, num_periods=0.5, alpha=0.0,
-                 beta=0.001):
+                 beta=0.001, name=None):
         _check_positive(decay_steps, "decay_steps")
-        self.lr, self.decay_steps, self.num_periods = (initial_learning_rate, decay_steps,
-                                                       num_periods)
-        self.alpha, self.beta = alpha, beta
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.num_periods = num_periods
+        self.alpha = alpha
+        self.beta = beta
+        self.name = name
 
-    def _linear(self, xp, s):
-        return (self.decay_steps - s) / self.decay_steps
+    def _noise(self, xp, s, steps, dt):
+        return None
 
-    def _value(self, xp, s):
-        s = xp.minimum(s, self.decay_steps)
-        linear = self._linear(xp, s)
-        fraction = 2.0 * self.num_periods * (s / self.decay_steps)
-        cosine = 0.5 * (1.0 + xp.cos(math.pi * fraction))
-        return self.lr * ((self.alpha + linear) * cosine + self.beta)
+    def _compute(self, xp, step):
+        dt = self._lr_dtype()
+        steps = _c(xp, self.decay_steps, dt)
+        s = xp.minimum(_c(xp, step, dt), steps)
+        linear = (steps - s) / steps
+        noise = self._noise(xp, s, steps, dt)
+        if noise is not None:
+            linear = linear + noise
+        fraction = _c(xp, 2.0, dt) * _c(xp, self.num_periods, dt) * (s / steps)
+        cosine = _cos_pi(xp, fraction, dt)
+        decayed = (_c(xp, self.alpha, dt) + linear) * cosine + _c(xp, self.beta, dt)
+        return _c(xp, self.initial_learning_rate, dt) * decayed
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "num_periods": self.num_periods,
+                "alpha": self.alpha, "beta": self.beta, "name": self.name}
 
 
 class NoisyLinearCosineDecay(LinearCosineDecay):
@@ -201,19 +337,27 @@ class NoisyLinearCosineDecay(LinearCosineDecay):
     :mod:`eagerflow.backend.random`)."""
 
     def __init__(self, initial_learning_rate, decay_steps, initial_variance=1.0,
-                 variance_decay=0.55, num_periods=0.5, alpha=0.0, beta=0.001):
-        super().__init__(initial_learning_rate, decay_steps, num_periods, alpha, beta)
-        self.initial_variance, self.variance_decay = initial_variance, variance_decay
+                 variance_decay=0.55, num_periods=0.5, alpha=0.0, beta=0.001, name=None):
+        super().__init__(initial_learning_rate, decay_steps, num_periods, alpha, beta, name)
+        self.initial_variance = initial_variance
+        self.variance_decay = variance_decay
 
-    def _linear(self, xp, s):
-        variance = self.initial_variance / xp.power(1.0 + s, self.variance_decay)
+    def _noise(self, xp, s, steps, dt):
+        variance = _c(xp, self.initial_variance, dt) / xp.power(
+            _c(xp, 1.0, dt) + s, _c(xp, self.variance_decay, dt))
         gen = _random.generator(backend="numpy" if xp is np else None)
-        noise = xp.asarray(gen.normal((), np.dtype(np.float64)))
-        return super()._linear(xp, s) + noise * xp.sqrt(variance)
+        return xp.asarray(gen.normal((), np.dtype(dt)), dtype=dt) * xp.sqrt(variance)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(initial_variance=self.initial_variance,
+                      variance_decay=self.variance_decay)
+        return config
 
 
 class LinearWarmup(LearningRateSchedule):
-    """Linear ramp from ``warmup_learning_rate`` to ``after(warmup_steps)``, then ``after``.
+    """Linear ramp from ``warmup_learning_rate`` to ``after(warmup_steps)``, then ``after``
+    (an eagerflow schedule; TF has none).
 
     Args:
         after_warmup: a schedule or a float.
@@ -221,23 +365,35 @@ class LinearWarmup(LearningRateSchedule):
         warmup_learning_rate: the rate at step 0.
     """
 
-    def __init__(self, after_warmup, warmup_steps, warmup_learning_rate=0.0):
+    def __init__(self, after_warmup, warmup_steps, warmup_learning_rate=0.0, name=None):
         _check_positive(warmup_steps, "warmup_steps")
-        self.after, self.warmup_steps, self.start = after_warmup, warmup_steps, warmup_learning_rate
+        self.after_warmup, self.warmup_steps = after_warmup, warmup_steps
+        self.warmup_learning_rate, self.name = warmup_learning_rate, name
 
-    def _after(self, xp, s):
-        if isinstance(self.after, LearningRateSchedule):
-            return self.after._value(xp, s)
-        return xp.asarray(float(self.after))
+    def _after(self, xp, step, dt):
+        if isinstance(self.after_warmup, LearningRateSchedule):
+            return self.after_warmup._compute(xp, step).astype(dt)
+        return _c(xp, self.after_warmup, dt)
 
-    def _value(self, xp, s):
-        target = self._after(xp, xp.asarray(float(self.warmup_steps)))
-        ramp = self.start + s / self.warmup_steps * (target - self.start)
-        return xp.where(s < self.warmup_steps, ramp, self._after(xp, s))
+    def _compute(self, xp, step):
+        after = self.after_warmup
+        dt = after._lr_dtype() if isinstance(after, LearningRateSchedule) else \
+            _float_dtype(after)
+        w = _c(xp, self.warmup_steps, dt)
+        start = _c(xp, self.warmup_learning_rate, dt)
+        target = self._after(xp, np.asarray(self.warmup_steps, dtype=np.int64), dt)
+        s = _c(xp, step, dt)
+        ramp = start + s / w * (target - start)
+        return xp.where(s < w, ramp, self._after(xp, step, dt)).astype(dt)
+
+    def get_config(self):
+        return {"after_warmup": self.after_warmup, "warmup_steps": self.warmup_steps,
+                "warmup_learning_rate": self.warmup_learning_rate, "name": self.name}
 
 
 class _Bound:
-    """A schedule bound to a global step: a zero-argument callable (TF1 eager form)."""
+    """A schedule bound to a global step: a zero-argument callable (TF1 eager form, TF's
+    ``functools.partial(schedule, global_step)``)."""
 
     def __init__(self, schedule, global_step):
         if global_step is None:
@@ -253,26 +409,48 @@ class _Bound:
 
 def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False,
                       name=None):
-    """``tf.train.exponential_decay``: a callable returning the decayed rate."""
-    return _Bound(ExponentialDecay(learning_rate, decay_steps, decay_rate, staircase),
+    """``tf.compat.v1.train.exponential_decay``: a callable returning the decayed rate."""
+    return _Bound(ExponentialDecay(learning_rate, decay_steps, decay_rate, staircase, name),
                   global_step)
 
 
 def natural_exp_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False,
                       name=None):
-    return _Bound(NaturalExpDecay(learning_rate, decay_steps, decay_rate, staircase),
+    """``tf.compat.v1.train.natural_exp_decay``: TF's ``ExponentialDecay`` with the rate
+    ``exp(-decay_rate)`` (computed in float32, as TF)."""
+    rate = np.exp(-np.asarray(backend.to_numpy(_raw(decay_rate)), dtype=_float_dtype(decay_rate)))
+    return _Bound(ExponentialDecay(learning_rate, decay_steps, rate, staircase, name),
                   global_step)
 
 
 def inverse_time_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False,
                        name=None):
-    return _Bound(InverseTimeDecay(learning_rate, decay_steps, decay_rate, staircase),
+    """``tf.compat.v1.train.inverse_time_decay``."""
+    return _Bound(InverseTimeDecay(learning_rate, decay_steps, decay_rate, staircase, name),
                   global_step)
 
 
 def piecewise_constant(x, boundaries, values, name=None):
-    """``tf.train.piecewise_constant(x, boundaries, values)``."""
-    return _Bound(PiecewiseConstantDecay(boundaries, values), x)
+    """``tf.compat.v1.train.piecewise_constant(x, boundaries, values)``.
+
+    Raises:
+        ValueError: as TF1, when a boundary's dtype is not ``x``'s (int32 boundaries --
+            Python ints -- are promoted to an int64 ``x``), when the values do not all have
+            one dtype (Python floats are float32, Python ints int32), or on the lengths.
+    """
+    xdt = _tf_dtype(x)
+    bounds = []
+    for b in boundaries:
+        bdt = _tf_dtype(b)
+        if bdt != xdt and not (bdt == np.int32 and xdt == np.int64):
+            raise ValueError(f"Boundaries ({bdt}) must have the same dtype as x ({xdt}).")
+        bounds.append(b)
+    values = list(values)
+    for v in values[1:]:
+        if _tf_dtype(v) != _tf_dtype(values[0]):
+            raise ValueError(f"Values must have elements all with the same dtype "
+                             f"({_tf_dtype(values[0])} vs {_tf_dtype(v)}).")
+    return _Bound(PiecewiseConstantDecay(bounds, values, name), x)
 
 
 def piecewise_constant_decay(x, boundaries, values, name=None):
@@ -282,33 +460,37 @@ def piecewise_constant_decay(x, boundaries, values, name=None):
 
 def polynomial_decay(learning_rate, global_step, decay_steps, end_learning_rate=0.0001,
                      power=1.0, cycle=False, name=None):
-    return _Bound(PolynomialDecay(learning_rate, decay_steps, end_learning_rate, power, cycle),
-                  global_step)
+    """``tf.compat.v1.train.polynomial_decay``."""
+    return _Bound(PolynomialDecay(learning_rate, decay_steps, end_learning_rate, power, cycle,
+                                  name), global_step)
 
 
 def cosine_decay(learning_rate, global_step, decay_steps, alpha=0.0, name=None):
-    return _Bound(CosineDecay(learning_rate, decay_steps, alpha), global_step)
+    """``tf.compat.v1.train.cosine_decay``."""
+    return _Bound(CosineDecay(learning_rate, decay_steps, alpha, name), global_step)
 
 
 def cosine_decay_restarts(learning_rate, global_step, first_decay_steps, t_mul=2.0, m_mul=1.0,
                           alpha=0.0, name=None):
-    return _Bound(CosineDecayRestarts(learning_rate, first_decay_steps, t_mul, m_mul, alpha),
-                  global_step)
+    """``tf.compat.v1.train.cosine_decay_restarts``."""
+    return _Bound(CosineDecayRestarts(learning_rate, first_decay_steps, t_mul, m_mul, alpha,
+                                      name), global_step)
 
 
 def linear_cosine_decay(learning_rate, global_step, decay_steps, num_periods=0.5, alpha=0.0,
                         beta=0.001, name=None):
-    """``tf.train.linear_cosine_decay``: a callable returning the decayed rate."""
-    return _Bound(LinearCosineDecay(learning_rate, decay_steps, num_periods, alpha, beta),
-                  global_step)
+    """``tf.compat.v1.train.linear_cosine_decay``: a callable returning the decayed rate."""
+    return _Bound(LinearCosineDecay(learning_rate, decay_steps, num_periods, alpha, beta,
+                                    name), global_step)
 
 
 def noisy_linear_cosine_decay(learning_rate, global_step, decay_steps, initial_variance=1.0,
                               variance_decay=0.55, num_periods=0.5, alpha=0.0, beta=0.001,
                               name=None):
-    """``tf.train.noisy_linear_cosine_decay``: a callable returning the decayed rate."""
+    """``tf.compat.v1.train.noisy_linear_cosine_decay``: a callable returning the decayed
+    rate."""
     return _Bound(NoisyLinearCosineDecay(learning_rate, decay_steps, initial_variance,
-                                         variance_decay, num_periods, alpha, beta),
+                                         variance_decay, num_periods, alpha, beta, name),
                   global_step)
 
 

@@ -114,7 +114,7 @@ def _linear_model_fn(head, feature_columns, optimizer, sparse_combiner):
             opt = get_optimizer(optimizer, _LINEAR_LEARNING_RATE) if optimizer else \
                 train.FtrlOptimizer(min(_LINEAR_LEARNING_RATE, 1.0 / math.sqrt(len(cols))))
         return head.create_estimator_spec(features, mode, logits, labels,
-                                          _train_op_fn([(opt, "linear")]))
+                                          train_op_fn=_train_op_fn([(opt, "linear")]))
     return model_fn
 
 
@@ -127,7 +127,7 @@ def _dnn_model_fn(head, feature_columns, hidden_units, optimizer, activation_fn,
                              dropout_rate, mode)
         opt = get_optimizer(optimizer, _DNN_LEARNING_RATE) if mode == ModeKeys.TRAIN else None
         return head.create_estimator_spec(features, mode, logits, labels,
-                                          _train_op_fn([(opt, "dnn")]))
+                                          train_op_fn=_train_op_fn([(opt, "dnn")]))
     return model_fn
 
 
@@ -209,7 +209,8 @@ def _combined_model_fn(head, linear_cols, linear_opt, dnn_cols, dnn_opt, hidden_
             logits = lin if logits is None else logits + lin
             if mode == ModeKeys.TRAIN:
                 parts.append((get_optimizer(linear_opt, lr_linear), "linear"))
-        return head.create_estimator_spec(features, mode, logits, labels, _train_op_fn(parts))
+        return head.create_estimator_spec(features, mode, logits, labels,
+                                          train_op_fn=_train_op_fn(parts))
     return model_fn
 
 
@@ -303,7 +304,7 @@ class DeepFMClassifier(_Canned):
                 logits = logits + _float32(dense(net, 1, name="logits"))
             opt = get_optimizer(optimizer, learning_rate) if mode == ModeKeys.TRAIN else None
             return head.create_estimator_spec(features, mode, logits, labels,
-                                              _train_op_fn([(opt, "")]))
+                                              train_op_fn=_train_op_fn([(opt, "")]))
         super().__init__(model_fn, model_dir, config, warm_start_from)
 
 
@@ -394,5 +395,5 @@ class DCNClassifier(_Canned):
                                         name="logits"))
             opt = get_optimizer(optimizer, learning_rate) if mode == ModeKeys.TRAIN else None
             return head.create_estimator_spec(features, mode, logits, labels,
-                                              _train_op_fn([(opt, "dcn")]))
+                                              train_op_fn=_train_op_fn([(opt, "dcn")]))
         super().__init__(model_fn, model_dir, config, warm_start_from)
