@@ -325,9 +325,8 @@ def add(a, b, threshold=0, name=None):
     return ops.add(dense, scattered)
 
 
-def _add_sparse(a, b, threshold, fn):
-    ia, va, sa = _parts(a, fn, "a")
-    ib, vb, sb = _parts(b, fn, "b")
+def _same_dense_shape(sa, sb, fn):
+    """TF's checks of two SparseTensors' dense shapes (sparse_add and the cwise ops)."""
     if sa.shape != sb.shape:
         raise InvalidArgumentError(f"{fn}: Operands do not have the same ranks; got shapes: "
                                    f"{sa.tolist()} and {sb.tolist()}")
@@ -335,6 +334,12 @@ def _add_sparse(a, b, threshold, fn):
         d = int(np.flatnonzero(sa != sb)[0])
         raise InvalidArgumentError(f"{fn}: Operands' shapes do not match: got {int(sa[d])} and "
                                    f"{int(sb[d])} for dimension {d}")
+
+
+def _add_sparse(a, b, threshold, fn):
+    ia, va, sa = _parts(a, fn, "a")
+    ib, vb, sb = _parts(b, fn, "b")
+    _same_dense_shape(sa, sb, fn)
     if va.dtype != vb.dtype:
         raise InvalidArgumentError(f"{fn}: a.values has dtype {va.dtype} but b.values has "
                                    f"{vb.dtype}; they must match")
@@ -748,13 +753,7 @@ def _union_slots(ia, ib):
 def _sparse_sparse_cwise(kind, sp_a, sp_b, fn):
     ia, va, sa = _parts(sp_a, fn, "sp_a")
     ib, vb, sb = _parts(sp_b, fn, "sp_b")
-    if sa.shape != sb.shape:
-        raise InvalidArgumentError(f"{fn}: Operands do not have the same ranks; got shapes: "
-                                   f"{sa.tolist()} and {sb.tolist()}")
-    if (sa != sb).any():
-        d = int(np.flatnonzero(sa != sb)[0])
-        raise InvalidArgumentError(f"{fn}: Operands' shapes do not match: got {int(sa[d])} and "
-                                   f"{int(sb[d])} for dimension {d}")
+    _same_dense_shape(sa, sb, fn)
     if va.dtype != vb.dtype:
         raise TypeError(f"{fn}: sp_a.values has dtype {va.dtype} but sp_b.values has "
                         f"{vb.dtype}; they must match")

@@ -181,6 +181,12 @@ def moments(x, axes, shift=None, keepdims=False, name=None, keep_dims=None):
     mean = ops.reduce_mean(t, axis=axes, keepdims=True)
     var = ops.reduce_mean(ops.squared_difference(t, ops.stop_gradient(mean)), axis=axes,
                           keepdims=True)
+    return _finish_moments(mean, var, axes, keepdims, half)
+
+
+def _finish_moments(mean, var, axes, keepdims, half):
+    """The statistics without the reduced axes (unless ``keepdims``), back in float16 when
+    the input was (TF computes float16 moments in float32)."""
     if not keepdims:
         mean = ops.squeeze(mean, axis=axes)
         var = ops.squeeze(var, axis=axes)
@@ -258,12 +264,7 @@ def weighted_moments(x, axes, frequency_weights, keepdims=False, name=None, keep
     mean = ops.divide_no_nan(wsum_x, count)
     var = ops.divide_no_nan(
         ops.reduce_sum(w * ops.squared_difference(t, mean), axis=axes, keepdims=True), count)
-    if not keepdims:
-        mean = ops.squeeze(mean, axis=axes)
-        var = ops.squeeze(var, axis=axes)
-    if half:
-        mean, var = ops.cast(mean, np.float16), ops.cast(var, np.float16)
-    return mean, var
+    return _finish_moments(mean, var, axes, keepdims, half)
 
 
 def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
