@@ -115,6 +115,9 @@ _ALIASES = {
     "sparse_softmax": ("sparse", "softmax"), "cross": ("linalg", "cross"),
     "space_to_depth": ("nn", "space_to_depth"), "depth_to_space": ("nn", "depth_to_space"),
     "clip_by_value": ("train.clipping", "clip_by_value"),
+    "saturate_cast": ("ops.array", "saturate_cast"), "bitcast": ("ops.array", "bitcast"),
+    "substr": ("ops.string", "substr"), "reduce_join": ("ops.string", "reduce_join"),
+    "string_to_hash_bucket": ("ops.string", "to_hash_bucket"),
     "clip_by_average_norm": ("train.clipping", "clip_by_average_norm"),
 }
 

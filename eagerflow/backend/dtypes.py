@@ -41,16 +41,55 @@ _ALIASES = {
 }
 
 
+# TensorFlow's ``DataType`` enum (tensorflow/core/framework/types.proto): ``tf.as_dtype``
+# accepts these numbers, and event files / TensorProtos store them
+DATATYPE_ENUM = {
+    float32: 1, float64: 2, int32: 3, uint8: 4, int16: 5, int8: 6, string: 7, complex64: 8,
+    int64: 9, bool_: 10, bfloat16: 14, uint16: 17, complex128: 18, float16: 19, uint32: 22,
+    uint64: 23,
+}
+_ENUM_TO_DTYPE = {v: k for k, v in DATATYPE_ENUM.items()}
+
+# TF's names where NumPy's differ (``np.dtype(object).name`` is 'object', TF says 'string')
+_TF_NAMES = {string: "string", bool_: "bool", bfloat16: "bfloat16", float16: "float16"}
+
+
+def as_datatype_enum(dtype):
+    """TensorFlow's ``DataType`` number of ``dtype`` (``tf.float32.as_datatype_enum == 1``)."""
+    dt = as_dtype(dtype)
+    try:
+        return DATATYPE_ENUM[dt]
+    except KeyError:
+        raise TypeError(f"dtype {dt} has no TensorFlow DataType") from None
+
+
+def tf_name(dtype):
+    """TensorFlow's name of ``dtype`` (``'string'`` for strings, else NumPy's name)."""
+    dt = as_dtype(dtype)
+    return _TF_NAMES.get(dt, dt.name)
+
+
 def as_dtype(dtype):
     """Returns the ``numpy.dtype`` for ``dtype`` (a dtype, a type, or a TF-style name).
+
+    Accepts what ``tf.as_dtype`` accepts: a dtype, a NumPy type, TF's names (``'float32'``,
+    ``'string'``, ``'half'``, ``'double'``...), Python ``float``/``bool``/``object`` and a
+    ``DataType`` enum number (``1`` is float32). NumPy's text types (``np.str_``,
+    ``np.bytes_``, ``'<U5'``) are strings, as in TF.
 
     Raises:
         TypeError: if ``dtype`` names no dtype eagerflow knows.
     """
     if isinstance(dtype, np.dtype):
-        return dtype
+        return string if dtype.kind in "USO" else dtype
     if isinstance(dtype, str) and dtype in _ALIASES:
         return _ALIASES[dtype]
+    if isinstance(dtype, (int, np.integer)) and not isinstance(dtype, (bool, np.bool_)):
+        if int(dtype) in _ENUM_TO_DTYPE:
+            return _ENUM_TO_DTYPE[int(dtype)]
+        raise TypeError(f"dtype {dtype!r} is not a known TensorFlow DataType number")
+    if dtype in (np.str_, np.bytes_, np.object_):
+        return string
     if dtype is bool:
         return bool_
     if dtype is float:
@@ -63,11 +102,12 @@ def as_dtype(dtype):
     if isinstance(name, str) and name in _ALIASES:
         return _ALIASES[name]
     try:
-        return np.dtype(dtype)
+        dt = np.dtype(dtype)
     except TypeError:
         raise TypeError(
             f"dtype {dtype!r} is not understood; use one of "
             f"{', '.join(sorted(_ALIASES))} or a numpy dtype") from None
+    return string if dt.kind in "USO" else dt
 
 
 def is_floating(dtype):

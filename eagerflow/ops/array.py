@@ -7,14 +7,16 @@ import numpy as np
 from ..autograd.registry import defvjp, defvjp_all, register
 from ..autograd.tensor import Tensor, _to_array, _wrap
 from ..backend import array_module
-from ..backend.dtypes import as_dtype
+from ..backend.dtypes import DATATYPE_ENUM, as_dtype, bfloat16
+from ..errors import InvalidArgumentError
 from ..kernels import concat as _kconcat
 from .broadcast import unbroadcast
 from .reduce import normalize_axis, reduce_sum
 
 __all__ = ["reshape", "transpose", "expand_dims", "squeeze", "concat", "stack", "unstack",
            "split", "tile", "pad", "slice", "broadcast_to", "reverse", "shape", "rank",
-           "size", "matrix_transpose", "flatten_outer", "to_device", "sequence_mask"]
+           "size", "matrix_transpose", "flatten_outer", "to_device", "sequence_mask",
+           "saturate_cast", "bitcast"]
 
 
 def _ndim(x):
@@ -423,3 +425,144 @@ def sequence_mask(lengths, maxlen=None, dtype=np.bool_, name=None):
     if not isinstance(lengths, Tensor):
         lengths = _wrap(_to_array(lengths))
     return _sequence_mask(lengths, maxlen=maxlen, dtype=as_dtype(dtype))
+
+
+# --- saturate_cast / bitcast -----------------------------------------------------------
+def _dtype_limits(dt):
+    """``tf.DType.min`` / ``.max`` (TypeError for bool, string and complex, as TF)."""
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        return int(info.min), int(info.max)
+    if dt.kind == "f" or dt == bfloat16:
+        import ml_dtypes
+        info = ml_dtypes.finfo(dt) if dt == bfloat16 else np.finfo(dt)
+        return float(info.min), float(info.max)
+    raise TypeError(f"Cannot find minimum value of {dt.name}.")
+
+
+def _real_dtype(dt):
+    return np.dtype(f"float{dt.itemsize * 4}") if dt.kind == "c" else dt
+
+
+def _in_dtype_limit(in_dt, bound):
+    """``in_dtype.as_numpy_dtype(bound)``, moved toward zero when that rounds past the bound
+    (TF's rule: e.g. int32's max rounds up to 2**31 in float32, so the clamp uses the next
+    float32 toward zero)."""
+    if in_dt.kind in "iu":
+        return int(bound)  # a bound that needs clamping on this side fits the input ints
+    with np.errstate(over="ignore", invalid="ignore"):
+        lim = np.asarray(bound, dtype=np.float64).astype(in_dt)
+        if (float(lim) > bound) if bound > 0 else (float(lim) < bound):
+            lim = np.nextafter(lim, np.zeros((), in_dt))
+    return float(lim)
+
+
+def _saturate_fwd(xp, a, dtype, lo, hi):
+    out = np.dtype(dtype)
+    if a.dtype.kind == "c" and out.kind != "c":
+        a = a.real  # TF: the imaginary part is dropped before the clamp
+    if lo is not None or hi is not None:
+        if a.dtype.kind == "c":  # real and imaginary parts clamped separately
+            a = xp.clip(a.real, lo, hi) + 1j * xp.clip(a.imag, lo, hi)
+        else:
+            a = xp.clip(a, lo, hi)
+    return a.astype(out)
+
+
+def _saturate_vjp(g, ans, x, dtype, lo, hi):
+    from .math import cast, greater_equal, less_equal, logical_and, where, zeros_like
+    if x.dtype.kind not in "fc" or np.dtype(dtype).kind not in "fc":
+        return None
+    g = cast(g, x.dtype)
+    if lo is None and hi is None:
+        return g
+    inside = logical_and(greater_equal(x, lo), less_equal(x, hi))
+    return where(inside, g, zeros_like(g))
+
+
+_saturate = register("saturate_cast", _saturate_fwd)
+defvjp(_saturate, _saturate_vjp)
+
+
+def saturate_cast(value, dtype, name=None):
+    """Casts ``value`` to ``dtype``, clamping values outside its range (``tf.saturate_cast``).
+
+    Follows TensorFlow's ``math_ops.saturate_cast``: the clamp happens in the input dtype
+    before the cast, to ``[dtype.min, dtype.max]``; a bound the input dtype cannot hold is
+    moved to the next representable value toward zero (float32 -> int32 saturates at
+    2147483520, the largest float32 below 2**31). A complex input cast to a real dtype
+    keeps its real part; complex to complex clamps both parts. NaN stays NaN (its cast to
+    an integer is undefined in TF too).
+
+    Raises:
+        TypeError: for bool or string input or output (TF: no min/max for them).
+
+    Example:
+        >>> import eagerflow as ef
+        >>> ef.ops.array.saturate_cast(ef.constant([-1.0, 300.0]), ef.uint8).numpy().tolist()
+        [0, 255]
+    """
+    out = as_dtype(dtype)
+    if not isinstance(value, Tensor):
+        value = _wrap(_to_array(value))
+    in_dt = value.dtype
+    if in_dt == out:
+        return value
+    in_real, out_real = _real_dtype(in_dt), _real_dtype(out)
+    in_min, in_max = _dtype_limits(in_real)
+    out_min, out_max = _dtype_limits(out_real)
+    lo = _in_dtype_limit(in_real, out_min) if in_min < out_min else None
+    hi = _in_dtype_limit(in_real, out_max) if in_max > out_max else None
+    return _saturate(value, dtype=out, lo=lo, hi=hi)
+
+
+def _bitcast_fwd(xp, a, dtype):
+    out = np.dtype(dtype)
+    ins, outs = a.dtype.itemsize, out.itemsize
+    a = xp.ascontiguousarray(a)
+    if ins == outs:
+        return a.view(out)
+    if ins > outs:
+        return a.reshape(a.shape + (1,)).view(out)
+    return a.view(out).reshape(a.shape[:-1])
+
+
+_bitcast = register("bitcast", _bitcast_fwd)
+
+
+def bitcast(input, type, name=None):
+    """Reinterprets the bytes of ``input`` as ``type`` without copying (``tf.bitcast``).
+
+    As TensorFlow: same item size keeps the shape; a larger input type adds a last
+    dimension of ``sizeof(input)/sizeof(type)``; a smaller one needs a last dimension of
+    ``sizeof(type)/sizeof(input)`` and removes it. Bytes are in memory (little-endian)
+    order. Not differentiable.
+
+    Raises:
+        TypeError: for bool or string tensors (not in TF's list of allowed types).
+        InvalidArgumentError: ``Cannot bitcast from <T> to <type>`` (TF's DataType
+            numbers) when the last dimension does not fit.
+
+    Example:
+        >>> import eagerflow as ef
+        >>> ef.ops.array.bitcast(ef.constant([1], dtype=ef.int32), ef.uint8).numpy().tolist()
+        [[1, 0, 0, 0]]
+    """
+    out = as_dtype(type)
+    if not isinstance(input, Tensor):
+        input = _wrap(_to_array(input))
+    in_dt = input.dtype
+    for what, dt in (("input", in_dt), ("type", out)):
+        if dt.kind in "bOUS":
+            raise TypeError(f"bitcast: Value passed to parameter '{what}' has DataType "
+                            f"{'string' if dt.kind != 'b' else 'bool'} not in list of "
+                            "allowed values (numeric types)")
+    ins, outs = in_dt.itemsize, out.itemsize
+    if max(ins, outs) % min(ins, outs):
+        raise InvalidArgumentError(f"cannot convert between datatype {DATATYPE_ENUM[in_dt]} "
+                                   f"and {DATATYPE_ENUM[out]}")
+    shp = tuple(input.shape)
+    if ins < outs and (not shp or shp[-1] != outs // ins):
+        raise InvalidArgumentError(f"Cannot bitcast from {DATATYPE_ENUM[in_dt]} to "
+                                   f"{DATATYPE_ENUM[out]}")
+    return _bitcast(input, dtype=out)

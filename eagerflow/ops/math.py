@@ -559,10 +559,31 @@ defvjp(_cast, _cast_vjp)
 
 
 def cast(x, dtype, name=None):
-    """Casts ``x`` to ``dtype`` (``tf.cast``); the gradient flows between float types."""
+    """Casts ``x`` to ``dtype`` (``tf.cast``); the gradient flows between float types.
+
+    As in TF, a Python number or list is first a tensor of its default dtype (float32 for
+    floats: ``cast(0.1, float64)`` is ``0.10000000149...``), and a ``SparseTensor`` or
+    ``IndexedSlices`` has its values cast.
+
+    Example:
+        >>> import eagerflow as ef
+        >>> ef.cast(ef.constant([1.7, -1.7]), ef.int32).numpy().tolist()
+        [1, -1]
+    """
+    from ..autograd.indexed_slices import IndexedSlices
+    from ..autograd.sparse_tensor import SparseTensor
     dtype = as_dtype(dtype)
+    if isinstance(x, SparseTensor):
+        return SparseTensor(x.indices, cast(x.values, dtype), x.dense_shape)
+    if isinstance(x, IndexedSlices):
+        return IndexedSlices(cast(x.values, dtype), x.indices, x.dense_shape)
     if isinstance(x, Tensor) and x.dtype == dtype:
         return x
+    if not isinstance(x, Tensor) and not hasattr(x, "dtype"):
+        from ..autograd.tensor import convert_to_tensor
+        x = convert_to_tensor(x)
+        if x.dtype == dtype:
+            return x
     return _cast(x, dtype=dtype)
 
 

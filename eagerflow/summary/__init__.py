@@ -1,12 +1,20 @@
-"""TensorBoard summaries (``tf.summary`` and TF1's ``FileWriter``)."""
+"""TensorBoard summaries: TF2's ``tf.summary`` (``create_file_writer``, ``scalar``,
+``histogram``, ``text``, ``write``...), TF1's ``tf.compat.v1.summary`` ops (the same
+functions without a default writer or step, plus ``merge``/``merge_all``) and
+``FileWriter``."""
 from .hooks import SummarySaverHook
-from .writer import (Event, FileWriter, FileWriterCache, HistogramProto, Summary,
-                     SummaryWriter, create_file_writer, event_files, histogram, scalar,
-                     summary_iterator)
+from .writer import (SUMMARIES, Event, FileWriter, FileWriterCache, HistogramProto, SessionLog,
+                     Summary, SummaryMetadata, SummaryWriter, TensorProto, create_file_writer,
+                     create_noop_writer, event_files, experimental, flush, histogram,
+                     histogram_proto, make_ndarray, merge, merge_all, record_if, scalar,
+                     should_record_summaries, summary_iterator, text, write)
 
-__all__ = ["SummarySaverHook", "Event", "FileWriter", "FileWriterCache", "HistogramProto", "Summary",
-           "SummaryWriter", "create_file_writer", "event_files", "histogram", "scalar",
-           "summary_iterator"]
+__all__ = ["SummarySaverHook", "Event", "FileWriter", "FileWriterCache", "HistogramProto",
+           "SessionLog", "Summary", "SummaryMetadata", "SummaryWriter", "TensorProto",
+           "create_file_writer", "create_noop_writer", "event_files", "experimental", "flush",
+           "histogram", "histogram_proto", "make_ndarray", "merge", "merge_all", "record_if",
+           "scalar", "should_record_summaries", "summary_iterator", "text", "write",
+           "SUMMARIES"]
 
 # hooks of eagerflow.train given an output_dir write through this cache, as TF's
 # SummaryWriterCache (train sits below summary and cannot import it)

@@ -1,8 +1,21 @@
-"""Event files that TensorBoard reads: ``FileWriter`` (TF1) and ``create_file_writer`` /
-``scalar`` / ``histogram`` (TF2 style).
+"""Event files that TensorBoard reads: TF1's ``FileWriter`` and ``tf.compat.v1.summary.*``
+ops, and TF2's ``create_file_writer`` / ``scalar`` / ``histogram`` / ``text`` / ``write``.
 
 Events are ``Event`` protos framed as TFRecords in ``events.out.tfevents.<time>.<host>``,
 the first one carrying ``file_version: "brain.Event:2"``, exactly as TensorFlow writes them.
+The two APIs write what TensorFlow writes:
+
+* TF2 (``create_file_writer(...).as_default()`` then ``scalar(name, data, step)``): a
+  ``tensor`` value with the TensorBoard plugin's ``metadata`` (``scalars``: a float32
+  scalar; ``histograms``: a ``[buckets, 3]`` float64 tensor of ``[left, right, count]``
+  rows, 30 buckets by default; ``text``: a string tensor). The file name ends in
+  ``.<pid>.<n>.v2``, as ``create_file_writer``'s do.
+* TF1 (no default writer, no ``step``; or ``collections=``/``family=``): the op returns the
+  serialized ``Summary`` (``simple_value`` for scalars, a ``HistogramProto`` bucketed as
+  TF's C++ histogram for histograms) as a string tensor, collected for
+  :func:`merge_all`, and written with ``FileWriter.add_summary``. With a default TF2
+  writer, a TF1 call writes through it at the default step or the global step, as
+  ``tf.compat.v1.summary`` does in TF2.
 
 Example:
     >>> import tempfile
@@ -11,14 +24,18 @@ Example:
     >>> with summary.create_file_writer(d).as_default():
     ...     summary.scalar("loss", 0.25, step=1)
     True
-    >>> [e.summary.value[0].simple_value for e in summary.summary_iterator(summary.event_files(d)[0])
-    ...  if e.HasField("summary")]
+    >>> [summary.make_ndarray(e.summary.value[0].tensor).item()
+    ...  for e in summary.summary_iterator(summary.event_files(d)[0]) if e.HasField("summary")]
     [0.25]
 """
 import contextlib
 import glob
+import itertools
+import logging
 import os
+import re
 import socket
+import sys
 import threading
 import time
 
@@ -26,16 +43,30 @@ import numpy as np
 
 from .. import backend
 from ..autograd.tensor import Tensor
+from ..backend.dtypes import DATATYPE_ENUM, as_dtype, bfloat16
+from ..errors import InvalidArgumentError
 from ..io.tfrecord import encode_record, tf_record_iterator
-from .event_pb2 import Event, HistogramProto, SessionLog, Summary
+from .event_pb2 import (Event, HistogramProto, SessionLog, Summary, SummaryMetadata,
+                        TensorProto, TensorShapeProto)
 
-__all__ = ["FileWriter", "FileWriterCache", "SummaryWriter", "create_file_writer", "scalar",
-           "histogram", "summary_iterator", "event_files", "Event", "Summary",
-           "HistogramProto", "SessionLog"]
+__all__ = ["FileWriter", "FileWriterCache", "SummaryWriter", "create_file_writer",
+           "create_noop_writer", "scalar", "histogram", "text", "write", "merge",
+           "merge_all", "flush", "record_if", "should_record_summaries", "experimental",
+           "summary_iterator", "event_files", "make_ndarray", "Event", "Summary",
+           "SummaryMetadata", "TensorProto", "HistogramProto", "SessionLog"]
+
+log = logging.getLogger("eagerflow")
+
+_FILE_VERSION = "brain.Event:2"
 
 
 class FileWriter:
     """Appends events to a new event file in ``logdir`` (``tf.compat.v1.summary.FileWriter``).
+
+    The file is ``events.out.tfevents.<seconds>.<hostname><filename_suffix>`` and starts
+    with a ``file_version: "brain.Event:2"`` event whose wall time is those seconds (TF's
+    ``EventsWriter``). ``add_summary`` keeps a value's ``metadata`` only the first time its
+    tag is seen, as TF's ``SummaryToEventTransformer`` does.
 
     Args:
         logdir: the directory (created if missing).
@@ -44,10 +75,12 @@ class FileWriter:
         filename_suffix: appended to the event file name.
     """
 
-    def __init__(self, logdir, graph=None, max_queue=10, flush_secs=120, filename_suffix=None):
+    def __init__(self, logdir, graph=None, max_queue=10, flush_secs=120, filename_suffix=None,
+                 session=None, graph_def=None):
         self._logdir = os.fspath(logdir)
         os.makedirs(self._logdir, exist_ok=True)
-        name = f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}"
+        seconds = int(time.time())
+        name = f"events.out.tfevents.{seconds:010d}.{socket.gethostname()}"
         if filename_suffix:
             name += filename_suffix
         path = os.path.join(self._logdir, name)
@@ -61,7 +94,9 @@ class FileWriter:
         self._flush_secs = flush_secs
         self._last_flush = time.time()
         self._closed = False
-        self.add_event(Event(wall_time=time.time(), file_version="brain.Event:2"))
+        self._seen_summary_tags = set()
+        self.add_event(Event(wall_time=float(seconds), file_version=_FILE_VERSION))
+        graph = graph if graph is not None else graph_def
         if graph is not None:
             self.add_graph(graph)
         self.flush()
@@ -82,17 +117,28 @@ class FileWriter:
                 self._flush_locked()
 
     def add_summary(self, summary, global_step=None):
-        """Writes a ``Summary`` proto (or its serialized bytes) at ``global_step``."""
+        """Writes a ``Summary`` proto (or its serialized bytes, or the string tensor a TF1
+        summary op returns) at ``global_step``."""
+        if isinstance(summary, Tensor):
+            summary = summary.numpy()
+        if isinstance(summary, np.ndarray) and summary.shape == ():
+            summary = summary.item()
         if isinstance(summary, bytes):
             summary = Summary.FromString(summary)
         if not isinstance(summary, Summary):
             raise TypeError(f"add_summary: expected a Summary proto, got {type(summary).__name__}")
+        # TF strips the metadata of a tag seen before: only its first value carries it
+        for value in summary.value:
+            if value.tag in self._seen_summary_tags:
+                value.ClearField("metadata")
+                continue
+            self._seen_summary_tags.add(value.tag)
         ev = Event(wall_time=time.time(), summary=summary)
         if global_step is not None:
             ev.step = int(global_step)
         self.add_event(ev)
 
-    def add_graph(self, graph, global_step=None):
+    def add_graph(self, graph, global_step=None, graph_def=None):
         """Writes a graph for TensorBoard's Graphs tab (``FileWriter.add_graph``).
 
         Args:
@@ -100,6 +146,8 @@ class FileWriter:
                 ``as_graph_def()`` — a concrete function — or ``get_concrete_function()`` —
                 an ``ef.function`` with an input signature.
         """
+        if graph is None:
+            graph = graph_def
         if hasattr(graph, "get_concrete_function"):
             graph = graph.get_concrete_function()
         if hasattr(graph, "as_graph_def"):
@@ -123,11 +171,13 @@ class FileWriter:
         self.add_event(ev)
 
     def add_scalar(self, tag, value, step):
-        """Writes one scalar."""
+        """Writes one scalar as a TF1 ``simple_value`` (an eagerflow convenience)."""
         self.add_summary(Summary(value=[Summary.Value(tag=tag, simple_value=float(value))]),
                          step)
 
     def add_histogram(self, tag, values, step, buckets=30):
+        """Writes a ``HistogramProto`` of ``buckets`` equal-width buckets (an eagerflow
+        convenience; TF1's ``tf.summary.histogram`` uses :func:`histogram_proto`)."""
         self.add_summary(Summary(value=[Summary.Value(tag=tag, histo=_histogram(values,
                                                                                 buckets))]), step)
 
@@ -184,9 +234,16 @@ class FileWriterCache:
             cls._writers.clear()
 
 
+def _host_array(values):
+    if isinstance(values, Tensor):
+        return backend.to_numpy(values._data)
+    if backend.is_array(values):
+        return backend.to_numpy(values)
+    return np.asarray(values)
+
+
 def _histogram(values, buckets):
-    a = np.asarray(backend.to_numpy(values._data) if isinstance(values, Tensor) else values,
-                   dtype=np.float64).ravel()
+    a = np.asarray(_host_array(values), dtype=np.float64).ravel()
     if a.size == 0:
         return HistogramProto()
     counts, edges = np.histogram(a, bins=int(buckets))
@@ -195,81 +252,599 @@ def _histogram(values, buckets):
                           bucket_limit=edges[1:].tolist(), bucket=counts.astype(float).tolist())
 
 
-class _Default(threading.local):
+# --- TF1's C++ histogram (tensorflow/core/lib/histogram/histogram.cc) ---------------------
+def _default_bucket_limits():
+    pos, v = [], 1.0e-12
+    while v < 1.0e20:  # buckets grow by 10% from 1e-12 to 1e20, mirrored, 0 in the middle
+        pos.append(v)
+        v *= 1.1
+    pos.append(sys.float_info.max)
+    return [-x for x in reversed(pos)] + [0.0] + pos
+
+
+_BUCKET_LIMITS = _default_bucket_limits()
+_BUCKET_LIMITS_ARRAY = np.array(_BUCKET_LIMITS)
+
+
+def histogram_proto(values):
+    """The ``HistogramProto`` TF1's ``HistogramSummary`` op writes for ``values``.
+
+    TF's default buckets (limits growing by 10% from 1e-12 to 1e20, both signs, plus 0 and
+    +-DBL_MAX; a value goes to the first bucket whose limit exceeds it), runs of empty
+    buckets collapsed into one entry with the run's last limit
+    (``EncodeToProto(preserve_zero_buckets=false)``); min/max/num/sum/sum_squares in
+    float64, summed in order. An empty input gives ``min=DBL_MAX, max=-DBL_MAX`` and one
+    ``(DBL_MAX, 0)`` bucket.
+    """
+    a = np.asarray(_host_array(values), dtype=np.float64).ravel()
+    limits = _BUCKET_LIMITS
+    idx = np.minimum(np.searchsorted(_BUCKET_LIMITS_ARRAY, a, side="right"), len(limits) - 1)
+    counts = np.bincount(idx, minlength=len(limits)).astype(np.float64).tolist()
+    big = sys.float_info.max
+    proto = HistogramProto(
+        min=min(big, float(a.min())) if a.size else big,
+        max=max(-big, float(a.max())) if a.size else -big, num=float(a.size),
+        sum=float(np.cumsum(a)[-1]) if a.size else 0.0,  # cumsum adds in order, as TF's loop
+        sum_squares=float(np.cumsum(a * a)[-1]) if a.size else 0.0)
+    i = 0
+    while i < len(counts):
+        end, count = limits[i], counts[i]
+        i += 1
+        if count <= 0.0:  # collapse a run of empty buckets into one
+            while i < len(counts) and counts[i] <= 0.0:
+                end, count = limits[i], counts[i]
+                i += 1
+        proto.bucket_limit.append(end)
+        proto.bucket.append(count)
+    if not proto.bucket:
+        proto.bucket_limit.append(big)
+        proto.bucket.append(0.0)
+    return proto
+
+
+# --- TensorProto encoding (TF's Tensor::AsProtoTensorContent / AsProtoField) ---------------
+def _tensor_proto(a):
+    """The TensorProto TF2's ``SummaryFileWriter::WriteTensor`` stores: numbers as
+    little-endian ``tensor_content``, strings as ``string_val``."""
+    a = np.asarray(a)
+    if a.dtype.kind in "USO":
+        items = [v.encode("utf-8") if isinstance(v, str) else bytes(v)
+                 for v in a.reshape(-1).tolist()]
+        dtype = DATATYPE_ENUM[as_dtype("string")]
+        proto = TensorProto(dtype=dtype, tensor_shape=_shape_proto(a.shape), string_val=items)
+    else:
+        dtype = DATATYPE_ENUM[a.dtype]
+        a = a.byteswap() if a.dtype.byteorder == ">" else a  # TF stores little-endian bytes
+        content = np.ascontiguousarray(a).tobytes()
+        proto = TensorProto(dtype=dtype, tensor_shape=_shape_proto(a.shape),
+                            tensor_content=content)
+    return proto
+
+
+def _shape_proto(shape):
+    return TensorShapeProto(dim=[TensorShapeProto.Dim(size=int(d)) for d in shape])
+
+
+_ENUM_TO_NP = {v: k for k, v in DATATYPE_ENUM.items()}
+
+
+def make_ndarray(proto):
+    """The NumPy array of a ``TensorProto`` (``tf.make_ndarray``): ``tensor_content`` or
+    the typed ``*_val`` fields; strings come back as ``bytes``."""
+    shape = tuple(d.size for d in proto.tensor_shape.dim)
+    dt = _ENUM_TO_NP.get(proto.dtype)
+    if dt is None:
+        raise TypeError(f"make_ndarray: unsupported DataType {proto.dtype}")
+    n = int(np.prod(shape, dtype=np.int64))
+    if dt.kind == "O":
+        vals = list(proto.string_val)
+        out = np.empty(len(vals), dtype=object)
+        out[:] = vals
+        return (np.repeat(out, n) if len(vals) == 1 and n > 1 else out).reshape(shape)
+    if proto.tensor_content:
+        out = np.frombuffer(proto.tensor_content, dtype=dt).reshape(shape).copy()
+        return out if sys.byteorder == "little" else out.byteswap()
+    if dt == np.float16 or dt == bfloat16:
+        vals = np.asarray(list(proto.half_val), np.uint16).view(dt)
+    elif dt.kind == "c":
+        field = proto.scomplex_val if dt == np.complex64 else proto.dcomplex_val
+        vals = np.asarray(list(field), dt.type(0).real.dtype).view(dt)
+    else:
+        field = {"f": {4: "float_val", 8: "double_val"}, "b": {1: "bool_val"},
+                 "i": {1: "int_val", 2: "int_val", 4: "int_val", 8: "int64_val"},
+                 "u": {1: "int_val", 2: "int_val", 4: "uint32_val", 8: "uint64_val"}}
+        vals = np.asarray(list(getattr(proto, field[dt.kind][dt.itemsize])), dt)
+    if vals.size == n:
+        return vals.reshape(shape)
+    out = np.full(n, vals[-1] if vals.size else 0, dtype=dt)  # TF repeats the last value
+    out[:vals.size] = vals
+    return out.reshape(shape)
+
+
+# --- TF2 writer state --------------------------------------------------------------------
+class _State(threading.local):
     def __init__(self):
         self.writer = None
         self.step = None
+        self.recording = True
 
 
-_default = _Default()
+_default = _State()
+_file_counter = itertools.count()
 
 
 class SummaryWriter:
-    """A TF2-style writer: ``with writer.as_default(): summary.scalar(...)``."""
+    """A TF2 summary writer (``tf.summary.SummaryWriter``) over an event file; made by
+    :func:`create_file_writer`. ``with writer.as_default(step=...): scalar(...)``."""
 
-    def __init__(self, logdir, flush_millis=120000, filename_suffix=None):
+    def __init__(self, logdir, flush_millis=120000, filename_suffix=None, max_queue=None):
+        # TF2's SummaryFileWriter embeds the pid and a per-process counter before the
+        # suffix (default '.v2') so that writers never share a file
+        suffix = ".v2" if filename_suffix is None else filename_suffix
+        sep = "" if suffix.startswith(".") else "."
+        unique = f".{os.getpid()}.{next(_file_counter)}{sep}{suffix}"
         self._writer = FileWriter(logdir, flush_secs=flush_millis / 1000.0,
-                                  filename_suffix=filename_suffix)
+                                  filename_suffix=unique)
+        self._closed = False
 
     @contextlib.contextmanager
     def as_default(self, step=None):
+        """Makes this the default writer inside the block (and ``step`` the default step);
+        flushes on the way out, as TF2 does."""
         saved, saved_step = _default.writer, _default.step
         _default.writer = self
         if step is not None:
-            _default.step = int(step)
+            _default.step = step
         try:
             yield self
+            self.flush()
         finally:
             _default.writer, _default.step = saved, saved_step
-            self.flush()
 
     def set_as_default(self, step=None):
+        """Makes this the default writer from now on (``SummaryWriter.set_as_default``)."""
         _default.writer = self
         if step is not None:
-            _default.step = int(step)
+            _default.step = step
+
+    def init(self):
+        """Nothing to do: the event file exists from the start (``SummaryWriter.init``)."""
 
     def flush(self):
-        self._writer.flush()
+        if not self._closed:
+            self._writer.flush()
 
     def close(self):
+        self._closed = True
         self._writer.close()
 
     @property
     def file_writer(self):
         return self._writer
 
+    def _write_event(self, event):
+        self._writer.add_event(event)
+
+
+class _NoopSummaryWriter(SummaryWriter):
+    """``tf.summary.create_noop_writer()``: a default writer that writes nothing."""
+
+    def __init__(self):
+        self._closed = False
+
+    def flush(self):
+        pass
+
+    def close(self):
+        self._closed = True
+
+    @property
+    def file_writer(self):
+        return None
+
+    def _write_event(self, event):
+        pass
+
 
 def create_file_writer(logdir, max_queue=None, flush_millis=None, filename_suffix=None,
-                       name=None):
-    """A :class:`SummaryWriter` for ``logdir`` (``tf.summary.create_file_writer``)."""
+                       name=None, experimental_trackable=False, experimental_mesh=None):
+    """A :class:`SummaryWriter` for ``logdir`` (``tf.summary.create_file_writer``).
+
+    The event file is created at once, named
+    ``events.out.tfevents.<seconds>.<host>.<pid>.<n><filename_suffix or '.v2'>``.
+
+    Raises:
+        ValueError: ``logdir cannot be None``.
+    """
+    if logdir is None:
+        raise ValueError("logdir cannot be None")
     return SummaryWriter(logdir, flush_millis=120000 if flush_millis is None else flush_millis,
                          filename_suffix=filename_suffix)
+
+
+def create_noop_writer():
+    """A writer that writes nothing (``tf.summary.create_noop_writer``)."""
+    return _NoopSummaryWriter()
+
+
+class _Experimental:
+    """``tf.summary.experimental``: the default step."""
+
+    @staticmethod
+    def set_step(step):
+        """Sets the default step for summaries in this thread."""
+        _default.step = step
+
+    @staticmethod
+    def get_step():
+        """The default step, or None."""
+        return _default.step
+
+    @staticmethod
+    @contextlib.contextmanager
+    def summary_scope(name, default_name=None, values=None):
+        """Yields ``(tag, scope)`` for a summary named ``name`` under the current scope."""
+        tag = _v2_tag(name or default_name)
+        yield tag, tag + "/"
+
+
+experimental = _Experimental()
+
+
+@contextlib.contextmanager
+def record_if(condition):
+    """Records summaries only while ``condition`` (a bool or a callable) is true
+    (``tf.summary.record_if``)."""
+    saved = _default.recording
+    _default.recording = condition
+    try:
+        yield
+    finally:
+        _default.recording = saved
+
+
+def should_record_summaries():
+    """Whether a summary written now would be recorded (``tf.summary.should_record_summaries``):
+    a default writer exists and the ``record_if`` condition holds."""
+    if _default.writer is None:
+        return False
+    cond = _default.recording
+    cond = cond() if callable(cond) else cond
+    if isinstance(cond, Tensor):
+        cond = bool(cond.numpy())
+    return bool(cond)
+
+
+def flush(writer=None, name=None):
+    """Flushes ``writer`` or the default writer (``tf.summary.flush``)."""
+    writer = writer if writer is not None else _default.writer
+    if writer is not None:
+        writer.flush()
+
+
+def _step_value(step):
+    if isinstance(step, Tensor):
+        return int(np.asarray(step.numpy()))
+    if hasattr(step, "numpy") and callable(step.numpy):
+        return int(np.asarray(step.numpy()))
+    return int(step)
 
 
 def _step(step):
     if step is None:
         step = _default.step
     if step is None:
-        raise ValueError("summary: step is required (pass step= or use "
-                         "writer.as_default(step=...))")
-    return int(step.numpy() if isinstance(step, Tensor) else step)
+        raise ValueError("No step set. Please specify one either through the `step` argument "
+                         "or through tf.summary.experimental.set_step() (summary: step is "
+                         "required: pass step= or use writer.as_default(step=...))")
+    return _step_value(step)
 
 
-def scalar(name, data, step=None, description=None):
-    """Writes a scalar to the default writer; returns False when there is none."""
-    if _default.writer is None:
+def _name_scope():
+    from ..variables import get_variable_scope  # variables sit below summary
+    return get_variable_scope().name
+
+
+def _v2_tag(name):
+    scope = _name_scope()
+    return f"{scope}/{name}" if scope else name
+
+
+_INVALID_TAG_CHARACTERS = re.compile(r"[^-/\w\.]")
+
+
+def _clean_tag(name):
+    """TF1's ``summary_op_util.clean_tag``: illegal characters become ``_``."""
+    if name is None:
+        return None
+    new = _INVALID_TAG_CHARACTERS.sub("_", name).lstrip("/")
+    if new != name:
+        log.info("Summary name %s is illegal; using %s instead.", name, new)
+    return new
+
+
+def _v1_tag(name, family):
+    """TF1's ``summary_scope`` tag: ``scope/name``, or ``family/scope/family/name``."""
+    name, family = _clean_tag(name), _clean_tag(family)
+    base = name if family is None else f"{family}/{name}"
+    scope = _name_scope()
+    full = f"{scope}/{base}" if scope else base
+    return full if family is None else f"{family}/{full}"
+
+
+def write(tag, tensor, step=None, metadata=None, name=None):
+    """Writes a tensor summary to the default writer (``tf.summary.write``).
+
+    Args:
+        tag: the value's tag.
+        tensor: the data (array-like or Tensor), or a callable returning it (only called
+            when recording).
+        step: the step (default: the writer's/experimental default step).
+        metadata: a ``SummaryMetadata`` proto or its serialized bytes.
+
+    Returns:
+        True when written; False when there is no default writer or recording is off.
+
+    Raises:
+        ValueError: a default writer but no step.
+    """
+    if not should_record_summaries():
         return False
-    value = float(np.asarray(backend.to_numpy(data._data) if isinstance(data, Tensor) else data))
-    _default.writer.file_writer.add_scalar(name, value, _step(step))
+    step = _step(step)
+    if callable(tensor) and not isinstance(tensor, Tensor):
+        tensor = tensor()
+    value = Summary.Value(tag=tag, tensor=_tensor_proto(_host_array(tensor)))
+    if metadata is not None:
+        if isinstance(metadata, bytes):
+            metadata = SummaryMetadata.FromString(metadata)
+        if metadata.ByteSize():
+            value.metadata.CopyFrom(metadata)
+    ev = Event(wall_time=time.time(), step=step, summary=Summary(value=[value]))
+    _default.writer._write_event(ev)
     return True
 
 
-def histogram(name, data, step=None, buckets=None, description=None):
-    """Writes a histogram of ``data`` to the default writer; False when there is none."""
-    if _default.writer is None:
+def _plugin_metadata(plugin, description):
+    return SummaryMetadata(summary_description=description or "",
+                           plugin_data=SummaryMetadata.PluginData(plugin_name=plugin,
+                                                                  content=b""))
+
+
+# --- TF1 summaries: serialized Summary protos, collected for merge_all --------------------
+SUMMARIES = "summaries"  # tf.GraphKeys.SUMMARIES
+_collections = {}
+_collections_lock = threading.Lock()
+
+
+def _string_tensor(data):
+    return Tensor(np.array(data, dtype=object))
+
+
+def _collect(summary_bytes, tags, collections):
+    """Adds a TF1 summary to its collections (default ``[SUMMARIES]``); eagerly the latest
+    summary of a tag replaces the previous one, so ``merge_all`` merges each tag once."""
+    keys = [SUMMARIES] if collections is None else list(collections)
+    t = _string_tensor(summary_bytes)
+    with _collections_lock:
+        for key in keys:
+            _collections.setdefault(key, {})[tuple(tags)] = t
+    return t
+
+
+def _v1_mode(step, collections, family):
+    return collections is not None or family is not None or \
+        isinstance(step, (list, tuple)) or (step is None and _default.writer is None)
+
+
+def _v1_step():
+    """``_get_step_for_v2``: the default summary step, else the global step."""
+    if _default.step is not None:
+        return _default.step
+    from ..train.global_step import get_global_step
+    gs = get_global_step()
+    return gs if gs is not None else None
+
+
+def scalar(name, data=None, step=None, description=None, collections=None, family=None,
+           tensor=None):
+    """Writes a scalar (``tf.summary.scalar``; TF1's ``tf.compat.v1.summary.scalar``).
+
+    TF2 (a default writer, or a ``step``): writes a float32 scalar tensor with the
+    ``scalars`` plugin metadata; returns True, or False without a default writer. The tag
+    is ``name`` under the current variable scope.
+
+    TF1 (no default writer and no ``step``, or ``collections``/``family`` given; ``tensor``
+    is TF1's name for ``data``): returns the serialized ``Summary`` (one ``simple_value``,
+    tag ``clean_tag(name)``, ``family/family/name`` with a family) as a string tensor and
+    adds it to ``collections`` (default ``'summaries'``) for :func:`merge_all`.
+
+    Raises:
+        ValueError: a non-scalar ``data`` (TF2: ``Expected scalar shape``; TF1:
+            InvalidArgumentError ``tags and values are not the same shape``), or a TF2
+            writer without a step.
+    """
+    if tensor is not None:
+        data = tensor
+    if isinstance(step, (list, tuple)) and collections is None:
+        collections, step = step, None
+    if _v1_mode(step, collections, family):
+        a = np.asarray(_host_array(data))
+        tag = _v1_tag(name, family)
+        if a.shape != ():
+            raise InvalidArgumentError(
+                f"tags and values are not the same shape: [] != "
+                f"[{','.join(map(str, a.shape))}] (tag '{tag}')")
+        if should_record_summaries():  # TF2's compat.v1 ops write through a v2 writer
+            return _scalar_v2(tag, a, _v1_step(), description)
+        summ = Summary(value=[Summary.Value(tag=tag, simple_value=float(a))])
+        return _collect(summ.SerializeToString(), [tag], collections)
+    return _scalar_v2(_v2_tag(name), _host_array(data), step, description)
+
+
+def _scalar_v2(tag, data, step, description):
+    if not should_record_summaries():
         return False
-    _default.writer.file_writer.add_histogram(name, data, _step(step), buckets or 30)
-    return True
+    a = np.asarray(data)
+    if a.shape != ():
+        raise ValueError(f"Expected scalar shape, saw shape: {a.shape}.")
+    return write(tag, a.astype(np.float32), step=step,
+                 metadata=_plugin_metadata("scalars", description))
+
+
+def _buckets(data, bucket_count):
+    """TensorBoard's ``histogram/summary_v2._buckets``: ``[bucket_count, 3]`` float64 rows
+    ``[left, right, count]``; zeros for no data; one value: every edge equals it and the
+    last bucket holds the count."""
+    a = np.asarray(data, dtype=np.float64).ravel()
+    k = max(0, int(bucket_count))
+    if a.size == 0 or k == 0:
+        return np.zeros((k, 3), np.float64)
+    lo, hi = float(a.min()), float(a.max())
+    if hi - lo == 0:
+        counts = np.zeros(k)
+        counts[-1] = a.size
+        edges = np.full(k, hi)
+        return np.stack([edges, edges, counts], axis=1)
+    width = (hi - lo) / k
+    idx = np.minimum(np.floor((a - lo) / width).astype(np.int32), k - 1)
+    counts = np.bincount(idx, minlength=k).astype(np.float64)
+    edges = np.linspace(lo, hi, k + 1)
+    edges[-1] = hi
+    return np.stack([edges[:-1], edges[1:], counts], axis=1)
+
+
+def histogram(name, data=None, step=None, buckets=None, description=None, collections=None,
+              family=None, values=None):
+    """Writes a histogram (``tf.summary.histogram``; TF1's ``tf.compat.v1.summary.histogram``).
+
+    TF2: a ``[buckets, 3]`` float64 tensor (default 30 buckets, TensorBoard's bucketing)
+    with the ``histograms`` plugin metadata; True, or False without a default writer.
+    TF1 (``values`` is its name for ``data``): the serialized ``Summary`` with TF's C++
+    ``HistogramProto`` (see :func:`histogram_proto`), collected for :func:`merge_all`.
+
+    Raises:
+        InvalidArgumentError: TF1 with a NaN or infinite value (``Nan in summary histogram
+            for: <tag>``).
+    """
+    if values is not None:
+        data = values
+    if isinstance(step, (list, tuple)) and collections is None:
+        collections, step = step, None
+    if _v1_mode(step, collections, family):
+        tag = _v1_tag(name, family)
+        if should_record_summaries():
+            return _histogram_v2(tag, data, _v1_step(), buckets, description)
+        a = np.asarray(_host_array(data), dtype=np.float64).ravel()
+        if np.isnan(a).any():
+            raise InvalidArgumentError(f"Nan in summary histogram for: {tag}")
+        if np.isinf(a).any():
+            raise InvalidArgumentError(f"Infinity in summary histogram for: {tag}")
+        summ = Summary(value=[Summary.Value(tag=tag, histo=histogram_proto(a))])
+        return _collect(summ.SerializeToString(), [tag], collections)
+    return _histogram_v2(_v2_tag(name), data, step, buckets, description)
+
+
+def _histogram_v2(tag, data, step, buckets, description):
+    if not should_record_summaries():
+        return False
+    count = 30 if buckets is None else buckets
+    return write(tag, lambda: _buckets(_host_array(data), count), step=step,
+                 metadata=_plugin_metadata("histograms", description))
+
+
+def text(name, data=None, step=None, description=None, collections=None, tensor=None):
+    """Writes text (``tf.summary.text``; TF1's ``tf.compat.v1.summary.text``).
+
+    TF2: a string tensor with the ``text`` plugin metadata. TF1 (``tensor`` is its name
+    for ``data``): the serialized ``Summary`` with the string tensor and the ``text``
+    plugin metadata, collected for :func:`merge_all`.
+
+    Raises:
+        ValueError: for a non-string ``data`` (TF1: ``Expected tensor ... to have dtype
+            string``); TypeError for TF2.
+    """
+    if tensor is not None:
+        data = tensor
+    if isinstance(step, (list, tuple)) and collections is None:
+        collections, step = step, None
+    a = _host_array(data)
+    is_string = a.dtype.kind in "USO"
+    if _v1_mode(step, collections, None):
+        tag = _v1_tag(name, None)
+        if not is_string:
+            raise ValueError(f"Expected tensor {name} to have dtype string, got "
+                             f"{as_dtype(a.dtype).name}")
+        if should_record_summaries():
+            return _text_v2(tag, a, _v1_step(), description)
+        value = Summary.Value(tag=tag, tensor=_tensor_proto(a),
+                              metadata=SummaryMetadata(plugin_data=SummaryMetadata.PluginData(
+                                  plugin_name="text")))
+        return _collect(Summary(value=[value]).SerializeToString(), [tag], collections)
+    if not is_string:
+        raise TypeError(f"text: data must be a string tensor, got dtype {a.dtype}")
+    return _text_v2(_v2_tag(name), a, step, description)
+
+
+def _text_v2(tag, a, step, description):
+    if not should_record_summaries():
+        return False
+    return write(tag, a, step=step, metadata=_plugin_metadata("text", description))
+
+
+def _summary_of(x):
+    if isinstance(x, Summary):
+        return x
+    if isinstance(x, Tensor):
+        x = x.numpy()
+    if isinstance(x, np.ndarray):
+        x = x.item()
+    if isinstance(x, str):
+        x = x.encode("latin-1")
+    return Summary.FromString(bytes(x))
+
+
+def merge(inputs, collections=None, name=None):
+    """Merges serialized ``Summary`` protos into one (``tf.compat.v1.summary.merge``).
+
+    Raises:
+        InvalidArgumentError: ``Duplicate tag <tag> found in summary inputs`` (TF's
+            MergeSummary check).
+    """
+    out, seen = Summary(), set()
+    for x in inputs:
+        for value in _summary_of(x).value:
+            if value.tag in seen:
+                raise InvalidArgumentError(f"Duplicate tag {value.tag} found in summary "
+                                           "inputs")
+            seen.add(value.tag)
+            out.value.add().CopyFrom(value)
+    t = _string_tensor(out.SerializeToString())
+    if collections:
+        with _collections_lock:
+            for key in collections:
+                _collections.setdefault(key, {})[("merged", id(t))] = t
+    return t
+
+
+def merge_all(key=SUMMARIES, scope=None, name=None):
+    """Merges the summaries collected under ``key`` (``tf.compat.v1.summary.merge_all``):
+    None when there are none, else the merged serialized ``Summary`` as a string tensor.
+
+    Eagerly each TF1 summary op call replaces the previous value of its tag, so this is
+    the latest value of every tag. ``scope`` keeps tags matching it (``re.match``).
+    """
+    with _collections_lock:
+        entries = list(_collections.get(key, {}).items())
+    if scope is not None:
+        entries = [(k, v) for k, v in entries if re.match(scope, str(k[0]))]
+    if not entries:
+        return None
+    return merge([v for _, v in entries])
+
+
+def _clear_collections():
+    with _collections_lock:
+        _collections.clear()
 
 
 def summary_iterator(path):
