@@ -165,6 +165,8 @@ extern "C" __global__ void $NAME(const $T* __restrict__ data, const $I* __restri
 }
 """
 _GPU_OPS = ("ef_atomic_add", "ef_atomic_max", "ef_atomic_min")
+# integer dtypes the GPU kernel computes in int64 (uint64 does not fit and stays unsupported)
+_GPU_WIDEN = tuple(np.dtype(t) for t in (np.int8, np.int16, np.uint8, np.uint16, np.uint32))
 
 
 def segment_reduce_gpu(data, segment_ids, num_segments, reduction, sorted_ids=True):
@@ -178,6 +180,12 @@ def segment_reduce_gpu(data, segment_ids, num_segments, reduction, sorted_ids=Tr
     dtype = data.dtype
     ids, flat, nseg, trailing, d, cdtype = _prepare(data, segment_ids, num_segments,
                                                     reduction, sorted_ids, cp)
+    if cdtype in _GPU_WIDEN:
+        # the kernel has int32/int64 atomics only: narrow and unsigned integers run in int64
+        # (sums wrap back to the dtype on the cast, as the CPU twin's do; max/min and
+        # their start values fit), so the GPU takes the dtypes the CPU twin takes
+        cdtype = np.dtype(np.int64)
+        flat = flat.astype(cdtype)
     out = cp.full((nseg, d), _initial(dtype, reduction, sorted_ids), dtype=cdtype)
     want_counts = reduction in ("mean", "sqrt_n") or (sorted_ids and reduction in ("max", "min"))
     counts = cp.zeros(max(nseg, 1) if want_counts else 1, dtype=np.int32)

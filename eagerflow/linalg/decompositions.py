@@ -429,7 +429,7 @@ def matrix_rank(a, tol=None, validate_args=False, name=None):
         eps = float(np.finfo(s.dtype).eps)
         tol = multiply(reduce_max(s, axis=-1, keepdims=True), eps * max(m, n))
     elif not isinstance(tol, Tensor):
-        tol = _wrap(xp.asarray(np.asarray(tol, dtype=s.dtype)))
+        tol = _wrap(xp.asarray(tol, dtype=s.dtype))  # a CuPy array too (np.asarray is not)
     return cast(reduce_sum(cast(greater(s, cast(tol, s.dtype)), np.int32), axis=-1), np.int32)
 
 

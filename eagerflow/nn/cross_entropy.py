@@ -14,7 +14,7 @@ import math
 
 from .. import backend, ops
 from ..autograd.registry import defvjp_all, register
-from ..autograd.tensor import Tensor, _wrap
+from ..autograd.tensor import Tensor, _to_array, _wrap
 from ..io.errors import InvalidArgumentError
 from ._common import as_float_tensor, to_tensor
 
@@ -215,7 +215,8 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
     x = as_float_tensor(logits, "sparse_softmax_cross_entropy_with_logits", "logits")
     if x.ndim == 0:
         raise ValueError("sparse_softmax_cross_entropy_with_logits: logits must have rank >= 1")
-    y = labels if isinstance(labels, Tensor) else to_tensor(np.asarray(labels, np.int64))
+    # (not np.asarray: labels may be a CuPy array)
+    y = labels if isinstance(labels, Tensor) else _wrap(_to_array(labels, np.int64))
     if y.dtype.kind not in "iu":
         raise TypeError(f"sparse_softmax_cross_entropy_with_logits: labels must be integers, "
                         f"got dtype {y.dtype}")
@@ -235,9 +236,12 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
                                        f"range of [0, {n})")
     # on the GPU no host read checks the labels: as TF's GPU kernel, an out-of-range label
     # gives a NaN loss (its row gathers a clipped, valid index)
+    # (in int64 first: n - 1 may be out of range of narrow or unsigned label dtypes, which
+    # NumPy's clip tolerates and CuPy's need not)
     xp = backend.array_module(ya)
-    bad = (ya < 0) | (ya >= n)
-    idx = _wrap(xp.clip(ya, 0, max(n - 1, 0)).astype(np.int64, copy=False)[..., None])
+    y64 = ya.astype(np.int64, copy=False)
+    bad = (y64 < 0) | (y64 >= n)
+    idx = _wrap(xp.clip(y64, 0, max(n - 1, 0))[..., None])
     picked = ops.take_along_axis(x, idx, axis=-1)
     lse = ops.reduce_logsumexp(x, axis=-1, keepdims=True)
     loss = ops.reshape(lse - picked, tuple(y.shape))
@@ -295,7 +299,7 @@ def _num_replicas_in_sync():
 
 def _integer_batch_size(global_batch_size):
     v = global_batch_size.numpy() if isinstance(global_batch_size, Tensor) else global_batch_size
-    a = np.asarray(v)
+    a = backend.to_numpy(v)  # a host read of a CuPy scalar too (np.asarray refuses those)
     if a.ndim != 0:
         raise ValueError(f"compute_average_loss: global_batch_size must be scalar, got shape "
                          f"{tuple(a.shape)}")

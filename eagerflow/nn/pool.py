@@ -132,7 +132,7 @@ def _block_args(input, block_size, data_format, opname):
     x = to_tensor(input)
     if isinstance(block_size, Tensor):
         block_size = block_size.numpy()
-    b = np.asarray(block_size)
+    b = backend.to_numpy(block_size)  # a CuPy scalar too (np.asarray refuses those)
     if b.ndim != 0 or b.dtype.kind not in "iu":
         raise TypeError(f"{opname}: block_size must be an integer, got {block_size!r}")
     b = int(b)

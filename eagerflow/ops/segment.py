@@ -248,7 +248,9 @@ def _prod_vjp(unsorted):
         d = data._data
         xp = array_module(d)
         is_zero = d == 0
-        nzeros = _k_unsorted(is_zero.astype(d.dtype), ids_a, num_segments, "sum")
+        # counted in int32, which the GPU segment kernel has for every data dtype (it has
+        # no complex or bfloat16 sums)
+        nzeros = _k_unsorted(is_zero.astype(np.int32), ids_a, num_segments, "sum")
         g = where(_wrap(xp.broadcast_to(nzeros > 1, tuple(g.shape))), zeros_like(g), g)
         zero_t = _wrap(is_zero)
         nonzero = where(zero_t, ones_like(data), data)
@@ -343,7 +345,10 @@ def _sparse_fwd(reduction):
             _check_sorted(name, ids.astype(np.int64, copy=False))
             check_in_range(ids, -_BIG, num_segments - 1,
                            f"{name}: segment ids must be < num_segments (largest id: {{hi}})")
-            # keep bad indices (flagged on the GPU) inside the table
+            # keep bad indices (flagged on the GPU) inside the table; narrow or unsigned
+            # index dtypes go to int64 first, so rows - 1 is never out of their range
+            if indices.dtype not in (np.int32, np.int64):
+                indices = indices.astype(np.int64)
             indices = xp.clip(indices, 0, rows - 1)
         picked = xp.take(data, indices, axis=0)
         return _k_sorted(picked, ids, num_segments, reduction)

@@ -47,7 +47,12 @@ def _float_arrays(name, args):
     Integers compute in float32 (as ``ef.erf``); float16/bfloat16 compute in float32 and
     come back in their own dtype; bool, complex and strings raise TypeError.
     """
-    ref = next((a for a in args if hasattr(a, "dtype")), None)
+    # the reference is an array when there is one: a NumPy scalar (``_coerce`` passes them
+    # through) also has a dtype but would pick NumPy and scipy for a CuPy operand
+    ref = next((a for a in args if hasattr(a, "dtype") and not isinstance(a, np.generic)),
+               None)
+    if ref is None:
+        ref = next((a for a in args if hasattr(a, "dtype")), None)
     if ref is None:
         ref = np.asarray(args[0])
     dtype = ref.dtype
@@ -61,8 +66,9 @@ def _float_arrays(name, args):
         raise TypeError(f"{name}: expected a float tensor (float16, bfloat16, float32 or "
                         f"float64), got dtype {dtype}")
     xp = array_module(ref)
-    arrays = [a.astype(compute, copy=False) if hasattr(a, "dtype") else
-              xp.asarray(a, dtype=compute) for a in args]
+    arrays = [a.astype(compute, copy=False) if array_module(a) is xp and hasattr(a, "ndim")
+              and not isinstance(a, np.generic) else xp.asarray(a, dtype=compute)
+              for a in args]
     return xp, arrays, out
 
 

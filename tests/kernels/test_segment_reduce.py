@@ -82,6 +82,23 @@ def test_int_data(reduction):
     check(data, np.sort(ids), 8, reduction, True, 0)
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.uint8, np.uint16, np.uint32])
+@pytest.mark.parametrize("reduction", ["sum", "max", "min"])
+def test_narrow_and_unsigned_int_data(reduction, dtype):
+    # the GPU kernel has int32/int64 atomics only: these run in int64 there
+    rng = np.random.default_rng(11)
+    ids = rng.integers(0, 6, 40)
+    data = rng.integers(0, 5, (40, 2)).astype(dtype)
+    check(data, ids, 8, reduction, False, 0)
+    check(data, np.sort(ids), 8, reduction, True, 0)
+
+
+def test_int8_sums_wrap_in_the_dtype():
+    data, ids = np.array([100, 100, 1], np.int8), np.array([0, 0, 1])
+    for got in run_both(data, ids, 2, "sum", False):
+        assert got.dtype == np.int8 and got.tolist() == [-56, 1]
+
+
 def test_tensorflow_examples():
     c = np.array([[1, 2, 3, 4], [5, 6, 7, 8], [4, 3, 2, 1]], np.int32)
     got = unsorted_segment_reduce(dev(c), dev(np.array([0, 1, 0])), 2, "max")

@@ -108,6 +108,15 @@ def test_sparse_label_out_of_range_raises_on_cpu():
         nn.sparse_softmax_cross_entropy_with_logits(tensor(np.array([0, 5, 0, 0])), tensor(L))
 
 
+def test_sparse_labels_of_a_narrow_unsigned_dtype_with_many_classes():
+    # the range check and the clip run in int64: n - 1 = 299 does not fit uint8
+    x = np.random.default_rng(3).standard_normal((2, 300))
+    got = nn.sparse_softmax_cross_entropy_with_logits(tensor(np.array([1, 255], np.uint8)),
+                                                      tensor(x))
+    lse = np.log(np.exp(x).sum(axis=1))
+    np.testing.assert_allclose(to_numpy(got), lse - x[[0, 1], [1, 255]], rtol=1e-12)
+
+
 def test_softmax_xent_logits_gradient_is_tfs_for_multi_hot_labels():
     """TF's kernel returns softmax(logits) - labels as the logits gradient whatever the
     labels sum to (xent_op.h); multi-hot labels show the difference from the loss's own

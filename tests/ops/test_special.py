@@ -212,6 +212,22 @@ def test_python_scalars_take_the_tensor_dtype():
     assert ef.math.betainc(2.0, 3.0, 0.5).dtype == np.float32  # Python floats: float32
 
 
+def test_numpy_scalar_operands_follow_the_tensor_device():
+    """A NumPy scalar next to a tensor (the binary ops pass them through) is made an array
+    of the tensor's module: on CuPy the scalar must not pick NumPy and scipy.special."""
+    from eagerflow.backend import array_module
+    from eagerflow.ops.special import _float_arrays
+    x = ef.constant(np.array([0.5, 2.0], np.float32))
+    xp, arrays, out = _float_arrays("igamma", (np.float32(2.0), x._data))
+    assert xp is array_module(x._data) and out == np.float32
+    assert all(array_module(a) is xp and not isinstance(a, np.generic) for a in arrays)
+    for got in (ef.math.igamma(np.float32(2.0), x), ef.math.polygamma(np.float32(1.0), x),
+                ef.math.betainc(np.float32(2.0), np.float32(3.0), x)):
+        assert got.dtype == np.float32
+    np.testing.assert_allclose(to_numpy(ef.math.igamma(np.float32(2.0), x)),
+                               sp.gammainc(2.0, [0.5, 2.0]), rtol=1e-6)
+
+
 def test_empty_inputs():
     e = tensor(np.zeros((0, 3)))
     for name, _, _ in UNARY:
