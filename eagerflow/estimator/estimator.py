@@ -485,7 +485,7 @@ def _loss_text(loss):
 def _numpy(x):
     if isinstance(x, Tensor):
         return backend.to_numpy(x._data)
-    return np.asarray(x)
+    return backend.to_numpy(x)  # a CuPy array a model_fn or metric returned (np.asarray raises)
 
 
 def _metric_value(v):

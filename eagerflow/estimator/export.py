@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 
+from .. import backend
 from ..autograd.tensor import Tensor
 from ..data.structure import TensorSpec
 from ..io import Example, Feature, Features, FloatList, Int64List, BytesList
@@ -158,7 +159,7 @@ def build_raw_serving_input_receiver_fn(features, default_batch_size=None):
             specs[k] = TensorSpec((default_batch_size,) + tuple(v.shape[1:]) if v.shape else
                                   [default_batch_size], v.dtype, name=v.name or k)
         else:
-            a = v if isinstance(v, Tensor) else np.asarray(v)
+            a = v if isinstance(v, Tensor) or backend.is_array(v) else np.asarray(v)  # CuPy too
             specs[k] = TensorSpec((default_batch_size,) + tuple(a.shape[1:]), a.dtype, name=k)
 
     def fn():

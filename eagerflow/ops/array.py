@@ -462,6 +462,12 @@ def _saturate_fwd(xp, a, dtype, lo, hi):
     if a.dtype.kind == "c" and out.kind != "c":
         a = a.real  # TF: the imaginary part is dropped before the clamp
     if lo is not None or hi is not None:
+        # the bounds as scalars of the clamped dtype (they are representable in it): a
+        # Python int bound with uint64 data would promote to float64 under value-based
+        # promotion (CuPy before NEP 50), losing the low bits of large values
+        part = a.real.dtype.type if a.dtype.kind == "c" else a.dtype.type
+        lo = None if lo is None else part(lo)
+        hi = None if hi is None else part(hi)
         if a.dtype.kind == "c":  # real and imaginary parts clamped separately
             a = xp.clip(a.real, lo, hi) + 1j * xp.clip(a.imag, lo, hi)
         else:
@@ -519,7 +525,9 @@ def saturate_cast(value, dtype, name=None):
 def _bitcast_fwd(xp, a, dtype):
     out = np.dtype(dtype)
     ins, outs = a.dtype.itemsize, out.itemsize
-    a = xp.ascontiguousarray(a)
+    # ascontiguousarray makes a 0-d array 1-d (NumPy and CuPy): reshape it back, so that a
+    # scalar stays a scalar (or becomes a vector of the smaller type), as in TF
+    a = xp.ascontiguousarray(a).reshape(a.shape)
     if ins == outs:
         return a.view(out)
     if ins > outs:

@@ -30,6 +30,7 @@ import re
 
 import numpy as np
 
+from .. import backend
 from ..autograd.registry import register
 from ..autograd.sparse_tensor import SparseTensor
 from ..autograd.tensor import Tensor
@@ -113,6 +114,8 @@ def to_hash_bucket_strong(input, num_buckets, key, name=None):
         [2, 0]
     """
     n = _check_buckets(num_buckets)
+    if isinstance(key, Tensor):  # a GPU tensor cannot go through np.asarray
+        key = key.numpy()
     k = list(np.asarray(key, dtype=object).reshape(-1).tolist()) if key is not None else []
     if len(k) != 2 or not all(isinstance(v, (int, np.integer)) for v in k):
         raise ValueError(f"key must be a list of two ints [k0, k1], got {key!r}")
@@ -1165,8 +1168,8 @@ def format(template, inputs, placeholder="{}", summarize=3, name=None):  # noqa:
         >>> format("tensor: {}, suffix", ef.range(10)).numpy().item()
         'tensor: [0 1 2 ... 7 8 9], suffix'
     """
-    if isinstance(inputs, (Tensor, np.ndarray)):
-        inputs = [inputs]
+    if isinstance(inputs, (Tensor, np.ndarray)) or backend.is_array(inputs):
+        inputs = [inputs]  # one tensor (a CuPy array too, not its rows)
     inputs = list(inputs)
     if template.count(placeholder) != len(inputs):
         raise ValueError(f"{template.count(placeholder)} placeholder(s) in template does not "

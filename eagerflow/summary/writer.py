@@ -620,11 +620,67 @@ def _string_tensor(data):
     return Tensor(np.array(data, dtype=object))
 
 
-def _collect(summary_bytes, tags, collections):
-    """Adds a TF1 summary to its collections (default ``[SUMMARIES]``); eagerly the latest
-    summary of a tag replaces the previous one, so ``merge_all`` merges each tag once."""
+class _PendingSummary(Tensor):
+    """The string tensor of a TF1 summary op whose values are on the GPU: the serialized
+    ``Summary`` is made when the tensor is first read (``.numpy()``, :func:`merge_all`'s
+    result read, ``FileWriter.add_summary``), as TF1 evaluates a summary op only when it is
+    fetched. So a ``model_fn`` that calls ``tf.compat.v1.summary.scalar`` makes no
+    device-to-host copy per training step (a wait for the GPU, which a CUDA-graph capture
+    also refuses). The values are copied on the device when the op is called (a variable
+    updated in place later does not change them); errors of the values (a NaN in a
+    histogram) are raised when the tensor is read. ``tags`` are known at once."""
+
+    __slots__ = ("_build", "_value", "tags")
+
+    def __init__(self, build, tags):
+        self._build = build
+        self._value = None
+        self.tags = tuple(tags)
+
+    @property
+    def _data(self):
+        if self._value is None:
+            self._value = np.array(self._build(), dtype=object)
+            self._build = None
+        return self._value
+
+
+def _on_device(x):
+    """Whether the data of ``x`` (a Tensor or an array) is on the GPU, where reading it on
+    the host waits for the GPU."""
+    a = x._data if isinstance(x, Tensor) else x
+    return backend.is_array(a) and backend.array_module(a) is not np
+
+
+def _shape_of(x):
+    """The shape of ``x`` without reading its values."""
+    if isinstance(x, Tensor) or backend.is_array(x):
+        return tuple(x.shape)
+    return np.shape(x)
+
+
+def _dtype_of(x):
+    """The dtype of ``x`` without reading its values."""
+    if isinstance(x, Tensor) or backend.is_array(x):
+        return np.dtype(x.dtype)
+    return np.asarray(x).dtype
+
+
+def _v1_summary(tags, data, make):
+    """A TF1 summary op's string tensor: ``make(host array) -> Summary`` serialized now for
+    host data, or when the tensor is first read for GPU data (:class:`_PendingSummary`)."""
+    if _on_device(data):
+        snapshot = (data._data if isinstance(data, Tensor) else data).copy()
+        return _PendingSummary(
+            lambda: make(backend.to_numpy(snapshot)).SerializeToString(), tags)
+    return _string_tensor(make(_host_array(data)).SerializeToString())
+
+
+def _collect(t, tags, collections):
+    """Adds a TF1 summary (its string tensor ``t``) to its collections (default
+    ``[SUMMARIES]``); eagerly the latest summary of a tag replaces the previous one, so
+    ``merge_all`` merges each tag once."""
     keys = [SUMMARIES] if collections is None else list(collections)
-    t = _string_tensor(summary_bytes)
     with _collections_lock:
         for key in keys:
             _collections.setdefault(key, {})[tuple(tags)] = t
@@ -656,7 +712,8 @@ def scalar(name, data=None, step=None, description=None, collections=None, famil
     TF1 (no default writer and no ``step``, or ``collections``/``family`` given; ``tensor``
     is TF1's name for ``data``): returns the serialized ``Summary`` (one ``simple_value``,
     tag ``clean_tag(name)``, ``family/family/name`` with a family) as a string tensor and
-    adds it to ``collections`` (default ``'summaries'``) for :func:`merge_all`.
+    adds it to ``collections`` (default ``'summaries'``) for :func:`merge_all`. ``data``
+    on the GPU is not read until that tensor is (see :class:`_PendingSummary`).
 
     Raises:
         ValueError: a non-scalar ``data`` (TF2: ``Expected scalar shape``; TF1:
@@ -668,23 +725,26 @@ def scalar(name, data=None, step=None, description=None, collections=None, famil
     if isinstance(step, (list, tuple)) and collections is None:
         collections, step = step, None
     if _v1_mode(step, collections, family):
-        a = np.asarray(_host_array(data))
         tag = _v1_tag(name, family)
-        if a.shape != ():
+        shape = _shape_of(data)  # checked without reading GPU data
+        if shape != ():
             raise InvalidArgumentError(
                 f"tags and values are not the same shape: [] != "
-                f"[{','.join(map(str, a.shape))}] (tag '{tag}')")
+                f"[{','.join(map(str, shape))}] (tag '{tag}')")
         if should_record_summaries():  # TF2's compat.v1 ops write through a v2 writer
-            return _scalar_v2(tag, a, _v1_step(), description)
-        summ = Summary(value=[Summary.Value(tag=tag, simple_value=float(a))])
-        return _collect(summ.SerializeToString(), [tag], collections)
-    return _scalar_v2(_v2_tag(name), _host_array(data), step, description)
+            return _scalar_v2(tag, data, _v1_step(), description)
+        t = _v1_summary([tag], data, lambda a: Summary(
+            value=[Summary.Value(tag=tag, simple_value=float(np.asarray(a)))]))
+        return _collect(t, [tag], collections)
+    return _scalar_v2(_v2_tag(name), data, step, description)
 
 
 def _scalar_v2(tag, data, step, description):
+    # the data is read only when it is written: without a default writer, or under a
+    # record_if that is off, a step's summary call costs no device-to-host copy
     if not should_record_summaries():
         return False
-    a = np.asarray(data)
+    a = np.asarray(_host_array(data))
     if a.shape != ():
         raise ValueError(f"Expected scalar shape, saw shape: {a.shape}.")
     return write(tag, a.astype(np.float32), step=step,
@@ -720,11 +780,12 @@ def histogram(name, data=None, step=None, buckets=None, description=None, collec
     TF2: a ``[buckets, 3]`` float64 tensor (default 30 buckets, TensorBoard's bucketing)
     with the ``histograms`` plugin metadata; True, or False without a default writer.
     TF1 (``values`` is its name for ``data``): the serialized ``Summary`` with TF's C++
-    ``HistogramProto`` (see :func:`histogram_proto`), collected for :func:`merge_all`.
+    ``HistogramProto`` (see :func:`histogram_proto`), collected for :func:`merge_all`;
+    ``data`` on the GPU is read only when that tensor is (see :class:`_PendingSummary`).
 
     Raises:
         InvalidArgumentError: TF1 with a NaN or infinite value (``Nan in summary histogram
-            for: <tag>``).
+            for: <tag>``); for GPU data, when the returned tensor is read.
     """
     if values is not None:
         data = values
@@ -734,13 +795,15 @@ def histogram(name, data=None, step=None, buckets=None, description=None, collec
         tag = _v1_tag(name, family)
         if should_record_summaries():
             return _histogram_v2(tag, data, _v1_step(), buckets, description)
-        a = np.asarray(_host_array(data), dtype=np.float64).ravel()
-        if np.isnan(a).any():
-            raise InvalidArgumentError(f"Nan in summary histogram for: {tag}")
-        if np.isinf(a).any():
-            raise InvalidArgumentError(f"Infinity in summary histogram for: {tag}")
-        summ = Summary(value=[Summary.Value(tag=tag, histo=histogram_proto(a))])
-        return _collect(summ.SerializeToString(), [tag], collections)
+
+        def make(a):
+            a = np.asarray(a, dtype=np.float64).ravel()
+            if np.isnan(a).any():
+                raise InvalidArgumentError(f"Nan in summary histogram for: {tag}")
+            if np.isinf(a).any():
+                raise InvalidArgumentError(f"Infinity in summary histogram for: {tag}")
+            return Summary(value=[Summary.Value(tag=tag, histo=histogram_proto(a))])
+        return _collect(_v1_summary([tag], data, make), [tag], collections)
     return _histogram_v2(_v2_tag(name), data, step, buckets, description)
 
 
@@ -767,22 +830,24 @@ def text(name, data=None, step=None, description=None, collections=None, tensor=
         data = tensor
     if isinstance(step, (list, tuple)) and collections is None:
         collections, step = step, None
-    a = _host_array(data)
-    is_string = a.dtype.kind in "USO"
+    dt = _dtype_of(data)  # strings live on the host; a GPU tensor is not read to say no
+    is_string = dt.kind in "USO"
     if _v1_mode(step, collections, None):
         tag = _v1_tag(name, None)
         if not is_string:
             raise ValueError(f"Expected tensor {name} to have dtype string, got "
-                             f"{as_dtype(a.dtype).name}")
+                             f"{as_dtype(dt).name}")
+        a = _host_array(data)
         if should_record_summaries():
             return _text_v2(tag, a, _v1_step(), description)
         value = Summary.Value(tag=tag, tensor=_tensor_proto(a),
                               metadata=SummaryMetadata(plugin_data=SummaryMetadata.PluginData(
                                   plugin_name="text")))
-        return _collect(Summary(value=[value]).SerializeToString(), [tag], collections)
+        return _collect(_string_tensor(Summary(value=[value]).SerializeToString()), [tag],
+                        collections)
     if not is_string:
-        raise TypeError(f"text: data must be a string tensor, got dtype {a.dtype}")
-    return _text_v2(_v2_tag(name), a, step, description)
+        raise TypeError(f"text: data must be a string tensor, got dtype {dt}")
+    return _text_v2(_v2_tag(name), _host_array(data), step, description)
 
 
 def _text_v2(tag, a, step, description):
@@ -805,25 +870,46 @@ def _summary_of(x):
 
 def merge(inputs, collections=None, name=None):
     """Merges serialized ``Summary`` protos into one (``tf.compat.v1.summary.merge``).
+    Inputs whose GPU values are not read yet are merged when the result is read.
 
     Raises:
         InvalidArgumentError: ``Duplicate tag <tag> found in summary inputs`` (TF's
             MergeSummary check).
     """
-    out, seen = Summary(), set()
-    for x in inputs:
-        for value in _summary_of(x).value:
-            if value.tag in seen:
-                raise InvalidArgumentError(f"Duplicate tag {value.tag} found in summary "
-                                           "inputs")
-            seen.add(value.tag)
-            out.value.add().CopyFrom(value)
-    t = _string_tensor(out.SerializeToString())
+    inputs = list(inputs)
+    if any(isinstance(x, _PendingSummary) for x in inputs):
+        # GPU values not read yet: the tags are checked now, the merge is made when the
+        # result is read (merge_all in every model_fn call reads nothing)
+        tags = []
+        for x in inputs:
+            tags += x.tags if isinstance(x, _PendingSummary) else \
+                [v.tag for v in _summary_of(x).value]
+        _check_unique_tags(tags)
+        t = _PendingSummary(lambda: _merged(inputs).SerializeToString(), tags)
+    else:
+        t = _string_tensor(_merged(inputs).SerializeToString())
     if collections:
         with _collections_lock:
             for key in collections:
                 _collections.setdefault(key, {})[("merged", id(t))] = t
     return t
+
+
+def _check_unique_tags(tags):
+    seen = set()
+    for tag in tags:
+        if tag in seen:
+            raise InvalidArgumentError(f"Duplicate tag {tag} found in summary inputs")
+        seen.add(tag)
+
+
+def _merged(inputs):
+    out = Summary()
+    values = [value for x in inputs for value in _summary_of(x).value]
+    _check_unique_tags([v.tag for v in values])
+    for value in values:
+        out.value.add().CopyFrom(value)
+    return out
 
 
 def merge_all(key=SUMMARIES, scope=None, name=None):

@@ -67,9 +67,28 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
     return _like(t, t_max)
 
 
+def _is_number(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and \
+        not isinstance(value, (bool, np.bool_))
+
+
+def _number_as(value, dtype):
+    """``ops.cast(convert_to_tensor(value), dtype)`` of a Python or NumPy number, as a NumPy
+    scalar: the kernels take it as an argument, where a tensor made from it would be a
+    host-to-device copy in every training step (one that a CUDA-graph capture refuses).
+    A Python float converts to float32 first, as ``convert_to_tensor`` does."""
+    a = np.asarray(value)
+    if isinstance(value, float) and not isinstance(value, np.floating):
+        a = a.astype(np.float32)
+    return a.astype(dtype)[()]
+
+
 def _nonnegative(clip_norm, dtype):
-    """TF: a negative ``clip_norm`` is treated as 0."""
+    """TF: a negative ``clip_norm`` is treated as 0. A number gives a NumPy scalar of
+    ``dtype`` (no host-to-device copy per step)."""
     if np.isscalar(clip_norm):
+        if np.dtype(dtype).kind == "f" and _is_number(clip_norm):
+            return np.dtype(dtype).type(max(float(clip_norm), 0.0))
         return convert_to_tensor(max(float(clip_norm), 0.0), dtype=dtype)
     c = clip_norm if isinstance(clip_norm, Tensor) else convert_to_tensor(clip_norm)
     c = c if c.dtype == dtype else ops.cast(c, dtype)
@@ -144,11 +163,16 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
     _check_sequence(t_list, "clip_by_global_norm")
     t_list = list(t_list)
     norm = global_norm(t_list) if use_norm is None else convert_to_tensor(use_norm)
-    cn = clip_norm if isinstance(clip_norm, Tensor) else convert_to_tensor(clip_norm)
-    if cn.dtype != norm.dtype:
-        cn = ops.cast(cn, norm.dtype)
     one = ops.ones_like(norm)
-    scale = cn * ops.minimum(one / norm, one / cn)
+    if _is_number(clip_norm) and norm.dtype.kind == "f":
+        # NumPy scalars (no host-to-device copy per step); the same float arithmetic
+        cn = _number_as(clip_norm, norm.dtype)
+        scale = ops.minimum(one / norm, norm.dtype.type(1) / cn) * cn
+    else:
+        cn = clip_norm if isinstance(clip_norm, Tensor) else convert_to_tensor(clip_norm)
+        if cn.dtype != norm.dtype:
+            cn = ops.cast(cn, norm.dtype)
+        scale = cn * ops.minimum(one / norm, one / cn)
     # TF adds (norm - norm): NaN for an inf/NaN norm, a no-op otherwise
     scale = ops.where(ops.is_finite(norm), scale, ops.zeros_like(scale) + float("nan"))
     out = []
@@ -173,8 +197,13 @@ def clip_by_average_norm(t, clip_norm, name=None):
         [1.2, 1.6]
     """
     v = convert_to_tensor(t)
-    n = ops.cast(ops.size(v), v.dtype)
     l2norm_inv = ops.rsqrt(ops.reduce_sum(v * v))
+    if _is_number(clip_norm) and v.dtype.kind == "f":
+        # NumPy scalars (no host-to-device copies per step); the same float arithmetic
+        n = v.dtype.type(int(np.prod(v.shape)))
+        cn = v.dtype.type(clip_norm)
+        return v * cn * ops.minimum(l2norm_inv * n, v.dtype.type(1) / cn)
+    n = ops.cast(ops.size(v), v.dtype)
     cn = clip_norm if isinstance(clip_norm, Tensor) else convert_to_tensor(clip_norm,
                                                                            dtype=v.dtype)
     if cn.dtype != v.dtype:

@@ -63,7 +63,9 @@ def _raw(value):
 
 
 def _step(step):
-    """(xp, array) of ``step`` in its own dtype (an int, a Tensor or a Variable)."""
+    """(xp, array) of ``step`` in its own dtype (an int, a Tensor or a Variable). A host
+    number goes to the current backend, where the variables the rate updates are (an
+    optimizer without a global step passes its own step count)."""
     if step is None:
         raise ValueError("a learning-rate schedule needs a global step")
     if isinstance(step, Tensor):
@@ -72,12 +74,21 @@ def _step(step):
     a = _raw(step)
     if backend.is_array(a):
         return backend.array_module(a), a
-    return np, np.asarray(step, dtype=_tf_dtype(step))
+    xp = backend.xp()
+    return xp, xp.asarray(np.asarray(step, dtype=_tf_dtype(step)))
 
 
 def _c(xp, value, dtype):
-    """``math_ops.cast(value, dtype)`` on ``xp``."""
-    return xp.asarray(_raw(value), dtype=dtype)
+    """``math_ops.cast(value, dtype)`` on ``xp``. A Python or NumPy number becomes a NumPy
+    scalar of ``dtype``, which the device kernels take as an argument: the rate is computed
+    in every training step, and an array made from a number would be a host-to-device
+    copy each time."""
+    value = _raw(value)
+    if isinstance(value, (bool, int, float, np.generic)):
+        return np.dtype(dtype).type(value)
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return value.astype(dtype)[()]
+    return xp.asarray(value, dtype=dtype)
 
 
 def _check_positive(value, what):
@@ -381,7 +392,9 @@ class LinearWarmup(LearningRateSchedule):
             _float_dtype(after)
         w = _c(xp, self.warmup_steps, dt)
         start = _c(xp, self.warmup_learning_rate, dt)
-        target = self._after(xp, np.asarray(self.warmup_steps, dtype=np.int64), dt)
+        ws = _raw(self.warmup_steps)  # a NumPy scalar, not a host-to-device copy per step
+        target = self._after(xp, ws.astype(np.int64) if backend.is_array(ws) else
+                             np.int64(ws), dt)
         s = _c(xp, step, dt)
         ramp = start + s / w * (target - start)
         return xp.where(s < w, ramp, self._after(xp, step, dt)).astype(dt)

@@ -373,6 +373,16 @@ def _eval(head, features, logits, labels, **kw):
         return out, float(_np(spec.loss))
 
 
+def test_head_loss_takes_a_single_feature_tensor():
+    # a model_fn with one feature Tensor (TensorServingInputReceiver's features): the head
+    # never takes bool() of it (an error for several elements, a host read for one)
+    logits = np.array([[45.0], [-41.0]], np.float32)
+    labels = np.array([[1], [1]], np.int32)
+    for features in (ef.constant([[1.0], [2.0]]), ef.constant([[1.0]])):
+        loss = BinaryClassHead().loss(labels, logits, features=features)
+        assert float(_np(loss)) == pytest.approx(20.5)
+
+
 def test_tf_docstring_examples_loss_and_metrics():
     """The `Usage` examples of binary_class_head.py, multi_class_head.py and
     regression_head.py: head.loss(), head.metrics()/update_metrics(), predictions()."""

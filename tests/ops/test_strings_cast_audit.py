@@ -350,6 +350,16 @@ def test_gradients(case):
     run_case(case)
 
 
+def test_bitcast_of_a_scalar():
+    # tf.bitcast of a scalar: same size keeps the scalar, a smaller type gives a vector
+    # (ascontiguousarray makes 0-d arrays 1-d, on NumPy and CuPy alike)
+    one = ef.constant(np.int32(1))
+    same = A.bitcast(one, ef.float32)
+    assert tuple(same.shape) == () and same.numpy().view(np.int32) == 1
+    assert _v(A.bitcast(one, ef.uint8)) == [1, 0, 0, 0]
+    assert tuple(A.bitcast(one, ef.uint8).shape) == (4,)
+
+
 def test_bitcast_shape_rules_and_errors():
     # tf.bitcast docs: a larger input type adds a last dim of sizeof(T)/sizeof(type); a
     # smaller one needs that last dim and removes it; bytes in memory order

@@ -309,3 +309,53 @@ def test_files_parse_with_tensorboard(tmp_path):
     acc = ea.EventAccumulator(str(tmp_path / "v1"))
     acc.Reload()
     assert [(e.step, e.value) for e in acc.Scalars("acc")] == [(7, 0.75)]
+
+
+# --- GPU values are not read where nothing is written (no per-step device-to-host copy) -------
+def _no_host_reads(monkeypatch):
+    def refuse(values):
+        raise AssertionError("a summary value was read on the host")
+    monkeypatch.setattr(W, "_host_array", refuse)
+
+
+def test_tf2_scalar_reads_nothing_without_a_writer_or_when_not_recording(monkeypatch, tmp_path):
+    # TF2's tf.summary.scalar(..., step) in a training step is a no-op without a default
+    # writer and under record_if(False): its data must not be copied to the host
+    _no_host_reads(monkeypatch)
+    t = ef.constant(0.5)
+    assert summary.scalar("loss", t, step=3) is False
+    w = summary.create_file_writer(str(tmp_path))
+    with w.as_default(step=3), summary.record_if(False):
+        assert summary.scalar("loss", t) is False
+        assert summary.histogram("w", ef.constant([1.0, 2.0])) is False
+    w.close()
+
+
+def test_tf1_summaries_of_gpu_values_are_serialized_when_read(monkeypatch):
+    # GPU data (here: every Tensor, by the patched check) is copied on the device when the
+    # op is called and serialized when the string tensor is read, as TF1 runs a summary op
+    # only when it is fetched: a model_fn calling tf.compat.v1.summary.* reads nothing
+    monkeypatch.setattr(W, "_on_device", lambda x: isinstance(x, ef.Tensor))
+    a = np.array(0.25, np.float32)
+    s = summary.scalar("acc", ef.constant(a))
+    nan_hist = summary.histogram("h", ef.constant(np.array([1.0, np.nan])))
+    merged = summary.merge_all()
+    assert isinstance(s, W._PendingSummary) and isinstance(merged, W._PendingSummary)
+    assert s._value is None and merged._value is None  # nothing read yet
+    a[...] = 0.9  # a later in-place update (a variable) does not change the summary
+    proto = summary.Summary.FromString(s.numpy().item())
+    assert [(v.tag, v.simple_value) for v in proto.value] == [("acc", 0.25)]
+    # checks that need no values stay immediate; value errors come when read
+    with pytest.raises(InvalidArgumentError, match="tags and values are not the same shape"):
+        summary.scalar("v", ef.constant([1.0, 2.0]))
+    with pytest.raises(InvalidArgumentError, match="Duplicate tag acc found"):
+        summary.merge([s, summary.scalar("acc", 1.0, ["other"])])
+    with pytest.raises(InvalidArgumentError, match="Nan in summary histogram for: h"):
+        nan_hist.numpy()
+    W._clear_collections()
+    summary.scalar("acc", ef.constant(0.5))
+    summary.histogram("w", ef.constant(np.array([1.0, 2.0])))
+    summary.scalar("host", 2.0)  # a host value is serialized at once
+    merged = summary.Summary.FromString(summary.merge_all().numpy().item())
+    assert [v.tag for v in merged.value] == ["acc", "w", "host"]
+    assert merged.value[0].simple_value == 0.5 and merged.value[1].histo.num == 2

@@ -200,3 +200,60 @@ def test_clip_by_global_norm_accepts_any_sequence():
     # a NaN norm makes every entry NaN
     out, _ = train.clip_by_global_norm([a], 1.0, use_norm=tensor(np.float32(math.nan)))
     assert np.isnan(to_numpy(out[0])).all()
+
+
+# --- per-step work: numbers stay kernel arguments (no host-to-device copies) ----------------
+class _NoNumberArrays:
+    """NumPy, except that ``asarray`` of a Python or NumPy number fails: on the GPU that
+    would be a host-to-device copy in every training step."""
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    @staticmethod
+    def asarray(value, *args, **kwargs):
+        if isinstance(value, (bool, int, float, np.generic)):
+            raise AssertionError(f"array made from the number {value!r}")
+        return np.asarray(value, *args, **kwargs)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: train.ExponentialDecay(0.1, 10, 0.5, staircase=True),
+    lambda: train.InverseTimeDecay(0.1, 10, 0.5),
+    lambda: train.NaturalExpDecay(0.1, 10, 0.5),
+    lambda: train.PiecewiseConstantDecay([5, 10], [0.1, 0.01, 0.001]),
+    lambda: train.PolynomialDecay(0.1, 10, cycle=True),
+    lambda: train.CosineDecay(0.1, 10, alpha=0.1),
+    lambda: train.CosineDecayRestarts(0.1, 10),
+    lambda: train.LinearCosineDecay(0.1, 10),
+    lambda: train.LinearWarmup(train.ExponentialDecay(0.1, 10, 0.5), 5),
+])
+def test_schedules_turn_no_number_into_an_array(make):
+    sched = make()
+    for step in (0, 3, 7, 25):
+        s = np.asarray(step, np.int64)
+        got = np.asarray(sched._compute(_NoNumberArrays(), s))
+        want = to_numpy(sched(step_tensor(step)))
+        assert got.dtype == want.dtype and float(got) == float(want)
+
+
+def test_clipping_turns_no_number_into_a_tensor(monkeypatch):
+    import eagerflow.train.clipping as clipping
+    real = clipping.convert_to_tensor
+
+    def no_numbers(value, *args, **kwargs):
+        if isinstance(value, (bool, int, float, np.generic)):
+            raise AssertionError(f"tensor made from the number {value!r}")
+        return real(value, *args, **kwargs)
+    grads = [tensor(np.array([3.0, 4.0], f32)), None, tensor(np.array([[12.0]], f32))]
+    monkeypatch.setattr(clipping, "convert_to_tensor", no_numbers)
+    clipped, norm = train.clip_by_global_norm(grads, 6.5)
+    by_norm = train.clip_by_norm(grads[0], 2.5)
+    by_avg = clip_by_average_norm(grads[0], 1.0)
+    # TF's formulas in float32
+    n = f32(13.0)
+    scale = f32(6.5) * min(f32(1) / n, f32(1) / f32(6.5))
+    assert float(to_numpy(norm)) == 13.0 and clipped[1] is None
+    assert to_numpy(clipped[0]).tolist() == (np.array([3.0, 4.0], f32) * scale).tolist()
+    assert to_numpy(by_norm).tolist() == (np.array([3.0, 4.0], f32) * f32(2.5) / f32(5.0)).tolist()
+    assert np.allclose(to_numpy(by_avg), [1.2, 1.6])

@@ -146,7 +146,7 @@ class _Head:
             w = FeatureTransformationCache(features).get(self.weight_column)
         else:
             w = features[key]
-        w = w if isinstance(w, Tensor) else constant(np.asarray(w, np.float32))
+        w = w if isinstance(w, Tensor) else constant(w, dtype=np.float32)
         w = ops.cast(w, np.float32)
         if int(np.prod(w.shape)) != int(np.prod(like.shape)):
             # one weight per example, broadcast over label_dimension (TF's regression head
@@ -207,7 +207,7 @@ class _Head:
 
     @staticmethod
     def _float_logits(logits):
-        logits = logits if isinstance(logits, Tensor) else constant(np.asarray(logits))
+        logits = logits if isinstance(logits, Tensor) else constant(logits)  # a CuPy array too
         if logits.ndim < 2:
             raise ValueError(f"logits must have rank at least 2.  Received rank "
                              f"{logits.ndim}, shape {tuple(logits.shape)}")
@@ -220,7 +220,9 @@ class _Head:
     def _loss_parts(self, labels, logits, features):
         labels = self._labels(labels, logits)
         per_example = self._unweighted_loss(labels, logits, features, self._loss_dim)
-        weights = self._weights(features or {}, per_example)
+        # `features or {}` would take bool() of a Tensor features (a host read, or an
+        # error for more than one element)
+        weights = self._weights(features if features is not None else {}, per_example)
         return labels, per_example, weights
 
     def loss(self, labels, logits, features=None, mode=None, regularization_losses=None):
