@@ -123,3 +123,13 @@ def hash64(data, seed=0xDECAFCAFFE):
     h = (h * _M64) & _MASK64
     h ^= h >> 47
     return h
+
+
+_UNITS = ("BYTE", "UTF8_CHAR")
+
+
+def _check_unit(unit, op):
+    """TF's error for a ``unit`` attribute other than BYTE or UTF8_CHAR."""
+    if unit not in _UNITS:
+        raise ValueError(f"Attr 'unit' of '{op}' Op passed string '{unit}' not in: 'BYTE', "
+                         f"'UTF8_CHAR'. (unit must be 'BYTE' or 'UTF8_CHAR')")

@@ -3,11 +3,12 @@
 functions without a default writer or step, plus ``merge``/``merge_all``) and
 ``FileWriter``."""
 from .hooks import SummarySaverHook
-from .writer import (SUMMARIES, Event, FileWriter, FileWriterCache, HistogramProto, SessionLog,
-                     Summary, SummaryMetadata, SummaryWriter, TensorProto, create_file_writer,
-                     create_noop_writer, event_files, experimental, flush, histogram,
-                     histogram_proto, make_ndarray, merge, merge_all, record_if, scalar,
-                     should_record_summaries, summary_iterator, text, write)
+from .encoding import histogram_proto, make_ndarray
+from .ops import (SUMMARIES, SummaryWriter, create_file_writer, create_noop_writer,
+                  experimental, flush, histogram, merge, merge_all, record_if, scalar,
+                  should_record_summaries, text, write)
+from .writer import (Event, FileWriter, FileWriterCache, HistogramProto, SessionLog, Summary,
+                     SummaryMetadata, TensorProto, event_files, summary_iterator)
 
 __all__ = ["SummarySaverHook", "Event", "FileWriter", "FileWriterCache", "HistogramProto",
            "SessionLog", "Summary", "SummaryMetadata", "SummaryWriter", "TensorProto",

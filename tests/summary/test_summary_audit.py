@@ -19,7 +19,7 @@ import pytest
 import eagerflow as ef
 from eagerflow import summary
 from eagerflow.errors import InvalidArgumentError
-from eagerflow.summary import writer as W
+from eagerflow.summary import ops as W
 
 
 @pytest.fixture(autouse=True)
