@@ -5,10 +5,12 @@ argument checks and their messages, the first step always summarised, a ``Sessio
 ``START`` event with the first summary, and the step each summary is written at (the
 global step after the step that produced it).
 """
+import numpy as np
+
 from ..train.basic_session_run_hooks import SecondOrStepTimer
 from ..train.global_step import get_global_step, global_step as _read_global_step
 from ..train.session_run_hook import SessionRunArgs, SessionRunHook, scalar as _scalar
-from .event_pb2 import SessionLog
+from .event_pb2 import SessionLog, Summary
 from .writer import FileWriterCache
 
 __all__ = ["SummarySaverHook"]
@@ -20,6 +22,14 @@ def _as_dict(summary_op):
         return summary_op
     items = summary_op if isinstance(summary_op, (list, tuple)) else [summary_op]
     return {str(k): k for k in items}
+
+
+def _is_serialized(value):
+    """A fetched TF1 summary: a ``Summary`` proto or its serialized bytes (as a string
+    tensor's value), not a number to write as a scalar."""
+    if isinstance(value, (bytes, Summary)):
+        return True
+    return isinstance(value, np.ndarray) and value.dtype.kind in "OS"
 
 
 class SummarySaverHook(SessionRunHook):
@@ -96,7 +106,10 @@ class SummarySaverHook(SessionRunHook):
         if self._request_summary:
             self._timer.update_last_triggered_step(global_step)
             for tag, value in run_values.results.get("summary", {}).items():
-                self._summary_writer.add_scalar(tag, float(_scalar(value)), global_step)
+                if _is_serialized(value):  # a TF1 summary op's (or merge_all's) Summary
+                    self._summary_writer.add_summary(value, global_step)
+                else:
+                    self._summary_writer.add_scalar(tag, float(_scalar(value)), global_step)
         self._next_step = global_step + 1
 
     def end(self, session=None):

@@ -359,3 +359,32 @@ def test_tf1_summaries_of_gpu_values_are_serialized_when_read(monkeypatch):
     merged = summary.Summary.FromString(summary.merge_all().numpy().item())
     assert [v.tag for v in merged.value] == ["acc", "w", "host"]
     assert merged.value[0].simple_value == 0.5 and merged.value[1].histo.num == 2
+
+
+
+def test_summary_saver_hook_writes_tf1_serialized_summaries(tmp_path):
+    # TF's SummarySaverHook fetches summary_op (serialized Summary protos: a TF1
+    # tf.summary.scalar or merge_all) and passes each to add_summary; eagerly the step
+    # publishes the op's value under a name, which the hook fetches
+    from eagerflow.train.session_run_hook import HookRunner
+    from eagerflow.variables import VariableStore
+    out = str(tmp_path / "hook")
+    store = VariableStore()
+    with store.as_default():
+        gs = ef.train.get_or_create_global_step()
+        hook = summary.SummarySaverHook(save_steps=2, output_dir=out, summary_op="summ")
+        runner = HookRunner([hook])
+        runner.begin()
+        runner.after_create_session()
+        for k in range(5):
+            def step(k=k):
+                op = ef.compat.v1.summary.scalar("my_loss", ef.constant(float(k)))
+                gs.assign_add(1)
+                return {"summ": op}
+            runner.run_step(step)
+        runner.end()
+    summary.FileWriterCache.clear()
+    got = [(ev.step, v.tag, v.simple_value) for f in summary.event_files(out)
+           for ev in summary.summary_iterator(f) for v in ev.summary.value]
+    # TF's schedule: the first step, then every save_steps, at the global step after it
+    assert got == [(1, "my_loss", 0.0), (3, "my_loss", 2.0), (5, "my_loss", 4.0)]
