@@ -39,6 +39,7 @@ import numpy as np
 from .. import backend, kernels
 from ..autograd.tape import GradientTape, no_grad
 from ..autograd.tensor import Tensor
+from ..autograd.variable import Variable
 from ..backend import random as _random
 from ..train.basic_session_run_hooks import (CheckpointSaverHook, LoggingTensorHook,
                                              NanTensorHook, StepCounterHook, StopAtStepHook,
@@ -219,14 +220,18 @@ class Estimator:
                     log.warning("input_fn produced no data; nothing to train")
                     return self
 
+                run_hooks, aliases = [], {}  # the first call's training_hooks: the runner's
+
                 def step(batch):
                     features, labels = batch
                     with GradientTape():
                         spec = self._call(features, labels, ModeKeys.TRAIN)
+                    rebind_hook_tensors(run_hooks, spec.training_hooks, aliases)
                     return spec
 
                 # build pass: create (and restore) every variable and slot, then roll back
                 spec = step(first)
+                run_hooks.extend(spec.training_hooks)
                 store.roll_back()
                 if strategy is not None:  # every replica starts from the chief's values
                     strategy.broadcast_variables(store.variables())
@@ -236,6 +241,7 @@ class Estimator:
                          len(store.variables()), int(gstep.numpy()))
                 runner = HookRunner(self._training_hooks(hooks, spec, steps, max_steps,
                                                          saving_listeners, position))
+                runner.session.aliases = aliases
                 runner.begin()
                 runner.after_create_session()
                 pending = first
@@ -486,6 +492,40 @@ def _numpy(x):
     if isinstance(x, Tensor):
         return backend.to_numpy(x._data)
     return backend.to_numpy(x)  # a CuPy array a model_fn or metric returned (np.asarray raises)
+
+
+def rebind_hook_tensors(run_hooks, new_hooks, aliases):
+    """Maps the tensors the running hooks hold to this step's (``aliases``: id -> tensor).
+
+    In TF a ``training_hooks`` hook holds graph tensors (``LoggingTensorHook({"loss":
+    loss})``, ``SummarySaverHook(summary_op=...)``) that every ``session.run`` evaluates
+    anew. Eagerly ``model_fn`` runs each step and returns new hooks holding that step's
+    values, while the runner keeps the first call's hooks (their timers and state). So each
+    Tensor a running hook's attribute holds is mapped to the tensor at the same place of the
+    same attribute of the new hook of the same type; the session resolves fetches through
+    the map (the hooks' requests keep naming the first call's tensors).
+    """
+    aliases.clear()
+    if not run_hooks or new_hooks is run_hooks:
+        return
+    for old, new in zip(run_hooks, new_hooks):
+        if old is new or type(old) is not type(new):
+            continue
+        fresh = vars(new)
+        for key, value in vars(old).items():
+            if key not in fresh:
+                continue
+            was, now = _step_tensors(value), _step_tensors(fresh[key])
+            if was and len(was) == len(now):
+                aliases.update((id(a), b) for a, b in zip(was, now))
+
+
+def _step_tensors(value):
+    """The Tensors (not Variables: the same variable every step) of an attribute: itself,
+    or the values of a dict / items of a list or tuple, in order."""
+    items = value.values() if isinstance(value, dict) else \
+        value if isinstance(value, (list, tuple)) else (value,)
+    return [v for v in items if isinstance(v, Tensor) and not isinstance(v, Variable)]
 
 
 def _metric_value(v):

@@ -105,6 +105,9 @@ class EagerSession:
         # (start, end) of the last step the runner ran, time.perf_counter() seconds
         # (ProfilerHook's step span)
         self.step_span = None
+        # id(tensor a hook holds from model_fn's first call) -> this step's tensor: model_fn
+        # runs every step eagerly, where TF re-evaluated one graph (Estimator.train sets it)
+        self.aliases = {}
 
     def tensor(self, fetch):
         """One fetch resolved without copying it to the host: the published value, Tensor
@@ -116,7 +119,7 @@ class EagerSession:
             return self.named[fetch]
         if callable(fetch) and not isinstance(fetch, Tensor):
             return fetch()
-        return fetch
+        return self.aliases.get(id(fetch), fetch)
 
     def evaluate(self, fetches):
         def one(f):

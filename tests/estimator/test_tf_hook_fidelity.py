@@ -382,3 +382,37 @@ def test_estimator_logs_the_step_each_batch_trains_as(tmp_path, caplog):
     steps = [int(r.getMessage().split("step = ")[1].split()[0].rstrip(","))
              for r in caplog.records if r.getMessage().startswith("loss = ")]
     assert steps == [0, 10, 20]
+
+
+def test_training_hooks_fetch_each_steps_tensors_from_model_fn(tmp_path):
+    # TF: a training_hooks hook holding model_fn's tensors sees them re-evaluated by every
+    # session.run. Eagerly model_fn runs each step; the hook must see that step's values
+    # (GD 0.1 on (w - 1)^2 from w = 0: losses 1, 0.64, 0.4096), not the first call's
+    from eagerflow.estimator import Estimator, EstimatorSpec, RunConfig
+    seen = []
+
+    class Record(ef.train.SessionRunHook):
+        def __init__(self, tensors):
+            self._tensors = tensors
+
+        def before_run(self, run_context):
+            return ef.train.SessionRunArgs(self._tensors)
+
+        def after_run(self, run_context, run_values):
+            seen.append(float(run_values.results["loss"]))
+
+    def model_fn(features, labels, mode):
+        w = ef.get_variable("w", [1], initializer=np.zeros(1, np.float32))
+        loss = ef.reduce_mean((features["x"] * w - labels) ** 2)
+        train_op = ef.train.GradientDescentOptimizer(0.1).minimize(
+            loss, global_step=ef.train.get_global_step())
+        return EstimatorSpec(mode, loss=loss, train_op=train_op,
+                             training_hooks=[Record({"loss": loss})])
+
+    def input_fn():
+        for _ in range(3):
+            yield {"x": np.ones((4, 1), np.float32)}, np.ones((4, 1), np.float32)
+    cfg = RunConfig(save_summary_steps=None, save_checkpoints_steps=None,
+                    log_step_count_steps=None)
+    Estimator(model_fn, model_dir=str(tmp_path), config=cfg).train(input_fn, steps=3)
+    np.testing.assert_allclose(seen, [1.0, 0.64, 0.4096], rtol=1e-6)
