@@ -365,27 +365,37 @@ class Estimator:
         losses, spec = [], None
         with store.as_default(), no_grad():
             gstep = get_or_create_global_step()
-            runner = HookRunner(list(hooks or []))
-            runner.begin()
-            runner.after_create_session()
             stream = batches(call_input_fn(input_fn, ModeKeys.EVAL, self._params,
                                            self._config), ModeKeys.EVAL)
+            runner, eval_hooks, aliases = None, [], {}
             for i, (features, labels) in enumerate(stream):
                 if steps is not None and i >= steps:
                     break
+                built = None
+                if runner is None:
+                    # TF builds model_fn's graph before the session starts its hooks: the
+                    # first batch's spec brings the evaluation_hooks
+                    built = spec = self._call(features, labels, ModeKeys.EVAL)
+                    eval_hooks = list(spec.evaluation_hooks or [])
+                    runner = HookRunner(list(hooks or []) + eval_hooks)
+                    runner.session.aliases = aliases
+                    runner.begin()
+                    runner.after_create_session()
 
-                def publish(features=features, labels=labels):
+                def publish(features=features, labels=labels, built=built):
                     nonlocal spec
-                    spec = self._call(features, labels, ModeKeys.EVAL)
+                    if built is None:
+                        spec = self._call(features, labels, ModeKeys.EVAL)
+                        rebind_hook_tensors(eval_hooks, spec.evaluation_hooks or [], aliases)
                     return {"loss": spec.loss, "global_step": gstep}
                 named = runner.run_step(publish)
                 losses.append(float(backend.to_numpy(named["loss"]._data).reshape(())))
                 if runner.should_stop():
                     break
+            if runner is None:
+                raise ValueError("evaluate: input_fn produced no data")
             kernels.check_errors()
             runner.end()
-            if spec is None:
-                raise ValueError("evaluate: input_fn produced no data")
             result = {}
             for key, value in spec.eval_metric_ops.items():
                 if key in ("loss", "global_step"):

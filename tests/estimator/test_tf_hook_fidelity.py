@@ -416,3 +416,40 @@ def test_training_hooks_fetch_each_steps_tensors_from_model_fn(tmp_path):
                     log_step_count_steps=None)
     Estimator(model_fn, model_dir=str(tmp_path), config=cfg).train(input_fn, steps=3)
     np.testing.assert_allclose(seen, [1.0, 0.64, 0.4096], rtol=1e-6)
+
+
+def test_evaluation_hooks_run_and_fetch_each_batchs_tensors(tmp_path):
+    # TF runs EstimatorSpec.evaluation_hooks in evaluate(), their tensors re-evaluated per
+    # batch: losses (0 - y)^2 for batches labelled 1, 2, 3
+    from eagerflow.estimator import Estimator, EstimatorSpec, RunConfig
+    seen, calls = [], []
+
+    class Record(ef.train.SessionRunHook):
+        def __init__(self, loss):
+            self._loss = loss
+
+        def begin(self):
+            calls.append("begin")
+
+        def before_run(self, run_context):
+            return ef.train.SessionRunArgs(self._loss)
+
+        def after_run(self, run_context, run_values):
+            seen.append(float(run_values.results))
+
+        def end(self, session):
+            calls.append("end")
+
+    def model_fn(features, labels, mode):
+        w = ef.get_variable("w", [1], initializer=np.zeros(1, np.float32))
+        loss = ef.reduce_mean((features["x"] * w - labels) ** 2)
+        return EstimatorSpec(mode, loss=loss, evaluation_hooks=[Record(loss)])
+
+    def input_fn():
+        for y in (1.0, 2.0, 3.0):
+            yield {"x": np.ones((4, 1), np.float32)}, np.full((4, 1), y, np.float32)
+    cfg = RunConfig(save_summary_steps=None, save_checkpoints_steps=None,
+                    log_step_count_steps=None)
+    res = Estimator(model_fn, model_dir=str(tmp_path), config=cfg).evaluate(input_fn)
+    assert seen == [1.0, 4.0, 9.0] and calls == ["begin", "end"]
+    assert res["loss"] == np.float32(14.0 / 3.0)
