@@ -75,6 +75,13 @@ def test_raw_receiver_and_errors(tmp_path):
         fresh.export_saved_model(str(tmp_path / "x"), recv)
     with pytest.raises(TypeError, match="ServingInputReceiver"):
         m.export_saved_model(str(tmp_path / "x"), lambda: {"a": 1})
+    # an eager export serves predictions: TRAIN/EVAL graphs (TF1 sessions) are refused,
+    # PREDICT (TF's default) is the export above
+    with pytest.raises(NotImplementedError, match="experimental_mode 'train'"):
+        m.export_saved_model(str(tmp_path / "x"), recv, experimental_mode=est.ModeKeys.TRAIN)
+    assert not os.path.exists(tmp_path / "x")
+    p2 = m.export_saved_model(str(tmp_path / "p"), recv, experimental_mode=est.ModeKeys.PREDICT)
+    assert "serving_default" in saved_model.load(p2.decode()).signatures
 
 
 def test_wide_and_deep_with_every_column_kind_exports(tmp_path):
