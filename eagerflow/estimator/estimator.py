@@ -362,40 +362,19 @@ class Estimator:
                      "to evaluate.", self._model_dir)
         self._seed()
         store = _EstimatorStore(ckpt)
-        losses, spec = [], None
+        losses = []
         with store.as_default(), no_grad():
             gstep = get_or_create_global_step()
             stream = batches(call_input_fn(input_fn, ModeKeys.EVAL, self._params,
                                            self._config), ModeKeys.EVAL)
-            runner, eval_hooks, aliases = None, [], {}
-            for i, (features, labels) in enumerate(stream):
-                if steps is not None and i >= steps:
-                    break
-                built = None
-                if runner is None:
-                    # TF builds model_fn's graph before the session starts its hooks: the
-                    # first batch's spec brings the evaluation_hooks
-                    built = spec = self._call(features, labels, ModeKeys.EVAL)
-                    eval_hooks = list(spec.evaluation_hooks or [])
-                    runner = HookRunner(list(hooks or []) + eval_hooks)
-                    runner.session.aliases = aliases
-                    runner.begin()
-                    runner.after_create_session()
-
-                def publish(features=features, labels=labels, built=built):
-                    nonlocal spec
-                    if built is None:
-                        spec = self._call(features, labels, ModeKeys.EVAL)
-                        rebind_hook_tensors(eval_hooks, spec.evaluation_hooks or [], aliases)
-                    return {"loss": spec.loss, "global_step": gstep}
-                named = runner.run_step(publish)
+            spec = None
+            for spec, named in self._hooked_batches(stream, ModeKeys.EVAL, hooks, steps,
+                                                    lambda s: {"loss": s.loss,
+                                                               "global_step": gstep}):
                 losses.append(float(backend.to_numpy(named["loss"]._data).reshape(())))
-                if runner.should_stop():
-                    break
-            if runner is None:
+            if spec is None:
                 raise ValueError("evaluate: input_fn produced no data")
             kernels.check_errors()
-            runner.end()
             result = {}
             for key, value in spec.eval_metric_ops.items():
                 if key in ("loss", "global_step"):
@@ -457,20 +436,12 @@ class Estimator:
         store = _EstimatorStore(ckpt)
         with store.as_default(), no_grad():
             get_or_create_global_step()
-            runner = HookRunner(list(hooks or []))
-            runner.begin()
-            runner.after_create_session()
             stream = batches(call_input_fn(input_fn, ModeKeys.PREDICT, self._params,
                                            self._config), ModeKeys.PREDICT)
-            for features, _ in stream:
-                holder = {}
-
-                def publish(features=features):
-                    holder["spec"] = self._call(features, None, ModeKeys.PREDICT)
-                    return {}
-                runner.run_step(publish)
+            for spec, _ in self._hooked_batches(stream, ModeKeys.PREDICT, hooks, None,
+                                                lambda s: {}):
                 kernels.check_errors()  # predictions are read back anyway
-                preds = _select(holder["spec"].predictions, predict_keys)
+                preds = _select(spec.predictions, predict_keys)
                 if yield_single_examples:
                     yield from _rows(preds)
                 elif isinstance(preds, dict):
@@ -478,10 +449,51 @@ class Estimator:
                     yield {k: _numpy(v) for k, v in preds.items()}
                 else:
                     yield _numpy(preds)
-                if runner.should_stop():
-                    break
-            runner.end()
 
+    def _hooked_batches(self, stream, mode, hooks, steps, fetches):
+        """Runs ``model_fn`` on each batch of ``stream`` (at most ``steps``) under the
+        ``hooks`` plus the spec's own ``evaluation_hooks`` / ``prediction_hooks``; yields
+        ``(spec, fetched)``, ``fetched`` being ``fetches(spec)`` as the session returned it.
+
+        TF builds model_fn's graph before the session starts its hooks, so the first batch's
+        spec brings the spec's hooks; each later batch maps their tensors to its own, as
+        training does (:func:`rebind_hook_tensors`). With no batch at all, only ``hooks``
+        begin and end (TF's session ends at once on the empty input).
+        """
+        attr = "evaluation_hooks" if mode == ModeKeys.EVAL else "prediction_hooks"
+        runner, own, aliases = None, [], {}
+        for i, (features, labels) in enumerate(stream):
+            if steps is not None and i >= steps:
+                break
+            built = None
+            if runner is None:
+                built = self._call(features, labels, mode)
+                own = list(getattr(built, attr) or [])
+                runner = self._start_hooks(list(hooks or []) + own, aliases)
+            box = {}
+
+            def publish(features=features, labels=labels, built=built):
+                spec = built
+                if spec is None:
+                    spec = self._call(features, labels, mode)
+                    rebind_hook_tensors(own, getattr(spec, attr) or [], aliases)
+                box["spec"] = spec
+                return fetches(spec)
+            fetched = runner.run_step(publish)
+            yield box["spec"], fetched
+            if runner.should_stop():
+                break
+        if runner is None:
+            runner = self._start_hooks(list(hooks or []), aliases)
+        runner.end()
+
+    @staticmethod
+    def _start_hooks(hooks, aliases):
+        runner = HookRunner(hooks)
+        runner.session.aliases = aliases
+        runner.begin()
+        runner.after_create_session()
+        return runner
 
 def _checkpoint_step(prefix):
     reader = load_checkpoint(prefix)

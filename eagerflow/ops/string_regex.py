@@ -1,5 +1,5 @@
-"""Regular expressions with RE2's semantics on top of Python's ``re`` (``tf.strings.
-regex_replace`` and ``regex_full_match``): ASCII ``\\d\\w\\s``, ``$`` only at the end of the
+r"""Regular expressions with RE2's semantics on top of Python's ``re`` (``tf.strings.
+regex_replace`` and ``regex_full_match``): ASCII ``\d\w\s``, ``$`` only at the end of the
 text, RE2's rewrite and global-replace rules. Split from :mod:`eagerflow.ops.string`, which
 re-exports them.
 

@@ -453,3 +453,59 @@ def test_evaluation_hooks_run_and_fetch_each_batchs_tensors(tmp_path):
     res = Estimator(model_fn, model_dir=str(tmp_path), config=cfg).evaluate(input_fn)
     assert seen == [1.0, 4.0, 9.0] and calls == ["begin", "end"]
     assert res["loss"] == np.float32(14.0 / 3.0)
+
+
+def test_prediction_hooks_run_and_fetch_each_batchs_tensors(tmp_path):
+    # TF's predict() runs EstimatorSpec.prediction_hooks next to its hooks= argument
+    from eagerflow.estimator import Estimator, EstimatorSpec
+    seen, calls = [], []
+
+    class Record(ef.train.SessionRunHook):
+        def __init__(self, tag, value=None):
+            self._tag, self._value = tag, value
+
+        def begin(self):
+            calls.append(("begin", self._tag))
+
+        def before_run(self, run_context):
+            if self._value is not None:
+                return ef.train.SessionRunArgs(self._value)
+
+        def after_run(self, run_context, run_values):
+            if self._value is not None:
+                seen.append(float(run_values.results))
+
+        def end(self, session):
+            calls.append(("end", self._tag))
+
+    def model_fn(features, mode):
+        total = ef.reduce_sum(features["x"])
+        return EstimatorSpec(mode, predictions={"y": features["x"] * 2.0},
+                             prediction_hooks=[Record("spec", total)])
+
+    def input_fn():
+        for v in (1.0, 2.0, 3.0):
+            yield {"x": np.full((2, 1), v, np.float32)}
+    est = Estimator(model_fn, model_dir=str(tmp_path))
+    out = list(est.predict(input_fn, hooks=[Record("arg")]))
+    assert [float(p["y"][0]) for p in out] == [2.0, 2.0, 4.0, 4.0, 6.0, 6.0]
+    assert seen == [2.0, 4.0, 6.0]
+    assert calls == [("begin", "arg"), ("begin", "spec"), ("end", "arg"), ("end", "spec")]
+
+
+def test_predict_on_empty_input_begins_and_ends_the_argument_hooks(tmp_path):
+    from eagerflow.estimator import Estimator, EstimatorSpec
+    calls = []
+
+    class Record(ef.train.SessionRunHook):
+        def begin(self):
+            calls.append("begin")
+
+        def end(self, session):
+            calls.append("end")
+
+    def model_fn(features, mode):
+        return EstimatorSpec(mode, predictions=features["x"])
+    est = Estimator(model_fn, model_dir=str(tmp_path))
+    assert list(est.predict(lambda: iter(()), hooks=[Record()])) == []
+    assert calls == ["begin", "end"]
