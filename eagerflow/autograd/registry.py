@@ -132,10 +132,21 @@ def array_module_of(arrays, opname):
     return xp if xp is not None else backend.state.xp
 
 
+_PY_VALUES = (bool, int, float, complex, list, tuple)
+
+
+def _is_array(a):
+    return isinstance(a, np.ndarray) or _module(a) is not None
+
+
 def execute(op, inputs, attrs):
     """Runs ``op`` on ``inputs`` (Tensors or raw values) and records it where asked."""
     arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
     xp = array_module_of(arrays, op.name)
+    if not any(map(_is_array, arrays)):
+        # only Python values (ef.reduce_sum([1, 2]), ef.maximum(1, 2)): converted as
+        # tf.convert_to_tensor does (int32 / float32), not by NumPy's int64 / float64 rules
+        arrays = [backend.asarray(a) if isinstance(a, _PY_VALUES) else a for a in arrays]
     out = op.forward(xp, *arrays, **attrs)
     if op.multi:
         result = tuple(_wrap(o) for o in out)

@@ -231,7 +231,8 @@ def constant(value, dtype=None, shape=None, name=None):
 
     Args:
         value: a Python scalar or nested list, a NumPy/CuPy array, or a Tensor.
-        dtype: the element type; Python floats default to float32 and ints to int64.
+        dtype: the element type; Python floats default to float32 and ints to int32
+            (int64 when a value does not fit), as in TensorFlow.
         shape: optional shape; a scalar ``value`` is broadcast to it, otherwise the number
             of elements must match and the value is reshaped.
         name: ignored (kept for TensorFlow compatibility).

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import _cupy
 from . import dtypes
-from .dtypes import FLOATX, INTX, as_dtype
+from .dtypes import FLOATX, INTX, as_dtype, python_int_dtype
 
 __all__ = [
     "NAMES", "get_backend", "set_backend", "xp", "array_module", "is_array", "asarray",
@@ -124,7 +124,8 @@ def same_device(a, b):
 def asarray(value, dtype=None):
     """Converts ``value`` to an array of the current backend (copying host data to the GPU).
 
-    Python floats become float32 and Python ints int64 unless ``dtype`` says otherwise.
+    Python floats become float32 and Python ints int32 (int64 when a value does not fit),
+    as TensorFlow converts them, unless ``dtype`` says otherwise.
     """
     if dtype is not None:
         dtype = as_dtype(dtype)
@@ -138,8 +139,8 @@ def asarray(value, dtype=None):
             arr = np.asarray(value)
             if arr.dtype == np.float64 and not _has_float64(value):
                 arr = arr.astype(FLOATX)
-            elif arr.dtype.kind in "iu" and arr.dtype != INTX and not _has_typed_int(value):
-                arr = arr.astype(INTX)
+            elif arr.dtype.kind in "iu" and not _has_typed_int(value):
+                arr = arr.astype(python_int_dtype(arr))
             elif arr.dtype.kind in "US":
                 arr = arr.astype(object)
     else:

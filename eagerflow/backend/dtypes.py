@@ -125,12 +125,26 @@ def is_integer(dtype):
     return dtype.kind in "iu"
 
 
+_INT32 = np.iinfo(np.int32)
+
+
+def python_int_dtype(values):
+    """The dtype TensorFlow gives Python ints: int32 when every value fits, else int64
+    (``tf.constant(1)`` is int32, ``tf.constant(2**31)`` int64). ``values``: an int or a
+    NumPy integer array of them."""
+    a = np.asarray(values)
+    if a.size == 0 or (int(a.min()) >= _INT32.min and int(a.max()) <= _INT32.max):
+        return np.dtype(np.int32)
+    return INTX
+
+
 def default_dtype_for(value):
-    """The dtype a Python value converts to: float32 for floats, int64 for ints."""
+    """The dtype a Python value converts to: float32 for floats, int32 for ints (int64
+    when too large), as TensorFlow converts them."""
     if isinstance(value, bool):
         return bool_
     if isinstance(value, int):
-        return INTX
+        return python_int_dtype(value)
     if isinstance(value, float):
         return FLOATX
     if isinstance(value, complex):

@@ -2,13 +2,13 @@
 
 An element is a dict, a tuple (or namedtuple), or a leaf: a NumPy array or a
 ``SparseTensor``. Dict keys flatten in sorted order, like ``tf.nest``. Leaves are
-normalised to NumPy: Python floats become float32, ints int64, str/bytes object arrays of
-bytes.
+normalised to NumPy as ``tf.convert_to_tensor`` converts them: Python floats become
+float32, ints int32 (int64 when a value does not fit), str/bytes object arrays of bytes.
 
 Example:
     >>> leaves = flatten({"b": 1, "a": (2.0, "x")})
     >>> [l.dtype.name for l in leaves]
-    ['float32', 'object', 'int64']
+    ['float32', 'object', 'int32']
 """
 import base64
 
@@ -208,12 +208,12 @@ def normalize(x):
     if isinstance(x, float):
         return np.asarray(x, dtype=np.float32)
     if isinstance(x, int):
-        return np.asarray(x, dtype=np.int64)
+        return np.asarray(x, dtype=_dtypes.python_int_dtype(x))
     arr = np.asarray(x)
     if arr.dtype == np.float64 and not _has_np_float64(x):
         arr = arr.astype(np.float32)
-    elif arr.dtype.kind in "iu" and arr.dtype != np.int64 and not _has_np(x):
-        arr = arr.astype(np.int64)
+    elif arr.dtype.kind in "iu" and not _has_np(x):
+        arr = arr.astype(_dtypes.python_int_dtype(arr))
     elif arr.dtype.kind in "SU" or arr.dtype.kind == "O":
         arr = _to_bytes_array(arr)
     return arr

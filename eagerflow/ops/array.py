@@ -379,20 +379,20 @@ def to_device(x, backend_name):
 
 
 # --- queries ---------------------------------------------------------------------------
-def shape(input, out_type=np.int64, name=None):
-    """The shape of ``input`` as a 1-D int tensor (``tf.shape``)."""
+def shape(input, out_type=np.int32, name=None):
+    """The shape of ``input`` as a 1-D int tensor (``tf.shape``; int32 unless ``out_type``)."""
     from .. import backend
     return _wrap(backend.asarray(np.asarray(_shape(input), dtype=out_type)))
 
 
 def rank(input, name=None):
-    """The number of dimensions as a 0-d int tensor (``tf.rank``)."""
+    """The number of dimensions as a 0-d int32 tensor (``tf.rank``)."""
     from .. import backend
-    return _wrap(backend.asarray(np.asarray(_ndim(input), dtype=np.int64)))
+    return _wrap(backend.asarray(np.asarray(_ndim(input), dtype=np.int32)))
 
 
-def size(input, out_type=np.int64, name=None):
-    """The number of elements as a 0-d int tensor (``tf.size``)."""
+def size(input, out_type=np.int32, name=None):
+    """The number of elements as a 0-d int tensor (``tf.size``; int32 unless ``out_type``)."""
     from .. import backend
     return _wrap(backend.asarray(np.asarray(int(np.prod(_shape(input))), dtype=out_type)))
 

@@ -43,16 +43,24 @@ def fill(dims, value, name=None):
 def range(start, limit=None, delta=1, dtype=None, name="range"):
     """A 1-D tensor ``[start, start + delta, ...)`` before ``limit`` (``tf.range``).
 
-    Integers give int64 and floats float32 unless ``dtype`` says otherwise.
+    Without ``dtype``, TF's inference: the widest of the arguments' types in the order
+    int32 < int64 < float32 < float64, Python ints counting as int32 (int64 when too large)
+    and Python floats as float32, so ``range(5)`` is int32.
     """
     if limit is None:
         start, limit = 0, start
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, limit, delta)]
+    args = (start, limit, delta)
+    vals = [v.item() if isinstance(v, Tensor) else v for v in args]
     if vals[2] == 0:
         raise ValueError("range: delta must not be 0")
     if dtype is None:
-        dtype = FLOATX if any(isinstance(v, float) for v in vals) else np.dtype(np.int64)
+        kinds = [v.dtype if isinstance(v, (Tensor, np.generic, np.ndarray)) else
+                 default_dtype_for(v) for v in args]
+        dtype = max((np.dtype(k) for k in kinds), key=_RANGE_ORDER.index)
     return _wrap(backend.state.xp.arange(*vals, dtype=as_dtype(dtype)))
+
+
+_RANGE_ORDER = [np.dtype(d) for d in (np.int32, np.int64, np.float32, np.float64)]
 
 
 def linspace(start, stop, num, axis=0, name=None):

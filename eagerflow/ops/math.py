@@ -11,7 +11,8 @@ from ..autograd.registry import DeviceMismatchError, defvjp, get, register
 from ..autograd.state import recorders_state
 from ..autograd.tensor import Tensor, _wrap
 from ..backend import _cupy, array_module
-from ..backend.dtypes import as_dtype, is_floating
+from ..backend import asarray as backend_asarray
+from ..backend.dtypes import as_dtype, is_floating, python_int_dtype
 from ..kernels.special import erf as _erf_kernel
 from .broadcast import unbroadcast
 
@@ -56,7 +57,8 @@ def _operands(name, x, y):
         b = y._data
         return _coerce(name, x, b), b
     xp = _xp_of_values(x, y)
-    a = xp.asarray(x) if not isinstance(x, _scalar_types) else x
+    # Python lists as tf.convert_to_tensor converts them (int32 / float32)
+    a = xp.asarray(backend_asarray(x)) if not isinstance(x, _scalar_types) else x
     if isinstance(a, _scalar_types):
         a = _host_default(xp, a)
     return a, _coerce(name, y, a)
@@ -74,7 +76,7 @@ def _host_default(xp, v):
     if isinstance(v, bool):
         return xp.asarray(v)
     if isinstance(v, int):
-        return xp.asarray(v, dtype=np.int64)
+        return xp.asarray(v, dtype=python_int_dtype(v))
     if isinstance(v, float):
         return xp.asarray(v, dtype=np.float32)
     return xp.asarray(v)

@@ -60,7 +60,8 @@ def _sum_fwd(xp, a, axis=None, keepdims=False):
         # the bias gradient of a dense layer: a tiled kernel (see kernels/column_sum.py)
         out = _column_sum.column_sum(a)
         return out.reshape(1, -1) if keepdims else out
-    return xp.sum(a, axis=axis, keepdims=keepdims)
+    # integers keep their dtype as in TF (NumPy sums int32 into int64)
+    return xp.sum(a, axis=axis, keepdims=keepdims, dtype=a.dtype if a.dtype.kind in "iu" else None)
 
 
 def _is_rows_axis(axis):
@@ -157,7 +158,8 @@ def _prod_vjp(g, ans, x, axis=None, keepdims=False):
 
 
 _prod = register("reduce_prod", lambda xp, a, axis=None, keepdims=False:
-                 xp.prod(a, axis=axis, keepdims=keepdims))
+                 xp.prod(a, axis=axis, keepdims=keepdims,
+                         dtype=a.dtype if a.dtype.kind in "iu" else None))
 defvjp(_prod, _prod_vjp)
 _any = register("reduce_any", lambda xp, a, axis=None, keepdims=False:
                 xp.any(a, axis=axis, keepdims=keepdims))

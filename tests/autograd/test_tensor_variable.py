@@ -9,7 +9,7 @@ from tests.gradcheck import tensor, to_numpy
 
 def test_constant_defaults_and_shapes():
     assert ef.constant(1.5).dtype == np.float32
-    assert ef.constant(3).dtype == np.int64
+    assert ef.constant(3).dtype == np.int32 and ef.constant(-2**31 - 1).dtype == np.int64
     assert ef.constant([1.0, 2.0], dtype=ef.float64).dtype == np.float64
     assert ef.constant(np.float64(2.0)).dtype == np.float64
     assert ef.constant(True).dtype == np.bool_

@@ -12,7 +12,8 @@ from eagerflow import backend
 
 def test_asarray_dtype_policy():
     assert backend.asarray([1.0]).dtype == np.float32
-    assert backend.asarray([1, 2]).dtype == np.int64
+    assert backend.asarray([1, 2]).dtype == np.int32  # TF: Python ints are int32
+    assert backend.asarray([1, 2**40]).dtype == np.int64  # unless one does not fit
     assert backend.asarray(np.array([1.0])).dtype == np.float64
     assert backend.asarray([1], dtype="float64").dtype == np.float64
     assert backend.asarray(["x"]).dtype == object

@@ -72,7 +72,8 @@ def test_as_numpy_iterator_gives_numpy_scalars_and_bytes():
     assert words == ["a", "b"]
     vals = list(D.from_tensor_slices({"a": ([1, 2], [3, 4]), "b": [5, 6]}).as_numpy_iterator())
     assert vals == [{"a": (1, 3), "b": 5}, {"a": (2, 4), "b": 6}]
-    assert isinstance(vals[0]["b"], np.int64) and not isinstance(vals[0]["b"], np.ndarray)
+    assert isinstance(vals[0]["b"], np.int32)  # TF: Python ints are int32
+    assert not isinstance(vals[0]["b"], np.ndarray)
     rows = list(D.from_tensor_slices(np.eye(2, dtype=np.float32)).as_numpy_iterator())
     assert isinstance(rows[0], np.ndarray) and rows[0].shape == (2,)
 
@@ -199,3 +200,14 @@ def test_elements_answer_numpy_as_eager_tensors_do():
     assert float(ef.reduce_sum(ef.constant(batch["x"])).numpy()) == 6.0
     it = D.range(1).make_one_shot_iterator()
     assert it.get_next().numpy() == 0
+
+
+def test_python_ints_become_int32_elements_as_in_tf():
+    # tf.data converts Python values with convert_to_tensor: ints int32 (int64 when too
+    # large), floats float32; Dataset.range stays int64 (its output_type default)
+    assert D.from_tensor_slices([1, 2, 3]).element_spec.dtype == np.int32
+    assert D.from_tensors(7).element_spec.dtype == np.int32
+    assert D.from_tensor_slices([1, 2**40]).element_spec.dtype == np.int64
+    assert D.from_tensor_slices([1.5]).element_spec.dtype == np.float32
+    assert D.from_tensor_slices(np.array([1, 2], np.int64)).element_spec.dtype == np.int64
+    assert D.range(3).element_spec.dtype == np.int64

@@ -59,10 +59,10 @@ def test_creation():
     assert to_numpy(ef.zeros((2, 3))).sum() == 0 and ef.zeros(2).dtype == np.float32
     assert ef.ones((2,), dtype=ef.int32).dtype == np.int32
     np.testing.assert_array_equal(to_numpy(ef.fill([2], 7)), [7, 7])
-    assert ef.fill([2], 7).dtype == np.int64 and ef.fill([1], 1.5).dtype == np.float32
+    assert ef.fill([2], 7).dtype == np.int32 and ef.fill([1], 1.5).dtype == np.float32
     np.testing.assert_array_equal(to_numpy(ef.range(5)), np.arange(5))
     np.testing.assert_allclose(to_numpy(ef.range(1.0, 2.0, 0.25)), [1.0, 1.25, 1.5, 1.75])
-    assert ef.range(3).dtype == np.int64 and ef.range(1.0, 2.0).dtype == np.float32
+    assert ef.range(3).dtype == np.int32 and ef.range(1.0, 2.0).dtype == np.float32
     np.testing.assert_allclose(to_numpy(ef.linspace(0.0, 1.0, 5)), np.linspace(0, 1, 5))
     assert ef.eye(3, batch_shape=[2]).shape == (2, 3, 3)
     with pytest.raises(ValueError, match="delta must not be 0"):
