@@ -45,7 +45,7 @@ __all__ = [
 _SUBPACKAGES = ("math", "nn", "losses", "layers", "train", "metrics", "variables", "data", "io",
                 "estimator", "feature_column", "summary", "saved_model", "datasets", "lookup",
                 "serving", "kernels", "quickstart", "strings", "sparse", "errors",
-                "distribute", "config", "mixed_precision", "compat")
+                "distribute", "config", "mixed_precision", "compat", "debugging")
 _ALIASES = {
     "function": ("saved_model", "function"), "TensorSpec": ("saved_model", "TensorSpec"),
     "get_variable": ("variables", "get_variable"),

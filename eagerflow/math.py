@@ -30,6 +30,8 @@ from .ops.segment import (bincount, segment_max, segment_mean, segment_min, segm
 from .ops import special  # tf.math.special (bessel_i0, bessel_i0e, bessel_i1, bessel_i1e)
 from .ops.special import *  # noqa: F401,F403
 from .ops.special import __all__ as _special
+from .ops.math_extra import *  # noqa: F401,F403
+from .ops.math_extra import __all__ as _extra
 
 __all__ = list(_elementwise) + [
     "argmax", "argmin", "count_nonzero", "reduce_all", "reduce_any", "reduce_logsumexp",
@@ -41,4 +43,4 @@ __all__ = list(_elementwise) + [
     "zero_fraction", "segment_prod", "unsorted_segment_prod", "sparse_segment_sum",
     "sparse_segment_mean", "sparse_segment_sqrt_n", "cumulative_logsumexp", "confusion_matrix",
 ]
-__all__ += list(_special) + ["special"]
+__all__ += list(_special) + ["special"] + list(_extra)

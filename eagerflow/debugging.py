@@ -1,0 +1,3 @@
+"""``tf.debugging``: assertions and numeric checks, run eagerly."""
+
+__all__ = []
