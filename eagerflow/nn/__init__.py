@@ -19,7 +19,7 @@ from .cross_entropy import (compute_average_loss, log_poisson_loss, log_softmax,
                             softmax_cross_entropy_with_logits_v2,
                             sparse_softmax_cross_entropy_with_logits,
                             weighted_cross_entropy_with_logits)
-from .interaction import fm_interaction
+from .interaction import dcn_cross, fm_interaction
 from .embedding import (embedding_lookup, embedding_lookup_sparse, sparse_reorder,
                         sparse_tensor_to_dense)
 from .normalization import (batch_normalization, fused_batch_norm, in_top_k, l2_loss,
@@ -40,7 +40,7 @@ __all__ = [
     "conv1d", "conv1d_transpose", "conv2d", "conv2d_transpose", "conv3d", "conv3d_transpose",
     "convolution", "depthwise_conv2d", "separable_conv1d", "separable_conv2d",
     "embedding_lookup", "embedding_lookup_sparse", "safe_embedding_lookup_sparse",
-    "fm_interaction",
+    "fm_interaction", "dcn_cross",
     "sparse_reorder", "sparse_tensor_to_dense",
     "batch_normalization", "fused_batch_norm", "l2_loss", "l2_normalize",
     "local_response_normalization", "lrn", "moments", "top_k", "in_top_k",

@@ -8,7 +8,7 @@ from ... import ops, train
 from ...feature_column import input_layer, linear_model
 from ...feature_column.base import DenseColumn
 from ...layers import dense, dropout
-from ...nn import fm_interaction, relu
+from ...nn import dcn_cross, fm_interaction, relu
 from ...variables import get_variable, trainable_variables, variable_scope
 from ..estimator import Estimator
 from ..model_fn import ModeKeys
@@ -327,7 +327,7 @@ def _cross_v2(x0, x, d, projection_dim):
         u = get_variable("project_kernel", [d, int(projection_dim)], dtype=np.float32)
         xw = ops.matmul(ops.matmul(x, u), get_variable("kernel", [int(projection_dim), d],
                                                        dtype=np.float32))
-    return x0 * (xw + _cross_bias(d)) + x
+    return dcn_cross(x0, x, xw, _cross_bias(d))  # one fused pass each way
 
 
 class DCNClassifier(_Canned):
