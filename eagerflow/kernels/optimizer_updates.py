@@ -537,8 +537,9 @@ def deduplicate_rows(indices, values, num_rows=None):
             return idx, vals
         return uniq, scatter_add_new(inv.reshape(-1), vals, uniq.shape[0])
     cp = _cupy.load()
+    idx = idx.astype(cp.int64, copy=False)  # int32 ids (Python lists are int32, as in TF)
     if n == 0:
-        return idx.astype(cp.int64), vals
+        return idx, vals
     flags_k, scatter_k = _dedupe_kernels()
     # 32-bit keys halve the radix-sort passes when every index fits; INDEX_PAD (whose low
     # 32 bits are 0) must not become row 0's key, so pads take the key -1
@@ -548,7 +549,7 @@ def deduplicate_rows(indices, values, num_rows=None):
     seg = cp.cumsum(first)
     uniq = cp.full(n, INDEX_PAD, dtype=cp.int64)
     seg_of = cp.empty(n, dtype=cp.int64)
-    scatter_k(idx.astype(cp.int64, copy=False), order, seg, uniq, seg_of, size=n)
+    scatter_k(idx, order, seg, uniq, seg_of, size=n)
     return uniq, scatter_add_new(seg_of, vals, n)
 
 

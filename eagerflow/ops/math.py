@@ -14,6 +14,7 @@ from ..backend import _cupy, array_module
 from ..backend import asarray as backend_asarray
 from ..backend.dtypes import as_dtype, is_floating, python_int_dtype
 from ..kernels.special import erf as _erf_kernel
+from ..kernels.special import nextafter as _nextafter_kernel
 from .broadcast import unbroadcast
 
 __all__ = [
@@ -327,7 +328,7 @@ def _nextafter_fwd(xp, a, b):
     dt = _result_dtype(a, b)
     if dt not in (np.float32, np.float64):
         raise TypeError(f"nextafter: x1 and x2 must be float32 or float64, got {dt}")
-    return xp.nextafter(xp.asarray(a, dtype=dt), xp.asarray(b, dtype=dt))
+    return _nextafter_kernel(xp.asarray(a, dtype=dt), xp.asarray(b, dtype=dt))
 
 
 # TF's _NextAfterGrad: 1 for x1 and 0 for x2 (summed over broadcast axes)

@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 
+from .. import kernels
 from ..autograd import state as _recorder_state
 from ..autograd.tensor import Tensor
 from ..backend import transfer
@@ -378,6 +379,9 @@ class NanTensorHook(SessionRunHook):
         if not np.isnan(np.asarray(value, dtype=np.float64)).any():
             return
         self._pending.clear()
+        # a GPU kernel's recorded error (an out-of-range label or id) is what made the loss
+        # NaN there, where the CPU raised it in the step: raise that one, as the CPU does
+        kernels.check_errors()
         if self._fail:
             log.error("Model diverged with loss = NaN.")
             raise NanLossDuringTrainingError()

@@ -391,6 +391,16 @@ def test_nextafter_matches_numpy(dtype):
     np.testing.assert_array_equal(to_numpy(got), np.nextafter(a, b))
     np.testing.assert_array_equal(to_numpy(ef.math.nextafter(tensor(a), 10.0)),
                                   np.nextafter(a, dtype(10.0)))
+    # subnormals, signed zeros, the largest finite values, infinities and NaN (the GPU's
+    # float32 nextafterf flushed subnormal results)
+    tiny = np.finfo(dtype).smallest_subnormal
+    big = np.finfo(dtype).max
+    a = np.array([0.0, 0.0, tiny, -tiny, -0.0, big, -big, np.inf, np.nan, 1.0, 2 * tiny],
+                 dtype=dtype)
+    b = np.array([1.0, -1.0, 0.0, 0.0, 1.0, np.inf, -np.inf, 0.0, 1.0, np.nan, 5.0],
+                 dtype=dtype)
+    np.testing.assert_array_equal(to_numpy(ef.math.nextafter(tensor(a), tensor(b))),
+                                  np.nextafter(a, b))
     with pytest.raises(TypeError, match="x1 and x2 must be float32 or float64"):
         ef.math.nextafter(tensor(a.astype(np.float16)), tensor(b.astype(np.float16)))
 

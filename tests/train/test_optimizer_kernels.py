@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import eagerflow as ef
 from eagerflow import backend
 from eagerflow.kernels import optimizer_updates as ou
 
@@ -139,3 +140,27 @@ def test_deduplicate_rows_equals_unique_and_scatter(n, vocab, dtype):
         np.testing.assert_array_equal(summed[keep][order], want)
     else:  # the GPU sums with atomics
         np.testing.assert_allclose(summed[keep][order], want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("num_rows", [None, 10])
+def test_deduplicate_rows_takes_int32_indices(num_rows):
+    # Python-list ids are int32 (as in TF): gather's IndexedSlices then carry int32 indices
+    idx = np.array([3, 1, 3, 0], np.int32)
+    vals = np.arange(8, dtype=np.float32).reshape(4, 2)
+    uniq, summed = ou.deduplicate_rows(dev(idx), dev(vals), num_rows=num_rows)
+    uniq, summed = backend.to_numpy(uniq), backend.to_numpy(summed)
+    keep = uniq != ou.INDEX_PAD
+    rows = dict(zip(uniq[keep].tolist(), summed[keep].tolist()))
+    assert rows == {0: [6.0, 7.0], 1: [2.0, 3.0], 3: [4.0, 6.0]}
+
+
+def test_sparse_adagrad_from_a_python_list_gather():
+    table = ef.Variable(np.ones((4, 2), np.float32))
+    opt = ef.train.AdagradOptimizer(0.5, initial_accumulator_value=1.0)
+    with ef.GradientTape() as tape:
+        loss = ef.reduce_sum(ef.gather(table, [2, 0, 2]))
+    opt.apply_gradients([(tape.gradient(loss, table), table)])
+    got = backend.to_numpy(table._data)
+    # row 2: g = 2, acc = 1 + 4, step 0.5 * 2 / sqrt(5); row 0: g = 1, acc 2
+    np.testing.assert_allclose(got[:, 0], [1 - 0.5 / np.sqrt(2), 1, 1 - 1 / np.sqrt(5), 1],
+                               rtol=1e-6)

@@ -234,7 +234,9 @@ def test_schedules_turn_no_number_into_an_array(make):
         s = np.asarray(step, np.int64)
         got = np.asarray(sched._compute(_NoNumberArrays(), s))
         want = to_numpy(sched(step_tensor(step)))
-        assert got.dtype == want.dtype and float(got) == float(want)
+        assert got.dtype == want.dtype
+        # the host computation against the device's: CUDA's expf may differ in the last bit
+        np.testing.assert_allclose(float(got), float(want), rtol=2e-7)
 
 
 def test_clipping_turns_no_number_into_a_tensor(monkeypatch):
