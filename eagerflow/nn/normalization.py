@@ -5,9 +5,10 @@ import collections
 
 import numpy as np
 
-from .. import backend, ops
+from .. import ops
 from ..autograd.registry import defvjp_all, register
-from ..autograd.tensor import Tensor, _wrap
+from ..autograd.tensor import Tensor
+from ..ops import math_extra as _math_extra
 from ._common import as_float_tensor, data_format_channels_last, to_tensor
 
 __all__ = ["top_k", "in_top_k", "zero_fraction", "l2_loss", "l2_normalize", "moments",
@@ -95,7 +96,8 @@ def in_top_k(predictions, targets, k, name=None):
         bool tensor ``(batch,)``; no gradient.
 
     Raises:
-        ValueError: wrong ranks, dtypes, or a batch size mismatch.
+        ValueError: wrong ranks or a batch size mismatch. TypeError: wrong dtypes
+            (:func:`eagerflow.math.in_top_k`'s rules: float32 predictions, as TF's kernel).
 
     Example:
         >>> import eagerflow as ef
@@ -106,26 +108,7 @@ def in_top_k(predictions, targets, k, name=None):
     p, t = to_tensor(predictions), to_tensor(targets)
     if p.dtype.kind in "iu" and t.dtype.kind == "f":
         p, t = t, p  # TF2's argument order (targets, predictions, k)
-    if p.dtype.kind != "f":
-        raise ValueError(f"in_top_k: predictions must be floating point, got {p.dtype}")
-    if t.dtype.kind not in "iu":
-        raise ValueError(f"in_top_k: targets must be integers, got {t.dtype}")
-    if p.ndim != 2 or t.ndim != 1 or t.shape[0] != p.shape[0]:
-        raise ValueError(f"in_top_k: predictions must be (batch, classes) and targets "
-                         f"(batch,), got {tuple(p.shape)} and {tuple(t.shape)}")
-    k = int(k.numpy() if isinstance(k, Tensor) else k)
-    pa, ta = p._data, t._data
-    xp = backend.array_module(pa)
-    if backend.array_module(ta) is not xp:
-        ta = xp.asarray(backend.to_numpy(ta))
-    n, c = pa.shape
-    ta = ta.astype(np.int64, copy=False)
-    valid = (ta >= 0) & (ta < c)
-    picked = xp.take_along_axis(pa, xp.clip(ta, 0, max(c - 1, 0))[:, None], axis=1) \
-        if c else xp.zeros((n, 1), pa.dtype)
-    finite = xp.all(xp.isfinite(pa), axis=1)
-    more = xp.sum(pa > picked, axis=1)
-    return _wrap(valid & finite & (more < k))
+    return _math_extra.in_top_k(t, p, k)
 
 
 def zero_fraction(value, name=None):
