@@ -119,6 +119,28 @@ _ALIASES = {
     "substr": ("ops.string", "substr"), "reduce_join": ("ops.string", "reduce_join"),
     "string_to_hash_bucket": ("ops.string", "to_hash_bucket"),
     "clip_by_average_norm": ("train.clipping", "clip_by_average_norm"),
+    # TF1 top-level asserts (TF1 signatures, ``data`` third; a string there is the message)
+    "assert_equal": ("debugging", "assert_equal_v1"),
+    "assert_none_equal": ("debugging", "assert_none_equal_v1"),
+    "assert_greater": ("debugging", "assert_greater_v1"),
+    "assert_greater_equal": ("debugging", "assert_greater_equal_v1"),
+    "assert_less": ("debugging", "assert_less_v1"),
+    "assert_less_equal": ("debugging", "assert_less_equal_v1"),
+    "assert_negative": ("debugging", "assert_negative_v1"),
+    "assert_positive": ("debugging", "assert_positive_v1"),
+    "assert_non_negative": ("debugging", "assert_non_negative_v1"),
+    "assert_non_positive": ("debugging", "assert_non_positive_v1"),
+    "assert_near": ("debugging", "assert_near_v1"),
+    "assert_rank": ("debugging", "assert_rank_v1"),
+    "assert_rank_at_least": ("debugging", "assert_rank_at_least_v1"),
+    "assert_rank_in": ("debugging", "assert_rank_in_v1"),
+    "assert_type": ("debugging", "assert_type"),
+    "assert_integer": ("debugging", "assert_integer"),
+    "assert_scalar": ("debugging", "assert_scalar_v1"),
+    "check_numerics": ("debugging", "check_numerics"),
+    "is_numeric_tensor": ("debugging", "is_numeric_tensor"),
+    "Assert": ("debugging", "Assert"),
+    "print": ("ops.control_flow", "print_"),
 }
 
 

@@ -7,9 +7,11 @@ way: ops build on autograd, never the reverse.
 from ..autograd.registry import get as _get
 from ..autograd.tensor import Tensor as _Tensor
 from . import array, control, creation, indexing, math, products, random, reduce, scan, segment
-from . import control_flow, manip, math_extra
+from . import control_flow, manip, math_extra, space_batch, tensor_scatter
 from .control_flow import *  # noqa: F401,F403
 from .manip import *  # noqa: F401,F403
+from .space_batch import *  # noqa: F401,F403
+from .tensor_scatter import *  # noqa: F401,F403
 from .math_extra import TOP_LEVEL as _math_extra_top
 from .control import control_dependencies, device, group, name_scope, no_op
 from .creation import eye, fill, linspace, ones, range, zeros
@@ -46,7 +48,8 @@ __all__ = list(_math_all) + [
     "squeeze",
     "stack", "tile", "transpose", "unstack", "array", "creation", "indexing", "math", "products",
     "random", "reduce", "scan", "segment",
-] + list(control_flow.__all__) + list(manip.__all__) + list(_math_extra_top)
+] + list(control_flow.__all__) + list(manip.__all__) + list(space_batch.__all__) + \
+    list(tensor_scatter.__all__) + list(_math_extra_top)
 globals().update({_n: getattr(math_extra, _n) for _n in _math_extra_top})
 
 
