@@ -24,6 +24,7 @@ from . import linalg
 from .ops import *  # noqa: F401,F403
 from .ops import __all__ as _ops_all
 from .ops import random
+from .ops.control_flow import scan  # tf.scan (the ops module eagerflow.ops.scan keeps its path)
 
 del math  # (from the star import) ef.math is the tf.math namespace, eagerflow/math.py, lazy
 

@@ -21,7 +21,7 @@ from ..autograd.variable import Variable
 from ..backend.dtypes import as_dtype, tf_name
 from ..errors import InvalidArgumentError
 from .array import stack, unstack
-from .math import identity, stop_gradient
+from .math import identity, stop_gradient, zeros_like
 from .string_format import format as _string_format
 
 __all__ = ["cond", "case", "switch_case", "while_loop", "map_fn", "vectorized_map", "foldl",
@@ -491,6 +491,51 @@ def foldr(fn, elems, initializer=None, parallel_iterations=10, back_prop=True,
         array(321, dtype=int32)
     """
     return _fold(fn, elems, initializer, back_prop, True, "foldr")
+
+
+def scan(fn, elems, initializer=None, parallel_iterations=10, back_prop=True,
+         swap_memory=False, infer_shape=True, reverse=False, name=None):
+    """Every accumulator of ``acc = fn(acc, x)`` over ``elems`` along axis 0, stacked
+    (``tf.scan``).
+
+    Without ``initializer`` the first element is the first accumulator (and the first
+    output); ``reverse`` scans from the end and keeps the outputs aligned with ``elems``.
+    The result has the accumulator's structure, each leaf stacked on a new axis 0; empty
+    ``elems`` with an ``initializer`` give leaves of length 0.
+
+    Example:
+        >>> import eagerflow as ef
+        >>> ef.scan(lambda a, x: a + x, ef.constant([1, 2, 3, 4, 5, 6])).numpy().tolist()
+        [1, 3, 6, 10, 15, 21]
+        >>> ef.scan(lambda a, x: a + x, ef.constant([1, 2, 3]), reverse=True).numpy().tolist()
+        [6, 5, 3]
+    """
+    _need_callable(fn, "scan")
+    flat, n = _elems_flat(elems, "scan")
+    slices = [unstack(t) for t in flat]
+    order = list(range(n))[::-1] if reverse else list(range(n))
+    if initializer is None:
+        if n == 0:
+            raise InvalidArgumentError("scan: Tried to read from index 0 but array size is: 0 "
+                                       "(elems is empty and no initializer was given)")
+        acc, order = nest.pack_sequence_as(elems, [s[order[0]] for s in slices]), order[1:]
+        outs = [acc]
+    else:
+        acc, outs = initializer, []
+    for i in order:
+        new = fn(acc, nest.pack_sequence_as(elems, [s[i] for s in slices]))
+        _assert_same_structure(acc, new, "scan", "fn must return the accumulator's structure")
+        acc = new
+        outs.append(acc)
+    if reverse:
+        outs.reverse()
+    template = nest.map_structure(_to_tensor_out, acc)
+    if not outs:
+        out = nest.map_structure(lambda t: zeros_like(stack([t]))[:0], template)
+    else:
+        columns = zip(*[nest.flatten(nest.map_structure(_to_tensor_out, o)) for o in outs])
+        out = nest.pack_sequence_as(template, [stack(list(c)) for c in columns])
+    return out if back_prop else _stop_all(out)
 
 
 # --- py_function / numpy_function -------------------------------------------------------

@@ -535,3 +535,50 @@ def test_variables_are_read_and_get_gradients():
     np.testing.assert_allclose(to_numpy(tape.gradient(loss, v)), [7.0, 35.0])
     v.assign([5.0, 5.0])  # the results are snapshots
     assert to_numpy(y).tolist() == [1.0, 16.0]
+
+
+# --- scan ----------------------------------------------------------------------------------
+def test_scan_matches_cumulative_numpy_references():
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    np.testing.assert_allclose(to_numpy(ef.scan(lambda a, v: a + v, tensor(x))), np.cumsum(x))
+    np.testing.assert_allclose(to_numpy(ef.scan(lambda a, v: a + v, tensor(x), reverse=True)),
+                               np.cumsum(x[::-1])[::-1])
+    got = ef.scan(lambda a, v: a * v, tensor(x), initializer=tensor(np.array(2.0)))
+    np.testing.assert_allclose(to_numpy(got), 2.0 * np.cumprod(x))
+
+
+def test_scan_tf_docs_fibonacci_with_a_tuple_accumulator():
+    # tf.scan's docs: fibonacci = scan(lambda a, _: (a[1], a[0] + a[1]), elems, init=(0, 1))
+    elems = ef.constant([1, 1, 1, 1, 1, 1])
+    a, b = ef.scan(lambda acc, _: (acc[1], acc[0] + acc[1]), elems,
+                   initializer=(ef.constant(0), ef.constant(1)))
+    assert a.numpy().tolist() == [1, 1, 2, 3, 5, 8]
+    assert b.numpy().tolist() == [1, 2, 3, 5, 8, 13]
+
+
+def test_scan_nested_elems_and_empty_input():
+    elems = (ef.constant([1.0, 2.0]), ef.constant([10.0, 20.0]))
+    out = ef.scan(lambda acc, e: acc + e[0] * e[1], elems, initializer=ef.constant(0.0))
+    assert out.numpy().tolist() == [10.0, 50.0]
+    empty = ef.scan(lambda a, v: a + v, ef.zeros([0, 3]), initializer=ef.zeros([3]))
+    assert tuple(empty.shape) == (0, 3) and empty.dtype == np.float32
+    with pytest.raises(InvalidArgumentError, match="index 0"):
+        ef.scan(lambda a, v: a + v, ef.zeros([0]))
+    with pytest.raises(TypeError):
+        ef.scan("not callable", ef.zeros([2]))
+
+
+def test_scan_gradients_float64():
+    def f(x, w):
+        return ef.scan(lambda a, v: a * w + v, x, initializer=ef.zeros_like(w))
+    check_grads(f, np.random.default_rng(3).standard_normal((4, 2)),
+                np.random.default_rng(4).standard_normal(2), order=2)
+
+
+def test_scan_back_prop_false_stops_gradients():
+    w = ef.Variable([2.0])
+    with ef.GradientTape() as tape:
+        out = ef.scan(lambda a, v: a * w + v, ef.constant([[1.0], [2.0]]),
+                      initializer=ef.constant([0.0]), back_prop=False)
+        loss = ef.reduce_sum(out)
+    assert tape.gradient(loss, w) is None
