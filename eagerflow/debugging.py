@@ -63,7 +63,7 @@ def _tensor(x):
 def _pretty(item, summarize):
     """TF's ``_pretty_print``: tensors as a list of element strings, others by ``str``."""
     if isinstance(item, Tensor):
-        a = item.numpy()
+        a = to_numpy(item._data)
         if a.ndim == 0:
             return str(a[()])
         flat = a.reshape(-1)
@@ -442,7 +442,7 @@ def assert_scalar_v1(tensor, name=None, message=None):
     Example:
         >>> import eagerflow as ef
         >>> ef.assert_scalar(ef.constant(3)).numpy()
-        array(3, dtype=int32)
+        np.int32(3)
     """
     t = _tensor(tensor)
     if t.ndim != 0:
@@ -579,7 +579,7 @@ def assert_all_finite(x, message, name=None):
     Example:
         >>> import eagerflow as ef
         >>> ef.debugging.assert_all_finite(ef.constant(1.5), "x").numpy()
-        array(1.5, dtype=float32)
+        np.float32(1.5)
     """
     return check_numerics(x, message)
 

@@ -98,20 +98,30 @@ class Tensor:
 
     # --- host conversion ---------------------------------------------------------------
     def numpy(self):
-        """The value as a NumPy array (a copy from the GPU; shared memory on the CPU)."""
-        return backend.to_numpy(self._data)
+        """The value as NumPy gives it, as TF's ``EagerTensor.numpy()`` does: an array (a
+        copy from the GPU; shared memory on the CPU), a NumPy scalar for a 0-d tensor, and
+        ``bytes`` for strings (a ``bytes`` object for a 0-d string tensor)."""
+        a = backend.to_numpy(self._data)
+        if a.dtype.kind == "O":
+            return _as_bytes(a)
+        return a[()] if a.ndim == 0 else a
 
     def item(self):
-        return self.numpy().item()
+        """The single element as a Python scalar (``bytes`` for a string)."""
+        v = self.numpy()
+        return v if isinstance(v, bytes) else v.item()
 
     def tolist(self):
-        return self.numpy().tolist()
+        v = self.numpy()
+        return v if isinstance(v, bytes) else v.tolist()
 
     def __array__(self, dtype=None, copy=None):
         if backend.array_module(self._data) is not np:
             raise TypeError("implicit conversion of a GPU tensor to a NumPy array is not "
                             "allowed; call .numpy() to copy it to the host")
         a = self._data
+        if a.dtype.kind == "O":
+            a = np.asarray(_as_bytes(a), dtype=object)  # TF's strings are bytes
         if dtype is not None:
             a = a.astype(dtype, copy=False)
         return a.copy() if copy else a
@@ -197,6 +207,16 @@ class _Ref:
 
 _new = object.__new__
 _np_generic = np.generic
+
+
+def _as_bytes(a):
+    """A string tensor's value as TF gives it: bytes objects (UTF-8 for str); a 0-d one is
+    a bytes scalar."""
+    out = np.empty(a.shape, dtype=object)
+    flat, src = out.reshape(-1), a.reshape(-1)
+    for i, v in enumerate(src):
+        flat[i] = v.encode() if isinstance(v, str) else v
+    return out[()] if a.ndim == 0 else out
 
 
 def _wrap(a):

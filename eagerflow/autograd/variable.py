@@ -136,7 +136,7 @@ class Variable(Tensor):
         """The value as a NumPy array (from the host copy when the variable keeps one)."""
         if self._host is None:
             return super().numpy()
-        return np.asarray(self._host_value(), dtype=self._data.dtype)
+        return np.asarray(self._host_value(), dtype=self._data.dtype)[()]
 
     def _host_value(self):
         """The value as a Python number: the host copy when it is current, else read from

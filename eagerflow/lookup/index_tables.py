@@ -4,7 +4,7 @@ Example:
     >>> import eagerflow as ef
     >>> t = index_to_string_table_from_tensor(["a", "b"])
     >>> t.lookup(ef.constant([1, 5])).numpy().tolist()
-    ['b', 'UNK']
+    [b'b', b'UNK']
 """
 import numpy as np
 
@@ -119,7 +119,7 @@ def index_to_string_table_from_tensor(vocabulary_list, default_value="UNK", name
 
     Example:
         >>> index_to_string_table_from_tensor(["a"]).lookup([0, -1]).numpy().tolist()
-        ['a', 'UNK']
+        [b'a', b'UNK']
     """
     if vocabulary_list is None:
         raise ValueError("vocabulary_list must be specified")

@@ -230,7 +230,7 @@ class StaticHashTable(_Table):
         super().__init__(keys, values, initializer.key_dtype, vdt, "StaticHashTable")
         self.name = name
         if isinstance(default_value, Tensor):
-            default_value = default_value.numpy()
+            default_value = backend.to_numpy(default_value._data)
         dv = np.asarray(default_value)
         if dv.ndim != 0:
             raise ValueError(f"StaticHashTable: default_value must be a scalar, got shape "

@@ -18,6 +18,7 @@ from ..autograd.indexed_slices import IndexedSlices
 from ..autograd.sparse_tensor import SparseTensor
 from ..autograd.tensor import Tensor, convert_to_tensor
 from ..autograd.variable import Variable
+from ..backend import to_numpy
 from ..backend.dtypes import as_dtype, tf_name
 from ..errors import InvalidArgumentError
 from .array import stack, unstack
@@ -40,14 +41,14 @@ def _type_string(dtype):
 
 def _tensor_str(t):
     """``str()`` of an EagerTensor: ``tf.Tensor(False, shape=(), dtype=bool)``."""
-    return f"tf.Tensor({str(t.numpy())}, shape={tuple(t.shape)}, dtype={tf_name(t.dtype)})"
+    return f"tf.Tensor({str(to_numpy(t._data))}, shape={tuple(t.shape)}, dtype={tf_name(t.dtype)})"
 
 
 def _summarize_eager(x, summarize):
     """One data item of an eager ``tf.Assert`` message."""
     if isinstance(x, str):
         return x
-    a = (x if isinstance(x, Tensor) else convert_to_tensor(x)).numpy()
+    a = to_numpy((x if isinstance(x, Tensor) else convert_to_tensor(x))._data)
     summarize = 3 if summarize is None else (a.size if summarize < 0 else summarize)
     if a.ndim == 0:
         return str(a[()]) if summarize != 0 else ""
@@ -189,7 +190,7 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
         >>> import eagerflow as ef
         >>> x, y = ef.constant(2), ef.constant(5)
         >>> ef.cond(x < y, lambda: x * 7, lambda: y + 3).numpy()
-        array(14, dtype=int32)
+        np.int32(14)
     """
     return _cond(pred, true_fn, false_fn, strict=True)
 
@@ -208,7 +209,7 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name=None):
         >>> x = ef.constant(3)
         >>> ef.case([(x < 2, lambda: ef.constant(17)), (x < 5, lambda: ef.constant(23))],
         ...         default=lambda: ef.constant(-1)).numpy()
-        array(23, dtype=int32)
+        np.int32(23)
     """
     if not isinstance(pred_fn_pairs, (list, tuple, dict)):
         raise TypeError("'pred_fn_pairs' must be a list, tuple, or dict. "
@@ -262,7 +263,7 @@ def switch_case(branch_index, branch_fns, default=None, name=None):
         >>> import eagerflow as ef
         >>> ef.switch_case(ef.constant(1), [lambda: ef.constant(17), lambda: ef.constant(31)],
         ...                default=lambda: ef.constant(-1)).numpy()
-        array(31, dtype=int32)
+        np.int32(31)
     """
     if not isinstance(branch_index, Tensor):
         raise TypeError(f"'branch_index' must be a Tensor, got {type(branch_index)}")
@@ -476,7 +477,7 @@ def foldl(fn, elems, initializer=None, parallel_iterations=10, back_prop=True,
     Example:
         >>> import eagerflow as ef
         >>> ef.foldl(lambda a, x: a + x, ef.constant([1, 2, 3, 4, 5, 6])).numpy()
-        array(21, dtype=int32)
+        np.int32(21)
     """
     return _fold(fn, elems, initializer, back_prop, False, "foldl")
 
@@ -488,7 +489,7 @@ def foldr(fn, elems, initializer=None, parallel_iterations=10, back_prop=True,
     Example:
         >>> import eagerflow as ef
         >>> ef.foldr(lambda a, x: a * 10 + x, ef.constant([1, 2, 3])).numpy()
-        array(321, dtype=int32)
+        np.int32(321)
     """
     return _fold(fn, elems, initializer, back_prop, True, "foldr")
 
@@ -551,8 +552,13 @@ def _func_call(func, inp, Tout, fname, to_numpy):
                         f"{Tout!r}") from None
     args = [] if inp is None else list(inp) if _is_seq(inp) else [inp]
     args = [_read(v) if isinstance(v, Tensor) else convert_to_tensor(v) for v in args]
-    ret = func(*[a.numpy() for a in args] if to_numpy else args)
+    ret = func(*[_ndarray(a) for a in args] if to_numpy else args)
     return single, dts, [] if ret is None else list(ret) if _is_seq(ret) else [ret]
+
+
+def _ndarray(t):
+    """What TF's py_func kernel hands ``func``: an ndarray (0-d ones too), strings as bytes."""
+    return np.array(t.numpy(), dtype=object) if t.dtype.kind == "O" else to_numpy(t._data)
 
 
 def py_function(func=None, inp=None, Tout=None, name=None):
@@ -566,7 +572,7 @@ def py_function(func=None, inp=None, Tout=None, name=None):
     Example:
         >>> import eagerflow as ef
         >>> ef.py_function(lambda a, b: a * b, [ef.constant(3.0), 2.0], ef.float32).numpy()
-        array(6., dtype=float32)
+        np.float32(6.0)
     """
     if func is None:
         return lambda f: functools.wraps(f)(lambda *a: py_function(f, list(a), Tout, name))
@@ -612,7 +618,7 @@ def numpy_function(func=None, inp=None, Tout=None, stateful=True, name=None):
                                    f"{len(dts)} values.")
     outs = []
     for i, (v, dt) in enumerate(zip(vals, dts)):
-        a = np.asarray(v.numpy() if isinstance(v, Tensor) else v)
+        a = np.asarray(to_numpy(v._data) if isinstance(v, Tensor) else v)
         a = a.astype(object) if a.dtype.kind in "US" else a
         if a.dtype != dt:
             raise InvalidArgumentError(f"{i}-th value returned by pyfunc_0 is "
@@ -692,7 +698,7 @@ def print_(*inputs, output_stream=sys.stderr, summarize=3, sep=" ", end="\n", na
         templates.append(item if isinstance(item, str) else
                          pprint.pformat(nest.pack_sequence_as(item, holders)))
     template = sep.join(templates).replace("'" + p + "'", p)
-    write(_string_format(template, tensors, placeholder=p, summarize=summarize).numpy().item()
+    write(to_numpy(_string_format(template, tensors, placeholder=p, summarize=summarize)._data).item()
           + end)
     return None
 

@@ -164,7 +164,7 @@ def sparse_cross(inputs, name=None, separator=None):
         >>> import eagerflow as ef
         >>> sp = sparse_cross([ef.constant([["a"], ["b"]]), ef.constant([["x"], ["y"]])])
         >>> sp.values.numpy().tolist()
-        ['a_X_x', 'b_X_y']
+        [b'a_X_x', b'b_X_y']
     """
     sep = "_X_" if separator is None else separator
     if not isinstance(sep, str):

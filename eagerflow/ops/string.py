@@ -32,6 +32,7 @@ import numpy as np
 from ..autograd.registry import register
 from ..autograd.sparse_tensor import SparseTensor
 from ..autograd.tensor import Tensor
+from ..backend import to_numpy
 from ..errors import InvalidArgumentError
 from ..kernels import farmhash, siphash
 from ._host_strings import (_as_bytes, _check_buckets, _check_unit, _fingerprints, _host,
@@ -263,7 +264,7 @@ def lower(input, encoding="", name=None):
 
     Example:
         >>> lower(["CamelCase"]).numpy().tolist()
-        ['camelcase']
+        [b'camelcase']
     """
     enc = _check_encoding(encoding, "lower")
     return _case(_host(input, "input", "O"), upper=False, encoding=enc)
@@ -274,7 +275,7 @@ def upper(input, encoding="", name=None):
 
     Example:
         >>> upper(["abc"]).numpy().tolist()
-        ['ABC']
+        [b'ABC']
     """
     enc = _check_encoding(encoding, "upper")
     return _case(_host(input, "input", "O"), upper=True, encoding=enc)
@@ -289,7 +290,7 @@ def strip(input, name=None):
 
     Example:
         >>> strip(["  hi \\n"]).numpy().tolist()
-        ['hi']
+        [b'hi']
     """
     return _strip(_host(input, "input", "O"))
 
@@ -370,7 +371,7 @@ def join(inputs, separator="", name=None):
 
     Example:
         >>> join([["a", "b"], ["x", "y"]], separator="-").numpy().tolist()
-        ['a-x', 'b-y']
+        [b'a-x', b'b-y']
     """
     if isinstance(inputs, (Tensor, np.ndarray)) or not len(inputs):
         raise ValueError("join: inputs must be a non-empty list of string tensors")
@@ -498,7 +499,7 @@ def string_split(source, sep=None, skip_empty=True, delimiter=None,
     Example:
         >>> sp = string_split(["a b", "c"])
         >>> sp.values.numpy().tolist(), sp.dense_shape.numpy().tolist()
-        (['a', 'b', 'c'], [2, 2])
+        ([b'a', b'b', b'c'], [2, 2])
     """
     if sep is not None and delimiter is not None:
         raise ValueError("Cannot specify both 'sep' and 'delimiter'")
@@ -506,7 +507,7 @@ def string_split(source, sep=None, skip_empty=True, delimiter=None,
     if delimiter is None:
         delimiter = " "
     if isinstance(delimiter, Tensor):
-        delimiter = delimiter.numpy()
+        delimiter = to_numpy(delimiter._data)
         delimiter = delimiter.item() if isinstance(delimiter, np.ndarray) else delimiter
     if not isinstance(delimiter, (str, bytes)):
         raise TypeError(f"string_split: delimiter must be a string, got {delimiter!r}")
@@ -541,7 +542,7 @@ def split(input=None, sep=None, maxsplit=-1, result_type="SparseTensor", source=
 
     Example:
         >>> split(["1<>2<><>3"], sep="<>").values.numpy().tolist()
-        ['1', '2', '', '3']
+        [b'1', b'2', b'', b'3']
     """
     if input is not None and source is not None:
         raise ValueError("Cannot specify both 'input' and 'source'")

@@ -5,7 +5,7 @@
 Example:
     >>> import eagerflow as ef
     >>> ef.strings.substr(ef.constant(["hello"]), 1, 3).numpy().tolist()
-    ['ell']
+    [b'ell']
 """
 import math
 import re
@@ -105,7 +105,7 @@ def as_string(input, precision=-1, scientific=False, shortest=False, width=-1, f
 
     Example:
         >>> as_string([1.5, 2.0]).numpy().tolist()
-        ['1.500000', '2.000000']
+        [b'1.500000', b'2.000000']
     """
     if not isinstance(fill, str) or len(fill) > 1:
         raise ValueError("Fill string must be one or fewer characters (as_string: fill must "
@@ -319,7 +319,7 @@ def substr(input, pos, len, unit="BYTE", name=None):  # noqa: A002  (TF's argume
 
     Example:
         >>> substr(["Hello", "World"], 1, 3).numpy().tolist()
-        ['ell', 'orl']
+        [b'ell', b'orl']
     """
     if unit in ("BYTE", "UTF8_CHAR") or name not in ("BYTE", "UTF8_CHAR"):
         _check_unit(unit, "Substr")
@@ -388,7 +388,7 @@ def reduce_join(inputs, axis=None, keepdims=False, separator="", name=None, keep
 
     Example:
         >>> reduce_join([["abc", "123"], ["def", "456"]], axis=-1, separator=" ").numpy().tolist()
-        ['abc 123', 'def 456']
+        [b'abc 123', b'def 456']
     """
     if axis is not None and reduction_indices is not None:
         raise ValueError("Cannot specify both 'axis' and 'reduction_indices'")
@@ -538,8 +538,8 @@ def format(template, inputs, placeholder="{}", summarize=3, name=None):  # noqa:
 
     Example:
         >>> import eagerflow as ef
-        >>> format("tensor: {}, suffix", ef.range(10)).numpy().item()
-        'tensor: [0 1 2 ... 7 8 9], suffix'
+        >>> format("tensor: {}, suffix", ef.range(10)).numpy()
+        b'tensor: [0 1 2 ... 7 8 9], suffix'
     """
     if isinstance(inputs, (Tensor, np.ndarray)) or backend.is_array(inputs):
         inputs = [inputs]  # one tensor (a CuPy array too, not its rows)

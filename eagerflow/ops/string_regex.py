@@ -6,7 +6,7 @@ re-exports them.
 Example:
     >>> import eagerflow as ef
     >>> ef.strings.regex_replace(ef.constant(["a1b22"]), r"\d+", "#").numpy().tolist()
-    ['a#b#']
+    [b'a#b#']
 """
 import re
 
@@ -14,6 +14,7 @@ import numpy as np
 
 from ..autograd.registry import register
 from ..autograd.tensor import Tensor
+from ..backend import to_numpy
 from ..errors import InvalidArgumentError
 from ._host_strings import _host, _object_array, _out
 
@@ -216,7 +217,7 @@ _regex_replace = register("regex_replace", _regex_fwd)
 
 def _scalar_str(v, what):
     if isinstance(v, Tensor):
-        v = v.numpy()
+        v = to_numpy(v._data)
     if isinstance(v, np.ndarray):
         if v.shape != ():
             raise InvalidArgumentError(f"{what} must be scalar, but received "
@@ -243,7 +244,7 @@ def regex_replace(input, pattern, rewrite, replace_global=True, name=None):
 
     Example:
         >>> regex_replace(["a1b22"], r"\\d+", "#").numpy().tolist()
-        ['a#b#']
+        [b'a#b#']
     """
     pattern = _scalar_str(pattern, "Pattern")
     rewrite = _scalar_str(rewrite, "Rewrite")

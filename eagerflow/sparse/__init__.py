@@ -450,7 +450,7 @@ def concat(axis, sp_inputs, expand_nonconcat_dims=False, name=None):
         >>> a = ef.SparseTensor([[0, 2], [1, 0], [1, 1]], ["a", "b", "c"], [2, 3])
         >>> b = ef.SparseTensor([[0, 1], [0, 2]], ["d", "e"], [2, 4])
         >>> ef.sparse.concat(1, [a, b]).values.numpy().tolist()
-        ['a', 'd', 'e', 'b', 'c']
+        [b'a', b'd', b'e', b'b', b'c']
     """
     fn = "sparse.concat"
     if isinstance(sp_inputs, SparseTensor) or not isinstance(sp_inputs, (list, tuple)):
@@ -556,7 +556,7 @@ def retain(sp_input, to_retain):
         >>> import eagerflow as ef
         >>> sp = ef.SparseTensor([[0, 1], [0, 3], [2, 0], [3, 1]], ["a", "b", "c", "d"], [4, 5])
         >>> ef.sparse.retain(sp, [True, False, False, True]).values.numpy().tolist()
-        ['a', 'd']
+        [b'a', b'd']
     """
     fn = "sparse.retain"
     idx, vals, shape = _parts(sp_input, fn)

@@ -149,12 +149,12 @@ def test_tf2_tag_under_variable_scope(tmp_path):
 # --- TF1 summary ops -------------------------------------------------------------------------
 def test_tf1_scalar_returns_a_serialized_summary_and_merge_all(tmp_path):
     s = summary.scalar("acc", ef.constant(0.75))
-    proto = summary.Summary.FromString(s.numpy().item())
+    proto = summary.Summary.FromString(s.numpy())
     # ScalarSummary: one value, tag = name, simple_value
     assert [(v.tag, v.simple_value) for v in proto.value] == [("acc", 0.75)]
     summary.histogram("w", np.array([1.0, 2.0]))
     summary.scalar("acc", 0.5)  # eagerly the latest value of a tag replaces the previous one
-    merged = summary.Summary.FromString(summary.merge_all().numpy().item())
+    merged = summary.Summary.FromString(summary.merge_all().numpy())
     assert [v.tag for v in merged.value] == ["acc", "w"]
     assert merged.value[0].simple_value == 0.5
     fw = summary.FileWriter(str(tmp_path))
@@ -167,9 +167,9 @@ def test_tf1_scalar_returns_a_serialized_summary_and_merge_all(tmp_path):
 def test_tf1_tags_clean_tag_and_family():
     # summary_op_util.clean_tag: characters outside [-/\w.] become '_'; with a family the
     # tag is family/<scope>/family/name... i.e. 'fam/fam/x' at the root scope
-    s1 = summary.Summary.FromString(summary.scalar("my loss", 1.0).numpy().item())
-    s2 = summary.Summary.FromString(summary.scalar("x", 1.0, family="fam").numpy().item())
-    s3 = summary.Summary.FromString(summary.scalar("y", 2.0, ["mine"]).numpy().item())
+    s1 = summary.Summary.FromString(summary.scalar("my loss", 1.0).numpy())
+    s2 = summary.Summary.FromString(summary.scalar("x", 1.0, family="fam").numpy())
+    s3 = summary.Summary.FromString(summary.scalar("y", 2.0, ["mine"]).numpy())
     assert (s1.value[0].tag, s2.value[0].tag, s3.value[0].tag) == ("my_loss", "fam/fam/x", "y")
     assert summary.merge_all("mine") is not None
     with pytest.raises(InvalidArgumentError, match="tags and values are not the same shape"):
@@ -231,13 +231,13 @@ _TF_HISTO_EXPECTED = (  # summary_op_test.cc SummaryHistoOpTest.SimpleFloat / Si
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_tf1_histogram_matches_tfs_cpp_histogram(dtype):
     values = ef.constant(np.array([[0.1, -0.7], [4.1, 4.0], [5.0, 4.0]], dtype))
-    proto = summary.Summary.FromString(summary.histogram("taghisto", values).numpy().item())
+    proto = summary.Summary.FromString(summary.histogram("taghisto", values).numpy())
     assert proto.value[0].tag == "taghisto"
     assert _histo_to_string(proto.value[0].histo) == _TF_HISTO_EXPECTED
 
 
 def test_tf1_histogram_empty_and_errors():
-    h = summary.Summary.FromString(summary.histogram("e", np.zeros(0)).numpy().item())
+    h = summary.Summary.FromString(summary.histogram("e", np.zeros(0)).numpy())
     p = h.value[0].histo
     # histogram.cc: Clear() sets min=DBL_MAX, max=-DBL_MAX; EncodeToProto adds one
     # (DBL_MAX, 0) bucket when all are empty
@@ -250,7 +250,7 @@ def test_tf1_histogram_empty_and_errors():
 
 
 def test_tf1_text():
-    t = summary.Summary.FromString(summary.text("notes", ef.constant("hi")).numpy().item())
+    t = summary.Summary.FromString(summary.text("notes", ef.constant("hi")).numpy())
     v = t.value[0]
     # text_summary.py: tensor_summary with plugin_name "text"
     assert v.tag == "notes" and list(v.tensor.string_val) == [b"hi"]
@@ -343,7 +343,7 @@ def test_tf1_summaries_of_gpu_values_are_serialized_when_read(monkeypatch):
     assert isinstance(s, W._PendingSummary) and isinstance(merged, W._PendingSummary)
     assert s._value is None and merged._value is None  # nothing read yet
     a[...] = 0.9  # a later in-place update (a variable) does not change the summary
-    proto = summary.Summary.FromString(s.numpy().item())
+    proto = summary.Summary.FromString(s.numpy())
     assert [(v.tag, v.simple_value) for v in proto.value] == [("acc", 0.25)]
     # checks that need no values stay immediate; value errors come when read
     with pytest.raises(InvalidArgumentError, match="tags and values are not the same shape"):
@@ -356,7 +356,7 @@ def test_tf1_summaries_of_gpu_values_are_serialized_when_read(monkeypatch):
     summary.scalar("acc", ef.constant(0.5))
     summary.histogram("w", ef.constant(np.array([1.0, 2.0])))
     summary.scalar("host", 2.0)  # a host value is serialized at once
-    merged = summary.Summary.FromString(summary.merge_all().numpy().item())
+    merged = summary.Summary.FromString(summary.merge_all().numpy())
     assert [v.tag for v in merged.value] == ["acc", "w", "host"]
     assert merged.value[0].simple_value == 0.5 and merged.value[1].histo.num == 2
 
