@@ -16,9 +16,14 @@ from .autograd import (GradientTape, IndexedSlices, SparseTensor, Tensor, Tensor
                        custom_gradient, from_dlpack, grad, is_tensor, nest, no_grad,
                        stop_recording, value_and_grad)
 from .backend import get_backend, gpu_available, memory_stats, set_backend
-from .backend.dtypes import (as_dtype, bool_, bfloat16, complex64, complex128, double,
-                             float16, float32, float64, half, int8, int16, int32, int64,
-                             string, uint8, uint16, uint32, uint64)
+from .backend.tf_dtypes import DType, as_dtype
+from .backend import dtypes as _np_dtypes
+# TF's DType objects (equal to, and usable as, the NumPy dtypes eagerflow computes with)
+(bool_, bfloat16, complex64, complex128, float16, float32, float64, int8, int16, int32, int64,
+ string, uint8, uint16, uint32, uint64) = (as_dtype(getattr(_np_dtypes, _n)) for _n in (
+    "bool_", "bfloat16", "complex64", "complex128", "float16", "float32", "float64", "int8",
+    "int16", "int32", "int64", "string", "uint8", "uint16", "uint32", "uint64"))
+half, double = float16, float64
 from . import ops
 from . import linalg
 from .ops import *  # noqa: F401,F403
@@ -35,7 +40,7 @@ __all__ = [
     "UnconnectedGradients", "Variable", "constant", "convert_to_tensor", "custom_gradient",
     "from_dlpack", "grad", "is_tensor", "nest", "no_grad", "stop_recording",
     "value_and_grad", "get_backend", "gpu_available", "memory_stats", "set_backend",
-    "as_dtype", "bool", "bfloat16", "complex64", "complex128", "double", "float16",
+    "as_dtype", "DType", "bool", "bfloat16", "complex64", "complex128", "double", "float16",
     "float32", "float64", "half", "int8", "int16", "int32", "int64", "string", "uint8",
     "uint16", "uint32", "uint64", "random", "ops", "linalg",
 ] + [n for n in _ops_all if n not in ("math", "random")]

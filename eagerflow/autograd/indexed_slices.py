@@ -1,4 +1,5 @@
 """``IndexedSlices``: the sparse gradient of a gather (rows ``indices`` of a dense tensor)."""
+from ..backend.tf_dtypes import dtype_of
 from .tensor import Tensor, TensorShape, _wrap
 
 __all__ = ["IndexedSlices"]
@@ -30,7 +31,7 @@ class IndexedSlices:
 
     @property
     def dtype(self):
-        return self.values.dtype
+        return dtype_of(self.values.dtype)  # TF's DType
 
     @property
     def shape(self):

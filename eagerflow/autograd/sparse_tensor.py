@@ -1,6 +1,8 @@
 """``SparseTensor``: TensorFlow's COO sparse value (indices, values, dense_shape)."""
 import numpy as np
 
+from ..backend.tf_dtypes import dtype_of
+
 __all__ = ["SparseTensor"]
 
 
@@ -45,7 +47,7 @@ class SparseTensor:
 
     @property
     def dtype(self):
-        return self.values.dtype
+        return dtype_of(self.values.dtype)  # TF's DType
 
     @property
     def shape(self):

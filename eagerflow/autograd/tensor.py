@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import backend
 from ..backend.dtypes import as_dtype
+from ..backend.tf_dtypes import _CACHE as _DTYPES, dtype_of
 
 __all__ = ["Tensor", "TensorShape", "constant", "convert_to_tensor", "is_tensor", "from_dlpack"]
 
@@ -71,7 +72,9 @@ class Tensor:
 
     @property
     def dtype(self):
-        return self._data.dtype
+        """TF's ``DType`` of the elements (equal to, and usable as, the NumPy dtype)."""
+        d = _DTYPES.get(self._data.dtype)
+        return d if d is not None else dtype_of(self._data.dtype)
 
     @property
     def ndim(self):

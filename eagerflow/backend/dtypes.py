@@ -1,8 +1,10 @@
 """Dtype objects and the default dtype policy.
 
-eagerflow's dtypes are NumPy dtype objects (CuPy uses the same ones), exported with
-TensorFlow's names so that ``dtype=ef.float32`` reads as it does in TF. Strings are host-only
-object arrays of ``bytes``/``str`` (``ef.string``).
+Inside eagerflow dtypes are NumPy dtype objects (CuPy uses the same ones); this module's
+names are those NumPy dtypes. The public ones (``ef.float32``, ``Tensor.dtype``,
+``ef.as_dtype``) are TF's ``DType`` objects of :mod:`eagerflow.backend.tf_dtypes`, which
+equal and wrap these. Strings are host-only object arrays of ``bytes``/``str``
+(``ef.string``).
 """
 import ml_dtypes
 import numpy as np
@@ -82,6 +84,9 @@ def as_dtype(dtype):
     """
     if isinstance(dtype, np.dtype):
         return string if dtype.kind in "USO" else dtype
+    inner = getattr(dtype, "_np", None)  # a tf_dtypes.DType
+    if isinstance(inner, np.dtype):
+        return inner
     if isinstance(dtype, str) and dtype in _ALIASES:
         return _ALIASES[dtype]
     if isinstance(dtype, (int, np.integer)) and not isinstance(dtype, (bool, np.bool_)):

@@ -17,6 +17,7 @@ import numpy as np
 from eagerflow.autograd.sparse_tensor import SparseTensor
 import eagerflow.backend as _backend
 from eagerflow.backend import dtypes as _dtypes
+from eagerflow.backend.tf_dtypes import as_dtype as as_tf_dtype
 
 from eagerflow.io.errors import InvalidArgumentError
 
@@ -37,7 +38,7 @@ class TensorSpec:
     def __init__(self, shape, dtype="float32", name=None):
         self.shape = None if shape is None else tuple(
             None if d is None or d == -1 else int(d) for d in shape)
-        self.dtype = _dtypes.as_dtype(dtype)
+        self.dtype = as_tf_dtype(dtype)  # TF's DType (equal to the NumPy dtype)
         self.name = name
 
     def is_compatible_with(self, other):
@@ -66,7 +67,7 @@ class TensorSpec:
         return hash((self.shape, self.dtype))
 
     def __repr__(self):
-        return f"TensorSpec(shape={self.shape}, dtype={self.dtype.name if self.dtype.kind != 'O' else 'string'}, name={self.name!r})"
+        return f"TensorSpec(shape={self.shape}, dtype={self.dtype.name}, name={self.name!r})"
 
 
 class SparseTensorSpec(TensorSpec):

@@ -107,10 +107,10 @@ def dcn_cross(x0, x, xw, bias, name=None):
     """
     args = [as_float_tensor(t, "dcn_cross", n)
             for t, n in ((x0, "x0"), (x, "x"), (xw, "xw"), (bias, "bias"))]
-    dtypes = {str(t.dtype) for t in args}
+    dtypes = {t.dtype.name for t in args}
     if len(dtypes) != 1:
         raise TypeError(f"dcn_cross: x0, x, xw and bias must have one dtype, got "
-                        f"{[str(t.dtype) for t in args]}")
+                        f"{[t.dtype.name for t in args]}")
     shape = tuple(args[0].shape)
     if len(shape) != 2 or tuple(args[1].shape) != shape or tuple(args[2].shape) != shape \
             or tuple(args[3].shape) != shape[1:]:

@@ -16,6 +16,7 @@ Example:
 """
 import json
 
+from ..backend.dtypes import tf_name
 from .graph_pb2 import AttrValue, GraphDef
 
 __all__ = ["to_graph_def"]
@@ -42,7 +43,7 @@ def to_graph_def(cf):
     tensor_names = {}
     for t, (alias, spec) in enumerate(zip(cf.input_names, cf.input_specs)):
         node = gd.node.add(name=alias, op="Placeholder")
-        node.attr["dtype"].CopyFrom(AttrValue(s=str(spec.dtype).encode()))
+        node.attr["dtype"].CopyFrom(AttrValue(s=tf_name(spec.dtype).encode()))
         shape = None if spec.shape is None else [-1 if d is None else d for d in spec.shape]
         node.attr["shape"].CopyFrom(_attr_text(shape))
         tensor_names[t] = alias
