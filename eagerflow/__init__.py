@@ -51,7 +51,7 @@ __all__ = [
 _SUBPACKAGES = ("math", "nn", "losses", "layers", "train", "metrics", "variables", "data", "io",
                 "estimator", "feature_column", "summary", "saved_model", "datasets", "lookup",
                 "serving", "kernels", "quickstart", "strings", "sparse", "errors",
-                "distribute", "config", "mixed_precision", "compat", "debugging")
+                "distribute", "config", "mixed_precision", "compat", "debugging", "dtypes")
 _ALIASES = {
     "function": ("saved_model", "function"), "TensorSpec": ("saved_model", "TensorSpec"),
     "get_variable": ("variables", "get_variable"),
@@ -147,6 +147,24 @@ _ALIASES = {
     "is_numeric_tensor": ("debugging", "is_numeric_tensor"),
     "Assert": ("debugging", "Assert"),
     "print": ("ops.control_flow", "print_"),
+    # TF1 top-level spellings: parsing specs, initializer ops, state ops
+    "FixedLenFeature": ("io", "FixedLenFeature"), "VarLenFeature": ("io", "VarLenFeature"),
+    "SparseFeature": ("io", "SparseFeature"),
+    "FixedLenSequenceFeature": ("io", "FixedLenSequenceFeature"),
+    "parse_single_example": ("io", "parse_single_example"),
+    "parse_single_sequence_example": ("io", "parse_single_sequence_example"),
+    "decode_csv": ("io", "decode_csv"),
+    "global_variables_initializer": ("variables", "global_variables_initializer"),
+    "local_variables_initializer": ("variables", "local_variables_initializer"),
+    "tables_initializer": ("variables", "tables_initializer"),
+    "variables_initializer": ("variables", "variables_initializer"),
+    "initialize_all_variables": ("variables", "initialize_all_variables"),
+    "initialize_local_variables": ("variables", "initialize_local_variables"),
+    "is_variable_initialized": ("variables", "is_variable_initialized"),
+    "assert_variables_initialized": ("variables", "assert_variables_initialized"),
+    "report_uninitialized_variables": ("variables", "report_uninitialized_variables"),
+    "assign": ("variables", "assign"), "assign_add": ("variables", "assign_add"),
+    "assign_sub": ("variables", "assign_sub"),
 }
 
 

@@ -6,7 +6,7 @@ import pathlib
 PKG = pathlib.Path(__file__).resolve().parents[1] / "eagerflow"
 
 # a package may import only from packages before it in this list (DESIGN.md's module map)
-ORDER = ["errors", "backend", "kernels", "autograd", "ops", "debugging", "io", "lookup", "nn", "linalg",
+ORDER = ["errors", "backend", "kernels", "autograd", "ops", "debugging", "dtypes", "io", "lookup", "nn", "linalg",
          "variables", "losses", "layers", "train", "mixed_precision", "metrics", "data", "datasets", "summary",
          "saved_model", "feature_column", "estimator", "serving", "distribute", "ctr_models",
          "quickstart", "job_config", "job", "cli", "compat"]

@@ -7,7 +7,8 @@ Example:
     ...     [x.name for x in vs.trainable_variables()]
     ['w']
 """
-from . import initializers, partitioners, regularizers
+from . import initialization, initializers, partitioners, regularizers
+from .initialization import *  # noqa: F401,F403
 from .initializers import (Constant, GlorotNormal, GlorotUniform, Identity, Initializer, Ones,
                            Orthogonal, RandomNormal, RandomUniform, TruncatedNormal,
                            VarianceScaling, Zeros, constant_initializer,
@@ -40,4 +41,5 @@ __all__ = [
     "add_to_collection", "get_collection", "get_default_store", "get_regularization_loss",
     "get_regularization_losses", "get_variable", "get_variable_scope", "global_variables",
     "local_variables", "model_variables", "trainable_variables", "variable_scope",
-]
+    "initialization",
+] + list(initialization.__all__)
