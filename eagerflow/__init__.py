@@ -51,7 +51,11 @@ __all__ = [
 _SUBPACKAGES = ("math", "nn", "losses", "layers", "train", "metrics", "variables", "data", "io",
                 "estimator", "feature_column", "summary", "saved_model", "datasets", "lookup",
                 "serving", "kernels", "quickstart", "strings", "sparse", "errors",
-                "distribute", "config", "mixed_precision", "compat", "debugging", "dtypes")
+                "distribute", "config", "mixed_precision", "compat", "debugging", "dtypes",
+                "gfile")
+# namespaces whose module has another name (tf.logging: eagerflow.tf_logging, which must not
+# shadow the standard library's logging inside the package)
+_RENAMED = {"logging": "tf_logging"}
 _ALIASES = {
     "function": ("saved_model", "function"), "TensorSpec": ("saved_model", "TensorSpec"),
     "get_variable": ("variables", "get_variable"),
@@ -165,13 +169,14 @@ _ALIASES = {
     "report_uninitialized_variables": ("variables", "report_uninitialized_variables"),
     "assign": ("variables", "assign"), "assign_add": ("variables", "assign_add"),
     "assign_sub": ("variables", "assign_sub"),
+    "get_logger": ("tf_logging", "get_logger"),
 }
 
 
 def __getattr__(name):
     import importlib
-    if name in _SUBPACKAGES:
-        mod = importlib.import_module(f"{__name__}.{name}")
+    if name in _SUBPACKAGES or name in _RENAMED:
+        mod = importlib.import_module(f"{__name__}.{_RENAMED.get(name, name)}")
         globals()[name] = mod
         return mod
     if name in _ALIASES:
@@ -183,7 +188,7 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_SUBPACKAGES) | set(_ALIASES))
+    return sorted(set(globals()) | set(_SUBPACKAGES) | set(_RENAMED) | set(_ALIASES))
 
 
-__all__ += list(_SUBPACKAGES) + list(_ALIASES)
+__all__ += list(_SUBPACKAGES) + list(_RENAMED) + list(_ALIASES)

@@ -11,7 +11,8 @@ Example:
 """
 
 __all__ = ["OpError", "InvalidArgumentError", "DataLossError", "OutOfRangeError",
-           "NotFoundError", "AlreadyExistsError", "FailedPreconditionError"]
+           "NotFoundError", "AlreadyExistsError", "FailedPreconditionError",
+           "PermissionDeniedError", "UnimplementedError"]
 
 
 class OpError(Exception):
@@ -48,6 +49,14 @@ class AlreadyExistsError(OpError, FileExistsError):
 class FailedPreconditionError(OpError):
     """A state the operation needs does not hold (``tf.errors.FailedPreconditionError``):
     a lookup table whose keys repeat, a dataset of another size than asserted."""
+
+
+class PermissionDeniedError(OpError, PermissionError):
+    """No permission, or a file used in a mode it was not opened for (``tf.io.gfile``)."""
+
+
+class UnimplementedError(OpError, OSError):
+    """An operation eagerflow does not implement (e.g. a remote file system scheme)."""
 
 
 class InvalidArgumentIndexError(InvalidArgumentError, IndexError):

@@ -8,6 +8,7 @@ Example:
     ...                           {"x": efio.FixedLenFeature([], "int64")})["x"].item()
     3
 """
+from .. import gfile  # tf.io.gfile
 from .csv import decode_csv
 from .errors import (AlreadyExistsError, DataLossError, InvalidArgumentError, NotFoundError,
                      OpError, OutOfRangeError)
@@ -28,5 +29,5 @@ __all__ = [
     "parse_example", "parse_single_example", "parse_sequence_example",
     "parse_single_sequence_example", "decode_csv",
     "OpError", "InvalidArgumentError", "DataLossError", "OutOfRangeError", "NotFoundError",
-    "AlreadyExistsError",
+    "AlreadyExistsError", "gfile",
 ]
