@@ -131,9 +131,10 @@ def get_state():
     position, so both are left out.
 
     Example:
-        >>> set_seed(1); _ = generator(7).normal((2,), np.dtype("float32"))
-        >>> saved = get_state(); a = generator(7).normal((2,), np.dtype("float32"))
-        >>> set_state(saved); bool((generator(7).normal((2,), np.dtype("float32")) == a).all())
+        >>> f32 = np.dtype("float32")
+        >>> set_seed(1); _ = generator(7, backend="numpy").normal((2,), f32)
+        >>> saved = get_state(); a = generator(7, backend="numpy").normal((2,), f32)
+        >>> set_state(saved); bool((generator(7, backend="numpy").normal((2,), f32) == a).all())
         True
     """
     with _lock:

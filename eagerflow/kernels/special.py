@@ -58,16 +58,20 @@ def erf(x, complement=False):
     return erf_gpu(x, complement)
 
 
-# float32 nextafter by stepping the bit pattern: CuPy's nextafterf flushes subnormal
-# results to zero's neighbour FLT_MIN (nextafter(0, -1) gave -1.18e-38, not -1.4e-45 as
-# NumPy, TF's CPU kernel and C's nextafterf give); an integer move never flushes
+# float32 nextafter by stepping the bit pattern in integers only: CuPy's nextafterf flushes
+# subnormal results (nextafter(0, -1) gave -1.18e-38, not -1.4e-45 as NumPy, TF's CPU kernel
+# and C give), and CuPy compiles with flush-to-zero, so even a float comparison of a
+# subnormal input reads it as 0. Integer compares and moves never flush.
 _NEXTAFTER_F32 = """
-if (isnan(a) || isnan(b)) { y = a + b; }
-else if (a == b) { y = b; }
-else if (a == 0.0f) { y = __int_as_float(b > 0.0f ? 1 : (int)0x80000001u); }
+const int ia = __float_as_int(a), ib = __float_as_int(b);
+const int ma = ia & 0x7fffffff, mb = ib & 0x7fffffff;
+if (ma > 0x7f800000 || mb > 0x7f800000) { y = __int_as_float(0x7fc00000); }
+else if (ia == ib || (ma == 0 && mb == 0)) { y = b; }
+else if (ma == 0) { y = __int_as_float((ib & (int)0x80000000u) | 1); }
 else {
-    int i = __float_as_int(a);
-    y = __int_as_float(((a < b) == (a > 0.0f)) ? i + 1 : i - 1);
+    // order the bit patterns as the floats they encode (sign-magnitude -> two's complement)
+    const int ka = ia < 0 ? -ma : ma, kb = ib < 0 ? -mb : mb;
+    y = __int_as_float(((ka < kb) == (ia >= 0)) ? ia + 1 : ia - 1);
 }"""
 
 

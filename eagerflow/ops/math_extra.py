@@ -217,8 +217,8 @@ def angle(input, name=None):
     Example:
         >>> import eagerflow as ef
         >>> x = ef.constant([-2.25 + 4.75j, 3.25 + 5.75j], dtype=ef.complex64)
-        >>> [round(v, 5) for v in ef.math.angle(x).numpy().tolist()]
-        [2.01317, 1.05635]
+        >>> [round(v, 4) for v in ef.math.angle(x).numpy().tolist()]
+        [2.0132, 1.0563]
     """
     t = convert_to_tensor(input)
     if t.dtype.kind == "c":

@@ -138,8 +138,8 @@ def test_deduplicate_rows_equals_unique_and_scatter(n, vocab, dtype):
     assert uniq[keep][order].tolist() == want_u.tolist()
     if backend.get_backend() == "numpy":
         np.testing.assert_array_equal(summed[keep][order], want)
-    else:  # the GPU sums with atomics
-        np.testing.assert_allclose(summed[keep][order], want, rtol=1e-5, atol=1e-5)
+    else:  # the GPU sums with atomics, in another order (hundreds of Zipf duplicates a row)
+        np.testing.assert_allclose(summed[keep][order], want, rtol=1e-5, atol=1e-4)
 
 
 @pytest.mark.parametrize("num_rows", [None, 10])
