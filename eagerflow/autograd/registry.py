@@ -112,12 +112,8 @@ def _module(a):
     return None
 
 
-def array_module_of(arrays, opname):
-    """The array module shared by ``arrays`` (non-arrays ignored), or the current backend's.
-
-    Raises:
-        DeviceMismatchError: when NumPy and CuPy arrays are mixed.
-    """
+def _shared_module(arrays, opname):
+    """The array module of the arrays among ``arrays``, or None when there is none."""
     xp = None
     for a in arrays:
         m = _module(a)
@@ -129,23 +125,30 @@ def array_module_of(arrays, opname):
             raise DeviceMismatchError(
                 f"{opname}: inputs live on different devices (a NumPy array and a CuPy "
                 "array); move one first with x.cpu() or x.gpu()")
+    return xp
+
+
+def array_module_of(arrays, opname):
+    """The array module shared by ``arrays`` (non-arrays ignored), or the current backend's.
+
+    Raises:
+        DeviceMismatchError: when NumPy and CuPy arrays are mixed.
+    """
+    xp = _shared_module(arrays, opname)
     return xp if xp is not None else backend.state.xp
 
 
 _PY_VALUES = (bool, int, float, complex, list, tuple)
 
 
-def _is_array(a):
-    return isinstance(a, np.ndarray) or _module(a) is not None
-
-
 def execute(op, inputs, attrs):
     """Runs ``op`` on ``inputs`` (Tensors or raw values) and records it where asked."""
     arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
-    xp = array_module_of(arrays, op.name)
-    if not any(map(_is_array, arrays)):
+    xp = _shared_module(arrays, op.name)  # one pass over the inputs: this runs every op
+    if xp is None:
         # only Python values (ef.reduce_sum([1, 2]), ef.maximum(1, 2)): converted as
         # tf.convert_to_tensor does (int32 / float32), not by NumPy's int64 / float64 rules
+        xp = backend.state.xp
         arrays = [backend.asarray(a) if isinstance(a, _PY_VALUES) else a for a in arrays]
     out = op.forward(xp, *arrays, **attrs)
     if op.multi:

@@ -212,14 +212,19 @@ _new = object.__new__
 _np_generic = np.generic
 
 
+def _encode(v):
+    return v.encode() if isinstance(v, str) else v
+
+
+_encode_all = np.frompyfunc(_encode, 1, 1)
+
+
 def _as_bytes(a):
     """A string tensor's value as TF gives it: bytes objects (UTF-8 for str); a 0-d one is
     a bytes scalar."""
-    out = np.empty(a.shape, dtype=object)
-    flat, src = out.reshape(-1), a.reshape(-1)
-    for i, v in enumerate(src):
-        flat[i] = v.encode() if isinstance(v, str) else v
-    return out[()] if a.ndim == 0 else out
+    if a.ndim == 0:
+        return _encode(a[()])
+    return np.asarray(_encode_all(a), dtype=object)
 
 
 def _wrap(a):

@@ -447,7 +447,10 @@ def vectorized_map(fn, elems, fallback_to_while_loop=True, warn=True):
     return nest.pack_sequence_as(first, [stack(rs) for rs in results])
 
 
-def _fold(fn, elems, initializer, back_prop, reverse, fname):
+def _accumulators(fn, elems, initializer, reverse, fname):
+    """Runs ``acc = fn(acc, x)`` over ``elems`` (axis 0, from the end when ``reverse``);
+    returns ``(accumulators, last)``: every accumulator in scan order (the first element
+    itself when there is no ``initializer``) and the final one."""
     _need_callable(fn, fname)
     flat, n = _elems_flat(elems, fname)
     slices = [unstack(t) for t in flat]
@@ -457,13 +460,20 @@ def _fold(fn, elems, initializer, back_prop, reverse, fname):
             raise InvalidArgumentError(f"{fname}: Tried to read from index 0 but array size "
                                        "is: 0 (elems is empty and no initializer was given)")
         acc, order = nest.pack_sequence_as(elems, [s[order[0]] for s in slices]), order[1:]
+        accs = [acc]
     else:
-        acc = initializer
+        acc, accs = initializer, []
     for i in order:
         new = fn(acc, nest.pack_sequence_as(elems, [s[i] for s in slices]))
         _assert_same_structure(acc, new, fname, "fn must return the accumulator's structure")
         acc = new
-    out = nest.map_structure(_to_tensor_out, acc)
+        accs.append(acc)
+    return accs, acc
+
+
+def _fold(fn, elems, initializer, back_prop, reverse, fname):
+    out = nest.map_structure(_to_tensor_out, _accumulators(fn, elems, initializer, reverse,
+                                                           fname)[1])
     return out if back_prop else _stop_all(out)
 
 
@@ -511,23 +521,7 @@ def scan(fn, elems, initializer=None, parallel_iterations=10, back_prop=True,
         >>> ef.scan(lambda a, x: a + x, ef.constant([1, 2, 3]), reverse=True).numpy().tolist()
         [6, 5, 3]
     """
-    _need_callable(fn, "scan")
-    flat, n = _elems_flat(elems, "scan")
-    slices = [unstack(t) for t in flat]
-    order = list(range(n))[::-1] if reverse else list(range(n))
-    if initializer is None:
-        if n == 0:
-            raise InvalidArgumentError("scan: Tried to read from index 0 but array size is: 0 "
-                                       "(elems is empty and no initializer was given)")
-        acc, order = nest.pack_sequence_as(elems, [s[order[0]] for s in slices]), order[1:]
-        outs = [acc]
-    else:
-        acc, outs = initializer, []
-    for i in order:
-        new = fn(acc, nest.pack_sequence_as(elems, [s[i] for s in slices]))
-        _assert_same_structure(acc, new, "scan", "fn must return the accumulator's structure")
-        acc = new
-        outs.append(acc)
+    outs, acc = _accumulators(fn, elems, initializer, reverse, "scan")
     if reverse:
         outs.reverse()
     template = nest.map_structure(_to_tensor_out, acc)
